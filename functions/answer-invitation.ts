@@ -1,0 +1,19 @@
+import { parseAnswer, toInvitationView } from '../shared/domain/invitation.ts';
+import { apiHandler } from '../shared/http/api-handler.ts';
+import { jsonResponse } from '../shared/http/errors.ts';
+import { invitationIdParam, orgNameParam } from '../shared/http/params.ts';
+import { countMetric } from '../shared/observability.ts';
+import { answerInvitation } from '../shared/services/invitations.ts';
+import { createApiDependencies } from '../shared/wiring.ts';
+
+const deps = createApiDependencies();
+
+/** PUT /v1/organizations/{name}/invitations/{uuid}: the invitee accepts or rejects. Only `status` is read. */
+export const handler = apiHandler(async ({ caller, path, jsonBody }) => {
+  const invitationId = invitationIdParam(path);
+  const status = parseAnswer(jsonBody());
+  const invitation = await answerInvitation(deps, caller, orgNameParam(path), invitationId, status);
+  if (status === 'ACCEPTED') countMetric('InvitationsAccepted');
+  if (status === 'REJECTED') countMetric('InvitationsRejected');
+  return jsonResponse(200, toInvitationView(invitation));
+});

@@ -1,0 +1,62 @@
+/**
+ * Lambda authorizer (HTTP API, payload 2.0, simple responses) for a generic OIDC issuer such as
+ * Keycloak. It only authenticates; every handler authorizes. A missing or bad token throws the
+ * literal error "Unauthorized", which API Gateway turns into 401 {"message":"Unauthorized"}
+ * (returning isAuthorized: false would be a 403, any other error a 500).
+ */
+import { JwtVerifier } from 'aws-jwt-verify';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import type {
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from 'aws-lambda';
+import { loadAuthorizerConfig } from '../shared/config.ts';
+import type { AuthorizerContext } from '../shared/http/caller.ts';
+import { logger } from '../shared/observability.ts';
+
+const config = loadAuthorizerConfig();
+
+/** Asymmetric algorithms only; aws-jwt-verify already refuses `none` and HMAC. */
+const ALLOWED_ALGORITHMS = /^(RS|ES)(256|384|512)$/;
+
+export const verifier = JwtVerifier.create({
+  issuer: config.issuer,
+  jwksUri: config.jwksUri,
+  audience: config.audience,
+  graceSeconds: config.clockToleranceSeconds,
+  customJwtCheck: ({ header, payload }) => {
+    if (!ALLOWED_ALGORITHMS.test(header.alg ?? '')) throw new Error(`algorithm ${header.alg} is not allowed`);
+    // aws-jwt-verify checks exp only when present; a token without expiry lives forever.
+    if (typeof payload.exp !== 'number') throw new Error('token has no exp claim');
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('token has no sub claim');
+  },
+});
+
+export async function handler(
+  event: APIGatewayRequestAuthorizerEventV2,
+): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
+  const header = event.headers?.authorization ?? event.identitySource?.[0] ?? '';
+  const token = /^Bearer +(\S+)$/i.exec(header.trim())?.[1];
+  if (!token) throw new Error('Unauthorized');
+  let payload: JwtPayload;
+  try {
+    payload = await verifier.verify(token);
+  } catch (error) {
+    logger.info('token rejected', { reason: (error as Error).message, requestId: event.requestContext?.requestId });
+    throw new Error('Unauthorized');
+  }
+  return { isAuthorized: true, context: contextFrom(payload) };
+}
+
+/** What handlers need from the token, flattened (the context may hold only scalar values). */
+export function contextFrom(payload: JwtPayload): AuthorizerContext {
+  const realmAccess = payload.realm_access as { roles?: unknown } | undefined;
+  const roles = Array.isArray(realmAccess?.roles) ? realmAccess.roles.filter((r) => typeof r === 'string') : [];
+  return {
+    sub: payload.sub as string,
+    email: typeof payload.email === 'string' ? payload.email : '',
+    emailVerified: payload.email_verified === true,
+    username: typeof payload.preferred_username === 'string' ? payload.preferred_username : '',
+    roles: JSON.stringify(roles),
+  };
+}

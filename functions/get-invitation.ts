@@ -1,0 +1,15 @@
+import { toInvitationView } from '../shared/domain/invitation.ts';
+import { apiHandler } from '../shared/http/api-handler.ts';
+import { jsonResponse } from '../shared/http/errors.ts';
+import { invitationIdParam, orgNameParam } from '../shared/http/params.ts';
+import { getInvitation } from '../shared/services/invitations.ts';
+import { createApiDependencies } from '../shared/wiring.ts';
+
+const deps = createApiDependencies();
+
+/** GET /v1/organizations/{name}/invitations/{uuid}: the invitee or an org admin. */
+export const handler = apiHandler(async ({ caller, path }) => {
+  const invitationId = invitationIdParam(path);
+  const invitation = await getInvitation(deps, caller, orgNameParam(path), invitationId);
+  return jsonResponse(200, toInvitationView(invitation));
+});

@@ -1,0 +1,19 @@
+import { toInvitationView } from '../shared/domain/invitation.ts';
+import { apiHandler } from '../shared/http/api-handler.ts';
+import { jsonResponse } from '../shared/http/errors.ts';
+import { listQuery, orgNameParam } from '../shared/http/params.ts';
+import { listInvitations } from '../shared/services/invitations.ts';
+import { createApiDependencies } from '../shared/wiring.ts';
+
+const deps = createApiDependencies();
+
+/** GET /v1/organizations/{orgName}/invitations[?status=&limit=&cursor=] */
+export const handler = apiHandler(async ({ caller, path, query }) => {
+  const orgName = orgNameParam(path);
+  const page = await listInvitations(deps, caller, orgName, listQuery(query));
+  return jsonResponse(
+    200,
+    page.items.map(toInvitationView),
+    page.nextCursor ? { 'X-Next-Cursor': page.nextCursor } : {},
+  );
+});

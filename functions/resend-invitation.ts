@@ -1,0 +1,18 @@
+import { toInvitationView } from '../shared/domain/invitation.ts';
+import { apiHandler } from '../shared/http/api-handler.ts';
+import { jsonResponse, rateLimitHeaders } from '../shared/http/errors.ts';
+import { invitationIdParam, orgIdParam } from '../shared/http/params.ts';
+import { countMetric } from '../shared/observability.ts';
+import { resendInvitation } from '../shared/services/invitations.ts';
+import { createApiDependencies } from '../shared/wiring.ts';
+
+const deps = createApiDependencies();
+
+/** POST /v1/organizations/{orgId}/invitations/{id}/resend: here `{org}` is the integer id. */
+export const handler = apiHandler(async ({ caller, path }) => {
+  const orgId = orgIdParam(path);
+  const invitationId = invitationIdParam(path);
+  const outcome = await resendInvitation(deps, caller, orgId, invitationId);
+  countMetric('InvitationsResent');
+  return jsonResponse(200, toInvitationView(outcome.invitation), rateLimitHeaders(outcome.rateLimit));
+});

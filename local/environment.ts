@@ -1,0 +1,39 @@
+/**
+ * The environment the functions see when run locally (npm start and the tests): the same
+ * variables the CDK stack sets on AWS, pointed at the emulators and the local issuer.
+ */
+import type { LocalIssuer } from './issuer.ts';
+
+export function localFunctionEnvironment(options: {
+  tableName: string;
+  dynamodbEndpoint: string;
+  issuer: Pick<LocalIssuer, 'issuer' | 'jwksUri' | 'audience'>;
+  overrides?: NodeJS.ProcessEnv;
+}): Record<string, string> {
+  const defaults: Record<string, string> = {
+    TABLE_NAME: options.tableName,
+    DYNAMODB_ENDPOINT: options.dynamodbEndpoint,
+    AWS_REGION: 'us-east-1',
+    // DynamoDB Local accepts any credentials; these keep the SDK from looking for real ones.
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    JWT_ISSUER: options.issuer.issuer,
+    JWT_JWKS_URI: options.issuer.jwksUri,
+    JWT_AUDIENCE: options.issuer.audience,
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  };
+  const passThrough = [
+    'INVITATION_EXPIRY_SECONDS',
+    'INVITATION_RETENTION_SECONDS',
+    'RATE_LIMIT_CREATE',
+    'RATE_LIMIT_RESEND',
+    'FRONTEND_URL',
+    'POWERTOOLS_LOG_LEVEL',
+  ];
+  for (const name of passThrough) {
+    const value = options.overrides?.[name];
+    if (value !== undefined) defaults[name] = value;
+  }
+  return defaults;
+}

@@ -1,0 +1,68 @@
+/**
+ * `npm start`: DynamoDB Local, the SES emulator, the local OIDC issuer and the API, wired like
+ * AWS. Ctrl-C (SIGINT) or SIGTERM stops every child process.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalApi } from './api-gateway.ts';
+import { createTable } from './create-table.ts';
+import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { localFunctionEnvironment } from './environment.ts';
+import { LocalIssuer } from './issuer.ts';
+import { startSesLocal } from './ses-local.ts';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const TABLE_NAME = 'jaqpot-invitations-local';
+
+const port = Number(process.env.PORT ?? 3000);
+const dynamodbPort = Number(process.env.DYNAMODB_PORT ?? 8000);
+const sesPort = Number(process.env.SES_PORT ?? 8005);
+
+const stops: Array<() => Promise<void>> = [];
+let stopping = false;
+async function stopAll(exitCode: number) {
+  if (stopping) return;
+  stopping = true;
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  process.exit(exitCode);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+try {
+  // Data survives restarts in .local/ (delete .local/dynamodb-data to start over).
+  const dynamodb = await startDynamoDbLocal({ port: dynamodbPort, inMemory: false, dataDir: join(repoRoot, '.local', 'dynamodb-data') });
+  stops.push(dynamodb.stop);
+  const ses = await startSesLocal({ port: sesPort });
+  stops.push(ses.stop);
+
+  const issuer = LocalIssuer.fromFile();
+  Object.assign(
+    process.env,
+    localFunctionEnvironment({ tableName: TABLE_NAME, dynamodbEndpoint: dynamodb.endpoint, issuer, overrides: process.env }),
+  );
+  await createTable(new DynamoDBClient({ endpoint: dynamodb.endpoint }), TABLE_NAME);
+
+  const api = await startLocalApi({ port, jwks: issuer.jwks });
+  stops.push(api.close);
+
+  console.log(`
+  DynamoDB Local   ${dynamodb.endpoint}  (table ${TABLE_NAME})
+  SES emulator     ${ses.endpoint}  (inbox: ${ses.inboxUrl})
+  OIDC issuer      ${issuer.issuer}  (audience ${issuer.audience}; key in .local/issuer/)
+  API              ${api.url}
+
+  Try it:
+    TOKEN=$(npm run -s token -- --sub alice --email alice@example.com --username alice)
+    curl -s -X POST ${api.url}/v1/organizations -H "Authorization: Bearer $TOKEN" \\
+      -H 'Content-Type: application/json' -d '{"name":"acme","contactEmail":"hello@acme.test","visibility":"PRIVATE"}'
+    curl -s -X POST ${api.url}/v1/organizations/acme/invitations -H "Authorization: Bearer $TOKEN" \\
+      -H 'Content-Type: application/json' -d '{"emails":["bob@example.com"]}'
+
+  Ready: the API is listening on ${api.url} (Ctrl-C stops everything)
+`);
+} catch (error) {
+  console.error(`npm start failed: ${(error as Error).message}`);
+  await stopAll(1);
+}

@@ -1,0 +1,294 @@
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { invalidInput } from '../../domain/errors.ts';
+import type { Caller } from '../../domain/caller.ts';
+import { normalizeEmail } from '../../domain/email.ts';
+import {
+  invitationTtl,
+  matchesStatusFilter,
+  type Invitation,
+  type InvitationStatusFilter,
+  type InvitationTimings,
+} from '../../domain/invitation.ts';
+import type { CreateInvitationsResult, InvitationPage, InvitationStore } from '../../ports.ts';
+import { transactWrite, call, serviceBusy } from './client.ts';
+import { keys } from './keys.ts';
+import { accessFrom, batchGet, toMembershipItem } from './organization-store.ts';
+import { tableSchema } from './table-schema.ts';
+
+type Item = Record<string, unknown>;
+
+const MAX_CREATE_ATTEMPTS = 3;
+
+export class DynamoInvitationStore implements InvitationStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly timings: InvitationTimings,
+  ) {}
+
+  async get(orgId: number, invitationId: string): Promise<Invitation | undefined> {
+    const { Item } = await call(() =>
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: keys.invitation(orgId, invitationId), ConsistentRead: true }),
+      ),
+    );
+    return Item ? fromInvitationItem(Item) : undefined;
+  }
+
+  async getWithAccess(orgId: number, invitationId: string, userId: string) {
+    const items = await batchGet(this.client, this.tableName, [
+      keys.invitation(orgId, invitationId),
+      keys.organization(orgId),
+      keys.membership(orgId, userId),
+    ]);
+    const invitationKey = keys.invitation(orgId, invitationId);
+    const invitationItem = items.find((i) => i.PK === invitationKey.PK && i.SK === invitationKey.SK);
+    return {
+      invitation: invitationItem ? fromInvitationItem(invitationItem) : undefined,
+      access: accessFrom(items, orgId, userId),
+    };
+  }
+
+  /**
+   * One transaction per attempt: for every address, the invitation plus its guard item
+   * GUARD#<email>. The guard's condition (absent, or held by an expired invitation) is what makes
+   * "one live invitation per email per org" hold under concurrent requests. Addresses whose
+   * guard condition fails are dropped and the rest retried, so the number of calls does not
+   * depend on the number of addresses.
+   */
+  async createMany(invitations: Invitation[], nowMs: number): Promise<CreateInvitationsResult> {
+    let remaining = invitations;
+    const alreadyInvited: string[] = [];
+    for (let attempt = 1; remaining.length > 0; attempt++) {
+      const result = await transactWrite(
+        this.client,
+        remaining.flatMap((invitation) => [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: this.guardItem(invitation, invitation.expiresAt),
+              ConditionExpression: 'attribute_not_exists(PK) OR expiresAt <= :now',
+              ExpressionAttributeValues: { ':now': nowMs / 1000 },
+            },
+          },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: this.toItem(invitation),
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+        ]),
+      );
+      if (result.ok) return { created: remaining, alreadyInvited };
+      const blocked = new Set(
+        result.reasons.flatMap((reason, index) =>
+          reason.Code === 'ConditionalCheckFailed' && index % 2 === 0 ? [remaining[index / 2]!.emailNormalized] : [],
+        ),
+      );
+      // Only the guards can fail (invitation ids are fresh UUIDs); anything else is a bug.
+      if (blocked.size === 0 || attempt >= MAX_CREATE_ATTEMPTS) throw serviceBusy();
+      alreadyInvited.push(...blocked);
+      remaining = remaining.filter((invitation) => !blocked.has(invitation.emailNormalized));
+    }
+    return { created: [], alreadyInvited };
+  }
+
+  async list(
+    orgId: number,
+    query: { limit?: number; cursor?: string; status?: InvitationStatusFilter; nowMs: number },
+  ): Promise<InvitationPage> {
+    const items: Invitation[] = [];
+    let startKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, orgId);
+    do {
+      const wanted = query.limit === undefined ? undefined : query.limit - items.length;
+      const page = await call(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: tableSchema.invitationsByCreatedIndex.name,
+            KeyConditionExpression: 'PK = :pk',
+            ExpressionAttributeValues: { ':pk': keys.orgPartition(orgId) },
+            ScanIndexForward: false, // newest first
+            ConsistentRead: true,
+            Limit: wanted,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      const invitations = (page.Items ?? []).map(fromInvitationItem);
+      // EXPIRED/PENDING depend on the clock, so the status filter is applied here rather than in a FilterExpression.
+      items.push(...(query.status ? invitations.filter((i) => matchesStatusFilter(i, query.status!, query.nowMs)) : invitations));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && (query.limit === undefined || items.length < query.limit));
+    return {
+      items,
+      nextCursor: startKey && query.limit !== undefined ? encodeCursor(orgId, startKey) : undefined,
+    };
+  }
+
+  async answer(invitation: Invitation, answer: { status: 'ACCEPTED' | 'REJECTED'; caller: Caller }, nowMs: number) {
+    const respondedAt = new Date(nowMs).toISOString();
+    const updated: Invitation = { ...invitation, status: answer.status, userId: answer.caller.userId, respondedAt };
+    const { caller } = answer;
+    const result = await transactWrite(this.client, [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: keys.invitation(invitation.orgId, invitation.id),
+          // Answered invitations are kept (no TTL) as the organization's history.
+          UpdateExpression: 'SET #status = :status, userId = :userId, respondedAt = :respondedAt REMOVE #ttl',
+          ConditionExpression: '#status = :pending AND expiresAt > :now AND emailNormalized = :email',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
+          ExpressionAttributeValues: {
+            ':status': answer.status,
+            ':userId': caller.userId,
+            ':respondedAt': respondedAt,
+            ':pending': 'PENDING',
+            ':now': nowMs / 1000,
+            ':email': invitation.emailNormalized,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        // Frees the address for a future invitation.
+        Delete: {
+          TableName: this.tableName,
+          Key: keys.pendingGuard(invitation.orgId, invitation.emailNormalized),
+          ConditionExpression: 'attribute_not_exists(PK) OR invitationId = :id',
+          ExpressionAttributeValues: { ':id': invitation.id },
+        },
+      },
+      ...(answer.status === 'ACCEPTED' ? [this.addMemberUnlessPresent(invitation.orgId, caller)] : []),
+    ]);
+    if (result.ok) return { ok: true as const, invitation: updated };
+    return { ok: false as const, current: this.currentFrom(result.reasons[0]?.Item) };
+  }
+
+  async resend(invitation: Invitation, change: { expiresAt: number; sentAt: string }, nowMs: number) {
+    const updated: Invitation = {
+      ...invitation,
+      expiresAt: change.expiresAt,
+      lastSentAt: change.sentAt,
+      sendCount: invitation.sendCount + 1,
+    };
+    const result = await transactWrite(this.client, [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: keys.invitation(invitation.orgId, invitation.id),
+          UpdateExpression: 'SET expiresAt = :expiresAt, #ttl = :ttl, lastSentAt = :sentAt ADD sendCount :one',
+          ConditionExpression: '#status = :pending AND expiresAt > :now',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
+          ExpressionAttributeValues: {
+            ':expiresAt': change.expiresAt,
+            ':ttl': invitationTtl(change.expiresAt, this.timings),
+            ':sentAt': change.sentAt,
+            ':one': 1,
+            ':pending': 'PENDING',
+            ':now': nowMs / 1000,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: this.guardItem(invitation, change.expiresAt),
+          ConditionExpression: 'attribute_not_exists(PK) OR invitationId = :id',
+          ExpressionAttributeValues: { ':id': invitation.id },
+        },
+      },
+    ]);
+    if (result.ok) return { ok: true as const, invitation: updated };
+    return { ok: false as const, current: this.currentFrom(result.reasons[0]?.Item) };
+  }
+
+  /** Upsert that never downgrades an existing ADMIN membership: every field only if absent. */
+  private addMemberUnlessPresent(orgId: number, caller: Caller) {
+    const item = toMembershipItem({
+      orgId,
+      userId: caller.userId,
+      username: caller.username,
+      email: caller.email,
+      associationType: 'MEMBER',
+    });
+    const fields = Object.entries(item).filter(([name, value]) => name !== 'PK' && name !== 'SK' && value !== undefined);
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: keys.membership(orgId, caller.userId),
+        UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = if_not_exists(#f${i}, :v${i})`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(fields.map(([name], i) => [`#f${i}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(fields.map(([, value], i) => [`:v${i}`, value])),
+      },
+    };
+  }
+
+  private currentFrom(item: Record<string, unknown> | undefined): Invitation | undefined {
+    return item ? fromInvitationItem(item) : undefined;
+  }
+
+  private guardItem(invitation: Invitation, expiresAt: number): Item {
+    return {
+      ...keys.pendingGuard(invitation.orgId, invitation.emailNormalized),
+      type: 'PendingInvitationGuard',
+      invitationId: invitation.id,
+      expiresAt,
+      [tableSchema.ttlAttribute]: expiresAt,
+    };
+  }
+
+  private toItem(invitation: Invitation): Item {
+    return {
+      ...keys.invitation(invitation.orgId, invitation.id),
+      [tableSchema.invitationsByCreatedIndex.sortKey]: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
+      type: 'Invitation',
+      ...invitation,
+      [tableSchema.ttlAttribute]: invitationTtl(invitation.expiresAt, this.timings),
+    };
+  }
+}
+
+function fromInvitationItem(item: Item): Invitation {
+  return {
+    id: item.id as string,
+    orgId: item.orgId as number,
+    orgName: item.orgName as string,
+    userEmail: item.userEmail as string,
+    emailNormalized: (item.emailNormalized as string | undefined) ?? normalizeEmail(item.userEmail as string),
+    status: item.status as Invitation['status'],
+    expiresAt: item.expiresAt as number,
+    createdAt: item.createdAt as string,
+    invitedBy: item.invitedBy as string,
+    userId: item.userId as string | undefined,
+    respondedAt: item.respondedAt as string | undefined,
+    sendCount: item.sendCount as number,
+    lastSentAt: item.lastSentAt as string,
+  };
+}
+
+/**
+ * Cursors are opaque to clients: base64url of the organization id and the LSI position. They are
+ * validated strictly on the way back so that a cursor from another organization, or a forged
+ * one, is a 400 rather than a read of someone else's partition.
+ */
+function encodeCursor(orgId: number, lastKey: Item): string {
+  return Buffer.from(JSON.stringify({ o: orgId, s: lastKey.SK, l: lastKey[tableSchema.invitationsByCreatedIndex.sortKey] })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, orgId: number): Item {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidInput('cursor is not valid.');
+  }
+  const { o, s, l } = (parsed ?? {}) as { o?: unknown; s?: unknown; l?: unknown };
+  if (typeof s !== 'string' || typeof l !== 'string' || !s.startsWith('INV#') || !l.startsWith('INV#')) {
+    throw invalidInput('cursor is not valid.');
+  }
+  if (o !== orgId) throw invalidInput('cursor belongs to another organization.');
+  return { PK: keys.orgPartition(orgId), SK: s, [tableSchema.invitationsByCreatedIndex.sortKey]: l };
+}

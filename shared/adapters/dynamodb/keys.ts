@@ -1,0 +1,18 @@
+/** Key builders for the single table (see table-schema.ts for the item catalogue). */
+export const keys = {
+  organization: (orgId: number) => ({ PK: `ORG#${orgId}`, SK: 'ORG' }),
+  membership: (orgId: number, userId: string) => ({ PK: `ORG#${orgId}`, SK: `ORG#MEMBER#${userId}` }),
+  invitation: (orgId: number, invitationId: string) => ({ PK: `ORG#${orgId}`, SK: `INV#${invitationId}` }),
+  pendingGuard: (orgId: number, emailNormalized: string) => ({ PK: `ORG#${orgId}`, SK: `GUARD#${emailNormalized}` }),
+  organizationName: (name: string) => ({ PK: `ORGNAME#${name}`, SK: 'ORGNAME' }),
+  organizationIdCounter: () => ({ PK: 'COUNTER', SK: 'ORGID' }),
+  rateLimitWindow: (action: string, userId: string, windowIndex: number) => ({
+    PK: `RATE#${action}#${userId}`,
+    SK: String(windowIndex),
+  }),
+  /** LSI1 sort key: ISO timestamps sort chronologically as strings. */
+  invitationCreatedSortKey: (createdAt: string, invitationId: string) => `INV#${createdAt}#${invitationId}`,
+  userOrganizations: (userId: string) => ({ GSI1PK: `USER#${userId}` }),
+  userOrganizationSortKey: (orgId: number) => `ORG#${orgId}`,
+  orgPartition: (orgId: number) => `ORG#${orgId}`,
+};

@@ -1,0 +1,227 @@
+import {
+  BatchGetCommand,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { Caller } from '../../domain/caller.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { normalizeEmail } from '../../domain/email.ts';
+import type { Membership, NewOrganizationInput, Organization } from '../../domain/organization.ts';
+import type { OrganizationAccess, OrganizationStore, OrganizationWithMembers } from '../../ports.ts';
+import { call, transactWrite } from './client.ts';
+import { keys } from './keys.ts';
+import { tableSchema } from './table-schema.ts';
+
+type Item = Record<string, unknown>;
+
+export class DynamoOrganizationStore implements OrganizationStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async findIdByName(name: string): Promise<number | undefined> {
+    const { Item } = await call(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.organizationName(name) })),
+    );
+    return Item ? (Item.orgId as number) : undefined;
+  }
+
+  /** One Query: the organization item and its membership items share a partition and an SK prefix. */
+  async getWithMembers(orgId: number): Promise<OrganizationWithMembers | undefined> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await call(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+            ExpressionAttributeValues: { ':pk': keys.orgPartition(orgId), ':prefix': 'ORG' },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const orgItem = items.find((item) => item.SK === 'ORG');
+    if (!orgItem) return undefined;
+    return {
+      organization: fromOrganizationItem(orgItem),
+      members: items.filter((item) => item.SK !== 'ORG').map(fromMembershipItem),
+    };
+  }
+
+  async getAccess(orgId: number, userId: string): Promise<OrganizationAccess | undefined> {
+    const items = await batchGet(this.client, this.tableName, [
+      keys.organization(orgId),
+      keys.membership(orgId, userId),
+    ]);
+    return accessFrom(items, orgId, userId);
+  }
+
+  async create(input: NewOrganizationInput, creator: Caller, nowMs: number): Promise<Organization> {
+    // Ids come from an atomic counter; a name clash below wastes one id, which is harmless.
+    const { Attributes } = await call(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.organizationIdCounter(),
+          UpdateExpression: 'ADD #value :one',
+          ExpressionAttributeNames: { '#value': 'value' },
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
+    const now = new Date(nowMs).toISOString();
+    const organization: Organization = {
+      ...input,
+      id: Attributes!.value as number,
+      creator: { id: creator.userId, username: creator.username, email: creator.email },
+      createdAt: now,
+      updatedAt: now,
+    };
+    const membership: Membership = {
+      orgId: organization.id,
+      userId: creator.userId,
+      username: creator.username,
+      email: creator.email,
+      associationType: 'ADMIN',
+    };
+    const result = await transactWrite(this.client, [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.organizationName(input.name), orgId: organization.id },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: toOrganizationItem(organization),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      { Put: { TableName: this.tableName, Item: toMembershipItem(membership) } },
+    ]);
+    if (!result.ok) {
+      throw new DomainError('CONFLICT', `An organization named "${input.name}" already exists.`);
+    }
+    return organization;
+  }
+
+  async listForUser(userId: string): Promise<OrganizationAccess[]> {
+    const memberships: Membership[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await call(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: tableSchema.userOrganizationsIndex.name,
+            KeyConditionExpression: 'GSI1PK = :pk',
+            ExpressionAttributeValues: { ':pk': keys.userOrganizations(userId).GSI1PK },
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      memberships.push(...(page.Items ?? []).map(fromMembershipItem));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    if (memberships.length === 0) return [];
+    const orgItems = await batchGet(
+      this.client,
+      this.tableName,
+      memberships.map((m) => keys.organization(m.orgId)),
+    );
+    return memberships.flatMap((membership) => {
+      const item = orgItems.find((i) => i.PK === keys.orgPartition(membership.orgId) && i.SK === 'ORG');
+      return item ? [{ organization: fromOrganizationItem(item), membership }] : [];
+    });
+  }
+}
+
+/** BatchGetItem (strongly consistent) that follows UnprocessedKeys and chunks by 100 keys. */
+export async function batchGet(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  itemKeys: Array<{ PK: string; SK: string }>,
+): Promise<Item[]> {
+  const found: Item[] = [];
+  for (let i = 0; i < itemKeys.length; i += 100) {
+    let pending: Item[] | undefined = itemKeys.slice(i, i + 100);
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      const keysToGet: Item[] = pending;
+      const response = await call(() =>
+        client.send(
+          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keysToGet, ConsistentRead: true } } }),
+        ),
+      );
+      found.push(...(response.Responses?.[tableName] ?? []));
+      pending = response.UnprocessedKeys?.[tableName]?.Keys;
+      if (attempt >= 5 && pending?.length) throw new DomainError('UNAVAILABLE', 'The service is busy. Please retry shortly.');
+    }
+  }
+  return found;
+}
+
+export function accessFrom(items: Item[], orgId: number, userId: string): OrganizationAccess | undefined {
+  const orgKey = keys.organization(orgId);
+  const memberKey = keys.membership(orgId, userId);
+  const orgItem = items.find((i) => i.PK === orgKey.PK && i.SK === orgKey.SK);
+  if (!orgItem) return undefined;
+  const memberItem = items.find((i) => i.PK === memberKey.PK && i.SK === memberKey.SK);
+  return {
+    organization: fromOrganizationItem(orgItem),
+    membership: memberItem ? fromMembershipItem(memberItem) : undefined,
+  };
+}
+
+function toOrganizationItem(org: Organization): Item {
+  return { ...keys.organization(org.id), type: 'Organization', ...org };
+}
+
+function fromOrganizationItem(item: Item): Organization {
+  return {
+    id: item.id as number,
+    name: item.name as string,
+    visibility: item.visibility as Organization['visibility'],
+    contactEmail: item.contactEmail as string,
+    description: item.description as string | undefined,
+    contactPhone: item.contactPhone as string | undefined,
+    website: item.website as string | undefined,
+    address: item.address as string | undefined,
+    creator: item.creator as Organization['creator'],
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+  };
+}
+
+/** Membership item; also indexed by user (GSI1) for "my organizations". */
+export function toMembershipItem(m: Membership): Item {
+  return {
+    ...keys.membership(m.orgId, m.userId),
+    ...keys.userOrganizations(m.userId),
+    GSI1SK: keys.userOrganizationSortKey(m.orgId),
+    type: 'Membership',
+    ...m,
+    emailNormalized: m.email === undefined ? undefined : normalizeEmail(m.email),
+  };
+}
+
+function fromMembershipItem(item: Item): Membership {
+  return {
+    orgId: item.orgId as number,
+    userId: item.userId as string,
+    username: item.username as string | undefined,
+    email: item.email as string | undefined,
+    associationType: item.associationType as Membership['associationType'],
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * The single table's physical schema. The CDK stack and the local setup both build the table
+ * from this, so they cannot drift apart.
+ *
+ * Items (PK / SK):
+ * - organization      ORG#<id>      / ORG
+ * - membership        ORG#<id>      / ORG#MEMBER#<userId>   (GSI1: USER#<userId> / ORG#<id>)
+ * - invitation        ORG#<id>      / INV#<uuid>            (LSI1SK: INV#<createdAt>#<uuid>)
+ * - pending guard     ORG#<id>      / GUARD#<normalized email>
+ * - name → id         ORGNAME#<name>/ ORGNAME
+ * - id counter        COUNTER       / ORGID
+ * - rate-limit window RATE#<action>#<userId> / <window index>
+ *
+ * Organization, members, invitations and guards share a partition so that one Query returns an
+ * organization with its members, and invitation lookups are naturally scoped to their org.
+ */
+export const tableSchema = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  /** Number, epoch seconds. DynamoDB deletes lazily (days), so code never relies on it. */
+  ttlAttribute: 'ttl',
+  /** Local secondary index: an org's invitations newest first, strongly consistent. */
+  invitationsByCreatedIndex: { name: 'LSI1', sortKey: 'LSI1SK' },
+  /** Global secondary index: the organizations a user belongs to. */
+  userOrganizationsIndex: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+} as const;

@@ -1,0 +1,127 @@
+/**
+ * Configuration from environment variables, validated once at cold start. A missing or malformed
+ * value fails the container's initialization with every problem listed, rather than surfacing
+ * later as a confusing runtime error. Defaults are documented in the README's configuration table.
+ */
+import { parseRateLimit, type RateLimitPolicy } from './domain/rate-limit.ts';
+import type { InvitationTimings } from './domain/invitation.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n- ${problems.join('\n- ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ApiConfig {
+  readonly tableName: string;
+  /** Only for local emulators; unset on AWS. */
+  readonly dynamodbEndpoint: string | undefined;
+  readonly invitations: InvitationTimings;
+  readonly rateLimits: { readonly create: RateLimitPolicy; readonly resend: RateLimitPolicy };
+}
+
+export interface AuthorizerConfig {
+  readonly issuer: string;
+  readonly jwksUri: string;
+  /** null: audience not checked (JWT_AUDIENCE=any). */
+  readonly audience: string[] | null;
+  readonly clockToleranceSeconds: number;
+}
+
+export const DEFAULTS = {
+  INVITATION_EXPIRY_SECONDS: '604800', // 7 days
+  INVITATION_RETENTION_SECONDS: '2592000', // 30 days
+  RATE_LIMIT_CREATE: '5/600',
+  RATE_LIMIT_RESEND: '10/600',
+  JWT_CLOCK_TOLERANCE_SECONDS: '30',
+} as const;
+
+export function loadApiConfig(env: Env = process.env): ApiConfig {
+  const reader = new EnvReader(env);
+  const config: ApiConfig = {
+    tableName: reader.required('TABLE_NAME'),
+    dynamodbEndpoint: reader.optionalUrl('DYNAMODB_ENDPOINT'),
+    invitations: {
+      expirySeconds: reader.positiveInteger('INVITATION_EXPIRY_SECONDS'),
+      retentionSeconds: reader.positiveInteger('INVITATION_RETENTION_SECONDS'),
+    },
+    rateLimits: {
+      create: reader.rateLimit('RATE_LIMIT_CREATE'),
+      resend: reader.rateLimit('RATE_LIMIT_RESEND'),
+    },
+  };
+  reader.throwIfInvalid();
+  return config;
+}
+
+export function loadAuthorizerConfig(env: Env = process.env): AuthorizerConfig {
+  const reader = new EnvReader(env);
+  const audience = reader.required('JWT_AUDIENCE');
+  const config: AuthorizerConfig = {
+    issuer: reader.required('JWT_ISSUER'),
+    jwksUri: reader.required('JWT_JWKS_URI'),
+    audience: audience.trim() === 'any' ? null : splitList(audience),
+    clockToleranceSeconds: reader.nonNegativeInteger('JWT_CLOCK_TOLERANCE_SECONDS'),
+  };
+  if (config.audience?.length === 0) reader.problem('JWT_AUDIENCE must list at least one audience, or be "any"');
+  reader.throwIfInvalid();
+  return config;
+}
+
+function splitList(text: string): string[] {
+  return text.split(',').map((part) => part.trim()).filter(Boolean);
+}
+
+class EnvReader {
+  private readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  problem(text: string) {
+    this.problems.push(text);
+  }
+
+  required(name: string): string {
+    const value = this.env[name]?.trim();
+    if (!value) this.problem(`${name} is required`);
+    return value ?? '';
+  }
+
+  private withDefault(name: keyof typeof DEFAULTS): string {
+    return this.env[name]?.trim() || DEFAULTS[name];
+  }
+
+  positiveInteger(name: keyof typeof DEFAULTS): number {
+    const value = Number(this.withDefault(name));
+    if (!Number.isSafeInteger(value) || value < 1) this.problem(`${name} must be a positive integer of seconds`);
+    return value;
+  }
+
+  nonNegativeInteger(name: keyof typeof DEFAULTS): number {
+    const value = Number(this.withDefault(name));
+    if (!Number.isSafeInteger(value) || value < 0) this.problem(`${name} must be a non-negative integer`);
+    return value;
+  }
+
+  rateLimit(name: keyof typeof DEFAULTS): RateLimitPolicy {
+    try {
+      return parseRateLimit(this.withDefault(name));
+    } catch (error) {
+      this.problem(`${name}: ${(error as Error).message}`);
+      return { limit: 1, windowSeconds: 1 };
+    }
+  }
+
+  optionalUrl(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    if (!value) return undefined;
+    if (!URL.canParse(value)) this.problem(`${name} must be a URL`);
+    return value;
+  }
+
+  throwIfInvalid() {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
+}

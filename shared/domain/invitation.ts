@@ -1,0 +1,199 @@
+import type { Caller } from './caller.ts';
+import { isValidEmail, normalizeEmail, trimEmail } from './email.ts';
+import { DomainError, emailNotVerified, invalidInput, notFound } from './errors.ts';
+import { isPlainObject } from './organization.ts';
+
+export type InvitationStatus = 'PENDING' | 'ACCEPTED' | 'REJECTED';
+/** EXPIRED is not stored: it is a PENDING invitation whose expiry has passed. */
+export type InvitationStatusFilter = InvitationStatus | 'EXPIRED';
+
+export const INVITATION_STATUSES: readonly InvitationStatus[] = ['PENDING', 'ACCEPTED', 'REJECTED'];
+export const STATUS_FILTERS: readonly InvitationStatusFilter[] = ['PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED'];
+export const MAX_EMAILS_PER_REQUEST = 10;
+
+export interface Invitation {
+  readonly id: string;
+  readonly orgId: number;
+  readonly orgName: string;
+  /** As the admin typed it (trimmed). */
+  readonly userEmail: string;
+  /** The comparison form of userEmail. */
+  readonly emailNormalized: string;
+  readonly status: InvitationStatus;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+  readonly createdAt: string;
+  /** The inviting admin's user id (token `sub`). */
+  readonly invitedBy: string;
+  /** Set when answered: the invitee's user id. */
+  readonly userId?: string;
+  readonly respondedAt?: string;
+  /** How many emails were requested for this invitation (1 on create, +1 per resend). */
+  readonly sendCount: number;
+  readonly lastSentAt: string;
+}
+
+export interface InvitationTimings {
+  /** INVITATION_EXPIRY_SECONDS */
+  readonly expirySeconds: number;
+  /** INVITATION_RETENTION_SECONDS: how long an expired invitation stays listable before TTL removes it. */
+  readonly retentionSeconds: number;
+}
+
+export interface ParsedEmail {
+  readonly address: string;
+  readonly normalized: string;
+}
+
+/**
+ * Validates a create-invitations body: 1 to 10 valid addresses. Addresses are trimmed and
+ * duplicates (case-insensitive) collapse to the first spelling.
+ */
+export function parseInvitationRequest(body: unknown): ParsedEmail[] {
+  if (!isPlainObject(body)) throw invalidInput('The request body must be a JSON object with an "emails" array.');
+  const emails = body.emails;
+  if (!Array.isArray(emails)) throw invalidInput('"emails" must be an array of 1 to 10 email addresses.');
+  if (emails.length === 0) throw invalidInput('"emails" must contain at least one address.');
+  if (emails.length > MAX_EMAILS_PER_REQUEST) {
+    throw invalidInput(`"emails" may contain at most ${MAX_EMAILS_PER_REQUEST} addresses.`);
+  }
+  const unique = new Map<string, ParsedEmail>();
+  emails.forEach((raw, index) => {
+    if (typeof raw !== 'string') throw invalidInput(`emails[${index}] must be a string.`);
+    const address = trimEmail(raw);
+    if (!isValidEmail(address)) throw invalidInput(`emails[${index}] is not a valid email address.`);
+    const normalized = normalizeEmail(address);
+    if (!unique.has(normalized)) unique.set(normalized, { address, normalized });
+  });
+  return [...unique.values()];
+}
+
+export function newInvitation(
+  input: { id: string; org: { id: number; name: string }; email: ParsedEmail; invitedBy: string },
+  nowMs: number,
+  timings: InvitationTimings,
+): Invitation {
+  const now = new Date(nowMs).toISOString();
+  return {
+    id: input.id,
+    orgId: input.org.id,
+    orgName: input.org.name,
+    userEmail: input.email.address,
+    emailNormalized: input.email.normalized,
+    status: 'PENDING',
+    expiresAt: Math.floor(nowMs / 1000) + timings.expirySeconds,
+    createdAt: now,
+    invitedBy: input.invitedBy,
+    sendCount: 1,
+    lastSentAt: now,
+  };
+}
+
+export function isExpired(invitation: Pick<Invitation, 'status' | 'expiresAt'>, nowMs: number): boolean {
+  return invitation.status === 'PENDING' && nowMs >= invitation.expiresAt * 1000;
+}
+
+/** A pending, unexpired invitation: it blocks a second invitation for the same address. */
+export function isLive(invitation: Pick<Invitation, 'status' | 'expiresAt'>, nowMs: number): boolean {
+  return invitation.status === 'PENDING' && !isExpired(invitation, nowMs);
+}
+
+export function matchesStatusFilter(invitation: Invitation, filter: InvitationStatusFilter, nowMs: number): boolean {
+  if (filter === 'EXPIRED') return isExpired(invitation, nowMs);
+  if (filter === 'PENDING') return isLive(invitation, nowMs);
+  return invitation.status === filter;
+}
+
+/** TTL (epoch seconds) for an invitation: kept listable for the retention period after expiry. */
+export function invitationTtl(expiresAt: number, timings: InvitationTimings): number {
+  return expiresAt + timings.retentionSeconds;
+}
+
+export function isInvitee(invitation: Invitation, caller: Caller): boolean {
+  return caller.email !== undefined && normalizeEmail(caller.email) === invitation.emailNormalized;
+}
+
+/**
+ * Who may read an invitation: org admins, and the invitee with a verified email. Everyone else
+ * gets the same 404 as for an unknown id, so ids cannot be probed.
+ */
+export function assertCanView(invitation: Invitation | undefined, caller: Caller, callerIsOrgAdmin: boolean): Invitation {
+  if (!invitation) throw invitationNotFound();
+  if (callerIsOrgAdmin) return invitation;
+  if (!isInvitee(invitation, caller)) throw invitationNotFound();
+  if (!caller.emailVerified) throw emailNotVerified();
+  return invitation;
+}
+
+export type AnswerDecision = { kind: 'unchanged' } | { kind: 'answer'; status: 'ACCEPTED' | 'REJECTED' };
+
+/** Reads the invitee's answer from a PUT body: only `status` counts, everything else is ignored. */
+export function parseAnswer(body: unknown): InvitationStatus {
+  if (!isPlainObject(body)) throw invalidInput('The request body must be a JSON object with a "status".');
+  const status = body.status;
+  if (typeof status !== 'string' || !INVITATION_STATUSES.includes(status as InvitationStatus)) {
+    throw invalidInput('"status" must be one of PENDING, ACCEPTED, REJECTED.');
+  }
+  return status as InvitationStatus;
+}
+
+/**
+ * The invitee's answer. Only the invitee (by verified email) may answer; org admins included,
+ * anyone else sees 404. A PENDING invitation may become ACCEPTED or REJECTED once.
+ */
+export function decideAnswer(
+  invitation: Invitation | undefined,
+  caller: Caller,
+  requested: InvitationStatus,
+  nowMs: number,
+): AnswerDecision {
+  if (!invitation || !isInvitee(invitation, caller)) throw invitationNotFound();
+  if (!caller.emailVerified) throw emailNotVerified();
+  if (invitation.status !== 'PENDING') throw alreadyAnswered(invitation.status);
+  if (isExpired(invitation, nowMs)) {
+    throw invalidInput(
+      `This invitation expired on ${expirationDate(invitation)}. Ask an organization admin to send a new one.`,
+    );
+  }
+  if (requested === 'PENDING') return { kind: 'unchanged' };
+  return { kind: 'answer', status: requested };
+}
+
+/** Resend: only a PENDING invitation that has not expired; the new expiry starts now. */
+export function decideResend(invitation: Invitation | undefined, nowMs: number, timings: InvitationTimings) {
+  if (!invitation) throw invitationNotFound();
+  if (invitation.status !== 'PENDING') throw alreadyAnswered(invitation.status);
+  if (isExpired(invitation, nowMs)) {
+    throw new DomainError(
+      'GONE',
+      `This invitation expired on ${expirationDate(invitation)}. Create a new invitation instead.`,
+    );
+  }
+  const expiresAt = Math.floor(nowMs / 1000) + timings.expirySeconds;
+  return { expiresAt, sentAt: new Date(nowMs).toISOString() };
+}
+
+export function expirationDate(invitation: Pick<Invitation, 'expiresAt'>): string {
+  return new Date(invitation.expiresAt * 1000).toISOString();
+}
+
+export const invitationNotFound = () => notFound('Invitation not found.');
+export const alreadyAnswered = (status: InvitationStatus) =>
+  invalidInput(`This invitation has already status ${status}.`);
+
+/** The JSON shape clients see (the spec's OrganizationInvitation plus read-only extras). */
+export function toInvitationView(invitation: Invitation) {
+  return {
+    id: invitation.id,
+    userEmail: invitation.userEmail,
+    status: invitation.status,
+    expirationDate: expirationDate(invitation),
+    ...(invitation.userId !== undefined && { userId: invitation.userId }),
+    createdAt: invitation.createdAt,
+    invitedBy: invitation.invitedBy,
+    ...(invitation.respondedAt !== undefined && { respondedAt: invitation.respondedAt }),
+    sendCount: invitation.sendCount,
+    lastSentAt: invitation.lastSentAt,
+  };
+}
+export type InvitationView = ReturnType<typeof toInvitationView>;

@@ -1,0 +1,86 @@
+/**
+ * The shape every API function shares: middy with Powertools logging (correlation id = API
+ * Gateway request id) and metrics, JSON error mapping, and request parsing. A handler module is
+ * then only: parse the route's inputs, call a service, map the result.
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type {
+  APIGatewayProxyEventV2WithLambdaAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda';
+import type { Caller } from '../domain/caller.ts';
+import { invalidInput } from '../domain/errors.ts';
+import { logger, metrics } from '../observability.ts';
+import { callerFrom, type AuthorizerContext } from './caller.ts';
+import { internalErrorResponse, responseForError } from './errors.ts';
+
+export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Partial<AuthorizerContext>>;
+export type ApiResult = APIGatewayProxyStructuredResultV2;
+
+export interface ApiRequest {
+  readonly event: ApiEvent;
+  readonly caller: Caller;
+  readonly path: Readonly<Record<string, string | undefined>>;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The parsed JSON body; only read it on routes that take one. */
+  jsonBody(): unknown;
+}
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>) {
+  return middy<ApiEvent, ApiResult>()
+    .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use({ onError: mapErrorToResponse })
+    .handler(async (event) => {
+      const headers = lowerCaseKeys(event.headers);
+      const request: ApiRequest = {
+        event,
+        caller: callerFrom(event.requestContext?.authorizer?.lambda),
+        path: event.pathParameters ?? {},
+        query: event.queryStringParameters ?? {},
+        headers,
+        jsonBody: () => parseJsonBody(event, headers),
+      };
+      return handle(request);
+    });
+}
+
+function mapErrorToResponse(request: middy.Request<ApiEvent, ApiResult>) {
+  const response = responseForError(request.error);
+  if (response) {
+    logger.info('request refused', { status: response.statusCode, reason: request.error?.message });
+    request.response = response;
+    return;
+  }
+  logger.error('unexpected error', request.error as Error);
+  request.response = internalErrorResponse();
+}
+
+/** Strict JSON bodies: application/json (any charset), at most 64 KB, well-formed. */
+export function parseJsonBody(event: ApiEvent, headers: Readonly<Record<string, string | undefined>>): unknown {
+  const contentType = headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json' && !contentType?.endsWith('+json')) {
+    throw invalidInput('The request body must be JSON (Content-Type: application/json).');
+  }
+  const raw = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64') : event.body;
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+  if (size > MAX_BODY_BYTES) throw invalidInput(`The request body must be at most ${MAX_BODY_BYTES / 1024} KB.`);
+  const text = raw.toString();
+  if (text.trim() === '') throw invalidInput('The request body is empty; a JSON body is required.');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidInput('The request body is not valid JSON.');
+  }
+}
+
+function lowerCaseKeys(headers: Record<string, string | undefined> | undefined) {
+  const result: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) result[name.toLowerCase()] = value;
+  return result;
+}

@@ -1,0 +1,58 @@
+/** Path and query parameters, read with the meaning each route gives them (see shared/routes.ts). */
+import { invalidInput, notFound } from '../domain/errors.ts';
+import { STATUS_FILTERS, type InvitationStatusFilter } from '../domain/invitation.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ORG_NAME = /^[\w-]{3,200}$/;
+const MAX_CURSOR_LENGTH = 1024;
+export const MAX_PAGE_SIZE = 100;
+
+type Params = Readonly<Record<string, string | undefined>>;
+
+/** `{org}` as an organization name. A name no organization can have is simply not found. */
+export function orgNameParam(path: Params): string {
+  const name = path.org ?? '';
+  if (!ORG_NAME.test(name)) throw notFound('Organization not found.');
+  return name;
+}
+
+/** `{org}` as the integer organization id (the resend route). */
+export function orgIdParam(path: Params): number {
+  const text = path.org ?? '';
+  const id = Number(text);
+  if (!/^\d{1,15}$/.test(text) || !Number.isSafeInteger(id)) {
+    throw invalidInput('The organization id must be an integer.');
+  }
+  return id;
+}
+
+/** `{invitationId}`: a UUID. */
+export function invitationIdParam(path: Params): string {
+  const id = path.invitationId ?? '';
+  if (!UUID.test(id)) throw invalidInput('The invitation id must be a UUID.');
+  return id.toLowerCase();
+}
+
+/** Unknown query parameters are ignored, as most APIs do (clients add cache busters). */
+export function listQuery(query: Params): { status?: InvitationStatusFilter; limit?: number; cursor?: string } {
+  const result: { status?: InvitationStatusFilter; limit?: number; cursor?: string } = {};
+  if (query.status !== undefined) {
+    if (!STATUS_FILTERS.includes(query.status as InvitationStatusFilter)) {
+      throw invalidInput(`status must be one of ${STATUS_FILTERS.join(', ')}.`);
+    }
+    result.status = query.status as InvitationStatusFilter;
+  }
+  if (query.limit !== undefined) {
+    const limit = Number(query.limit);
+    if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+      throw invalidInput(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}.`);
+    }
+    result.limit = limit;
+  }
+  if (query.cursor !== undefined) {
+    if (result.limit === undefined) throw invalidInput('cursor requires limit.');
+    if (query.cursor.length === 0 || query.cursor.length > MAX_CURSOR_LENGTH) throw invalidInput('cursor is not valid.');
+    result.cursor = query.cursor;
+  }
+  return result;
+}

@@ -1,0 +1,169 @@
+/**
+ * Invitation use cases: load what the rules need, apply the domain rules, persist with
+ * conditional writes. Handlers call these after parsing; these never see HTTP.
+ */
+import type { Caller } from '../domain/caller.ts';
+import { DomainError, notAuthorized, notFound } from '../domain/errors.ts';
+import {
+  assertCanView,
+  decideAnswer,
+  decideResend,
+  newInvitation,
+  type Invitation,
+  type InvitationStatus,
+  type InvitationStatusFilter,
+  type InvitationTimings,
+  type ParsedEmail,
+} from '../domain/invitation.ts';
+import { isOrgAdmin } from '../domain/organization.ts';
+import type { RateLimitPolicy, RateLimitState } from '../domain/rate-limit.ts';
+import type { Clock, IdGenerator, InvitationPage, InvitationStore, OrganizationStore, RateLimiter } from '../ports.ts';
+
+export interface InvitationDeps {
+  readonly organizations: OrganizationStore;
+  readonly invitations: InvitationStore;
+  readonly rateLimiter: RateLimiter;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly timings: InvitationTimings;
+  readonly rateLimits: { readonly create: RateLimitPolicy; readonly resend: RateLimitPolicy };
+}
+
+export type SkipReason = 'ALREADY_INVITED' | 'ALREADY_MEMBER';
+
+export interface CreateInvitationsOutcome {
+  readonly invitations: Invitation[];
+  readonly skipped: { email: string; reason: SkipReason }[];
+  /** Absent for realm admins, who are exempt. */
+  readonly rateLimit: RateLimitState | undefined;
+}
+
+const organizationNotFound = () => notFound('Organization not found.');
+const onlyAdmins = () => notAuthorized('Only organization admins can do this.');
+
+export async function createInvitations(
+  deps: InvitationDeps,
+  caller: Caller,
+  orgName: string,
+  emails: ParsedEmail[],
+): Promise<CreateInvitationsOutcome> {
+  const orgId = await requireOrgId(deps, orgName);
+  const loaded = await deps.organizations.getWithMembers(orgId);
+  if (!loaded) throw organizationNotFound();
+  const { organization, members } = loaded;
+  const membership = members.find((m) => m.userId === caller.userId);
+  if (!isOrgAdmin(organization, membership, caller)) throw onlyAdmins();
+
+  // Counted once the request is valid and authorized, before anything is written.
+  const rateLimit = caller.isRealmAdmin
+    ? undefined
+    : await deps.rateLimiter.consume('create', caller.userId, deps.rateLimits.create, deps.clock.nowMs());
+
+  const memberEmails = new Set(members.map((m) => m.email?.toLowerCase()).filter(Boolean));
+  const skipped: CreateInvitationsOutcome['skipped'] = [];
+  const toInvite: ParsedEmail[] = [];
+  for (const email of emails) {
+    if (memberEmails.has(email.normalized)) skipped.push({ email: email.address, reason: 'ALREADY_MEMBER' });
+    else toInvite.push(email);
+  }
+
+  const nowMs = deps.clock.nowMs();
+  const candidates = toInvite.map((email) =>
+    newInvitation({ id: deps.ids.uuid(), org: organization, email, invitedBy: caller.userId }, nowMs, deps.timings),
+  );
+  const result = candidates.length > 0 ? await deps.invitations.createMany(candidates, nowMs) : undefined;
+  for (const normalized of result?.alreadyInvited ?? []) {
+    const email = toInvite.find((e) => e.normalized === normalized)!;
+    skipped.push({ email: email.address, reason: 'ALREADY_INVITED' });
+  }
+  return { invitations: result?.created ?? [], skipped, rateLimit };
+}
+
+export async function listInvitations(
+  deps: InvitationDeps,
+  caller: Caller,
+  orgName: string,
+  query: { limit?: number; cursor?: string; status?: InvitationStatusFilter },
+): Promise<InvitationPage> {
+  const orgId = await requireOrgId(deps, orgName);
+  // Authorization and the query are independent reads: run them side by side, answer only if allowed.
+  const [access, page] = await Promise.all([
+    deps.organizations.getAccess(orgId, caller.userId),
+    deps.invitations.list(orgId, { ...query, nowMs: deps.clock.nowMs() }),
+  ]);
+  if (!access) throw organizationNotFound();
+  if (!isOrgAdmin(access.organization, access.membership, caller)) throw onlyAdmins();
+  return page;
+}
+
+export async function getInvitation(
+  deps: InvitationDeps,
+  caller: Caller,
+  orgName: string,
+  invitationId: string,
+): Promise<Invitation> {
+  const orgId = await deps.organizations.findIdByName(orgName);
+  // An unknown organization looks exactly like an unknown invitation: nothing to probe.
+  if (orgId === undefined) return assertCanView(undefined, caller, false);
+  const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
+  const admin = access !== undefined && isOrgAdmin(access.organization, access.membership, caller);
+  return assertCanView(invitation, caller, admin);
+}
+
+export async function answerInvitation(
+  deps: InvitationDeps,
+  caller: Caller,
+  orgName: string,
+  invitationId: string,
+  requested: InvitationStatus,
+): Promise<Invitation> {
+  const orgId = await deps.organizations.findIdByName(orgName);
+  const invitation = orgId === undefined ? undefined : await deps.invitations.get(orgId, invitationId);
+  const decision = decideAnswer(invitation, caller, requested, deps.clock.nowMs());
+  if (decision.kind === 'unchanged') return invitation!;
+  const nowMs = deps.clock.nowMs();
+  const result = await deps.invitations.answer(invitation!, { status: decision.status, caller }, nowMs);
+  if (result.ok) return result.invitation;
+  // Lost a race (another answer, or expiry): explain with the state that won.
+  decideAnswer(result.current, caller, requested, nowMs);
+  throw raceLostUnexpectedly();
+}
+
+export interface ResendOutcome {
+  readonly invitation: Invitation;
+  readonly rateLimit: RateLimitState | undefined;
+}
+
+export async function resendInvitation(
+  deps: InvitationDeps,
+  caller: Caller,
+  orgId: number,
+  invitationId: string,
+): Promise<ResendOutcome> {
+  const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
+  if (!access) throw organizationNotFound();
+  if (!isOrgAdmin(access.organization, access.membership, caller)) throw onlyAdmins();
+  let nowMs = deps.clock.nowMs();
+  decideResend(invitation, nowMs, deps.timings);
+  const rateLimit = caller.isRealmAdmin
+    ? undefined
+    : await deps.rateLimiter.consume('resend', caller.userId, deps.rateLimits.resend, nowMs);
+  nowMs = deps.clock.nowMs();
+  const change = decideResend(invitation, nowMs, deps.timings);
+  const result = await deps.invitations.resend(invitation!, change, nowMs);
+  if (result.ok) return { invitation: result.invitation, rateLimit };
+  decideResend(result.current, nowMs, deps.timings);
+  throw raceLostUnexpectedly();
+}
+
+async function requireOrgId(deps: InvitationDeps, orgName: string): Promise<number> {
+  const orgId = await deps.organizations.findIdByName(orgName);
+  if (orgId === undefined) throw organizationNotFound();
+  return orgId;
+}
+
+/** A condition failed, yet the fresh state allows the change: only a concurrent writer explains it. */
+function raceLostUnexpectedly() {
+  return new DomainError('UNAVAILABLE', 'The invitation changed while processing the request. Please retry.');
+}
+
