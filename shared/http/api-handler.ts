@@ -5,7 +5,6 @@
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
@@ -34,7 +33,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>) {
   return middy<ApiEvent, ApiResult>()
     .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use({ after: publishMetrics, onError: publishMetrics })
     .use({ onError: mapErrorToResponse })
     .handler(async (event) => {
       const headers = lowerCaseKeys(event.headers);
@@ -48,6 +47,11 @@ export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>) 
       };
       return handle(request);
     });
+}
+
+/** Flushes this invocation's metrics (EMF) if it recorded any; Powertools warns on empty flushes. */
+function publishMetrics() {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
 }
 
 function mapErrorToResponse(request: middy.Request<ApiEvent, ApiResult>) {
