@@ -4,7 +4,7 @@
  */
 import type { Caller } from './domain/caller.ts';
 import type { Invitation, InvitationStatusFilter } from './domain/invitation.ts';
-import type { Membership, NewOrganizationInput, Organization } from './domain/organization.ts';
+import type { Membership, NewOrganizationInput, Organization, OrganizationUpdate } from './domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from './domain/rate-limit.ts';
 
 export interface Clock {
@@ -34,6 +34,8 @@ export interface OrganizationStore {
   /** Allocates the id; throws CONFLICT when the name is taken. The creator becomes an ADMIN member. */
   create(input: NewOrganizationInput, creator: Caller, nowMs: number): Promise<Organization>;
   listForUser(userId: string): Promise<OrganizationAccess[]>;
+  /** Applies the update (renaming atomically); throws CONFLICT when the new name is taken. */
+  update(current: Organization, update: OrganizationUpdate, nowMs: number): Promise<Organization>;
 }
 
 export interface CreateInvitationsResult {

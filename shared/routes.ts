@@ -23,6 +23,7 @@ export const routes: readonly Route[] = [
   { id: 'listOrganizations', method: 'GET', path: '/v1/organizations', entry: 'functions/list-user-organizations.ts' },
   { id: 'listUserOrganizations', method: 'GET', path: '/v1/user/organizations', entry: 'functions/list-user-organizations.ts' },
   { id: 'getOrganization', method: 'GET', path: '/v1/organizations/{org}', entry: 'functions/get-organization.ts' },
+  { id: 'updateOrganization', method: 'PATCH', path: '/v1/organizations/{org}/partial', entry: 'functions/update-organization.ts' },
   { id: 'createInvitations', method: 'POST', path: '/v1/organizations/{org}/invitations', entry: 'functions/create-invitations.ts' },
   { id: 'listInvitations', method: 'GET', path: '/v1/organizations/{org}/invitations', entry: 'functions/list-invitations.ts' },
   { id: 'getInvitation', method: 'GET', path: '/v1/organizations/{org}/invitations/{invitationId}', entry: 'functions/get-invitation.ts' },

@@ -69,6 +69,22 @@ export function parseNewOrganization(body: unknown): NewOrganizationInput {
   };
 }
 
+export type OrganizationUpdate = Pick<Organization, 'name' | 'contactEmail' | 'visibility' | 'description'>;
+
+const UPDATABLE_FIELDS = new Set(['name', 'contactEmail', 'visibility', 'description']);
+
+/**
+ * Validates a partial-update body (the spec's PATCH /v1/organizations/{id}/partial schema, which
+ * has additionalProperties: false): name, contactEmail and visibility required, description optional.
+ */
+export function parseOrganizationUpdate(body: unknown): OrganizationUpdate {
+  if (!isPlainObject(body)) throw invalidInput('The request body must be a JSON object.');
+  const unknown = Object.keys(body).filter((field) => !UPDATABLE_FIELDS.has(field));
+  if (unknown.length > 0) throw invalidInput(`These fields cannot be updated here: ${unknown.join(', ')}.`);
+  const { name, contactEmail, visibility, description } = parseNewOrganization(body);
+  return { name, contactEmail, visibility, description };
+}
+
 /** Org admin: the creator, an ADMIN member, or a realm admin. */
 export function isOrgAdmin(org: Organization, membership: Membership | undefined, caller: Caller): boolean {
   return caller.isRealmAdmin || org.creator.id === caller.userId || membership?.associationType === 'ADMIN';

@@ -1,12 +1,13 @@
 /** Organization use cases: the Jaqpot-compatible subset this service needs to stand alone. */
 import type { Caller } from '../domain/caller.ts';
-import { notFound } from '../domain/errors.ts';
+import { notAuthorized, notFound } from '../domain/errors.ts';
 import {
   canSeeOrganization,
   isOrgAdmin,
   type Membership,
   type NewOrganizationInput,
   type Organization,
+  type OrganizationUpdate,
 } from '../domain/organization.ts';
 import type { Clock, OrganizationStore } from '../ports.ts';
 
@@ -27,6 +28,18 @@ export async function getOrganization(deps: OrganizationDeps, caller: Caller, na
     throw notFound('Organization not found.');
   }
   return toOrganizationView(loaded.organization, membership, caller, loaded.members);
+}
+
+export async function updateOrganization(deps: OrganizationDeps, caller: Caller, orgId: number, update: OrganizationUpdate) {
+  const access = await deps.organizations.getAccess(orgId, caller.userId);
+  if (!access || !canSeeOrganization(access.organization, access.membership, caller)) {
+    throw notFound('Organization not found.');
+  }
+  if (!isOrgAdmin(access.organization, access.membership, caller)) {
+    throw notAuthorized('Only organization admins can do this.');
+  }
+  const updated = await deps.organizations.update(access.organization, update, deps.clock.nowMs());
+  return toOrganizationView(updated, access.membership, caller);
 }
 
 export async function listUserOrganizations(deps: OrganizationDeps, caller: Caller) {

@@ -8,7 +8,7 @@ import {
 import type { Caller } from '../../domain/caller.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { normalizeEmail } from '../../domain/email.ts';
-import type { Membership, NewOrganizationInput, Organization } from '../../domain/organization.ts';
+import type { Membership, NewOrganizationInput, Organization, OrganizationUpdate } from '../../domain/organization.ts';
 import type { OrganizationAccess, OrganizationStore, OrganizationWithMembers } from '../../ports.ts';
 import { call, transactWrite } from './client.ts';
 import { keys } from './keys.ts';
@@ -114,6 +114,45 @@ export class DynamoOrganizationStore implements OrganizationStore {
       throw new DomainError('CONFLICT', `An organization named "${input.name}" already exists.`);
     }
     return organization;
+  }
+
+  /**
+   * One transaction: the organization item, conditioned on the name we read (a concurrent rename
+   * makes this fail rather than silently overwrite), plus moving the name → id item on rename.
+   */
+  async update(current: Organization, update: OrganizationUpdate, nowMs: number): Promise<Organization> {
+    const updated: Organization = { ...current, ...update, updatedAt: new Date(nowMs).toISOString() };
+    const renamed = update.name !== current.name;
+    const result = await transactWrite(this.client, [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: toOrganizationItem(updated),
+          ConditionExpression: '#name = :currentName',
+          ExpressionAttributeNames: { '#name': 'name' },
+          ExpressionAttributeValues: { ':currentName': current.name },
+        },
+      },
+      ...(renamed
+        ? [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...keys.organizationName(update.name), orgId: current.id },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            { Delete: { TableName: this.tableName, Key: keys.organizationName(current.name) } },
+          ]
+        : []),
+    ]);
+    if (!result.ok) {
+      if (result.reasons[0]?.Code === 'ConditionalCheckFailed') {
+        throw new DomainError('UNAVAILABLE', 'The organization changed while processing the request. Please retry.');
+      }
+      throw new DomainError('CONFLICT', `An organization named "${update.name}" already exists.`);
+    }
+    return updated;
   }
 
   async listForUser(userId: string): Promise<OrganizationAccess[]> {

@@ -1,0 +1,15 @@
+import { parseOrganizationUpdate } from '../shared/domain/organization.ts';
+import { apiHandler } from '../shared/http/api-handler.ts';
+import { jsonResponse } from '../shared/http/errors.ts';
+import { orgIdParam } from '../shared/http/params.ts';
+import { updateOrganization } from '../shared/services/organizations.ts';
+import { createApiDependencies } from '../shared/wiring.ts';
+
+const deps = createApiDependencies();
+
+/** PATCH /v1/organizations/{id}/partial: here `{org}` is the integer id. Org admins only. */
+export const handler = apiHandler(async ({ caller, path, jsonBody }) => {
+  const orgId = orgIdParam(path);
+  const update = parseOrganizationUpdate(jsonBody());
+  return jsonResponse(200, await updateOrganization(deps, caller, orgId, update));
+});

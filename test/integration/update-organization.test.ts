@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrganization, invite } from '../support/fixtures.ts';
+import { startTestStack, uniqueOrgName, userFactory, type TestStack } from '../support/stack.ts';
+
+let stack: TestStack;
+let user: ReturnType<typeof userFactory>;
+beforeAll(async () => {
+  stack = await startTestStack({ RATE_LIMIT_CREATE: '1000/600' });
+  user = userFactory(stack.issuer);
+});
+afterAll(() => stack?.close());
+
+const patch = (orgId: number | string, token: string, body: unknown) =>
+  stack.api.request('PATCH', `/v1/organizations/${orgId}/partial`, { token, body });
+
+describe('PATCH /v1/organizations/{id}/partial', () => {
+  it('lets an admin change description, contact and visibility', async () => {
+    const admin = user('admin');
+    const org = await createOrganization(stack, admin);
+    const response = await patch(org.id, admin.token, {
+      name: org.name,
+      contactEmail: 'new@example.com',
+      visibility: 'PUBLIC',
+      description: 'A new description',
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ id: org.id, name: org.name, contactEmail: 'new@example.com', visibility: 'PUBLIC' });
+    const stranger = user('stranger');
+    const read = await stack.api.get(`/v1/organizations/${org.name}`, { token: stranger.token });
+    expect(read.status).toBe(200); // now PUBLIC
+    expect(read.body.description).toBe('A new description');
+  });
+
+  it('renames atomically: the new name resolves, the old one is free, invitations follow', async () => {
+    const admin = user('admin');
+    const org = await createOrganization(stack, admin);
+    const { invitations } = await invite(stack, admin, org.name, ['renamed@example.com']);
+    const newName = uniqueOrgName('renamed');
+    const response = await patch(org.id, admin.token, { name: newName, contactEmail: 'c@example.com', visibility: 'PRIVATE' });
+    expect(response.status).toBe(200);
+    expect((await stack.api.get(`/v1/organizations/${org.name}`, { token: admin.token })).status).toBe(404);
+    const list = await stack.api.get(`/v1/organizations/${newName}/invitations`, { token: admin.token });
+    expect(list.body.map((i: { id: string }) => i.id)).toEqual([invitations[0].id]);
+    const reuse = await stack.api.post('/v1/organizations', {
+      token: user('other').token,
+      body: { name: org.name, contactEmail: 'c@example.com', visibility: 'PUBLIC' },
+    });
+    expect(reuse.status).toBe(201);
+  });
+
+  it('refuses a name that is taken (409) and changes nothing', async () => {
+    const admin = user('admin');
+    const a = await createOrganization(stack, admin);
+    const b = await createOrganization(stack, admin);
+    const response = await patch(a.id, admin.token, { name: b.name, contactEmail: 'c@example.com', visibility: 'PRIVATE' });
+    expect(response.status).toBe(409);
+    expect((await stack.api.get(`/v1/organizations/${a.name}`, { token: admin.token })).body.id).toBe(a.id);
+  });
+
+  it('is for org admins only (401), hides private orgs from strangers (404), knows no unknown ids (404)', async () => {
+    const admin = user('admin');
+    const org = await createOrganization(stack, admin, { visibility: 'PUBLIC' });
+    const body = { name: org.name, contactEmail: 'c@example.com', visibility: 'PRIVATE' };
+    expect((await patch(org.id, user('stranger').token, body)).status).toBe(401);
+    const hidden = await createOrganization(stack, admin, { visibility: 'PRIVATE' });
+    expect((await patch(hidden.id, user('stranger').token, { ...body, name: hidden.name })).status).toBe(404);
+    expect((await patch(987654321, admin.token, body)).status).toBe(404);
+  });
+
+  it.each([
+    ['a non-integer id', 'abc', { name: 'valid-name', contactEmail: 'c@example.com', visibility: 'PUBLIC' }],
+    ['an unknown field', 1, { name: 'valid-name', contactEmail: 'c@example.com', visibility: 'PUBLIC', id: 5 }],
+    ['a missing name', 1, { contactEmail: 'c@example.com', visibility: 'PUBLIC' }],
+    ['a bad visibility', 1, { name: 'valid-name', contactEmail: 'c@example.com', visibility: 'SECRET' }],
+  ])('answers 400 for %s', async (_, id, body) => {
+    const response = await patch(id, user('admin').token, body);
+    expect(response.status).toBe(400);
+  });
+});
