@@ -94,14 +94,19 @@ export class DynamoInvitationStore implements InvitationStore {
     return { created: [], alreadyInvited };
   }
 
+  /**
+   * Newest first via LSI1 (strongly consistent). Reads one item beyond the page so that a cursor
+   * is returned only when another page really exists. The status filter depends on the clock
+   * (EXPIRED vs PENDING), so it is applied here rather than in a FilterExpression.
+   */
   async list(
     orgId: number,
     query: { limit?: number; cursor?: string; status?: InvitationStatusFilter; nowMs: number },
   ): Promise<InvitationPage> {
-    const items: Invitation[] = [];
+    const matches: Invitation[] = [];
+    const enough = query.limit === undefined ? Infinity : query.limit + 1;
     let startKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, orgId);
     do {
-      const wanted = query.limit === undefined ? undefined : query.limit - items.length;
       const page = await call(() =>
         this.client.send(
           new QueryCommand({
@@ -109,22 +114,20 @@ export class DynamoInvitationStore implements InvitationStore {
             IndexName: tableSchema.invitationsByCreatedIndex.name,
             KeyConditionExpression: 'PK = :pk',
             ExpressionAttributeValues: { ':pk': keys.orgPartition(orgId) },
-            ScanIndexForward: false, // newest first
+            ScanIndexForward: false,
             ConsistentRead: true,
-            Limit: wanted,
+            Limit: enough === Infinity ? undefined : enough - matches.length,
             ExclusiveStartKey: startKey,
           }),
         ),
       );
       const invitations = (page.Items ?? []).map(fromInvitationItem);
-      // EXPIRED/PENDING depend on the clock, so the status filter is applied here rather than in a FilterExpression.
-      items.push(...(query.status ? invitations.filter((i) => matchesStatusFilter(i, query.status!, query.nowMs)) : invitations));
+      matches.push(...(query.status ? invitations.filter((i) => matchesStatusFilter(i, query.status!, query.nowMs)) : invitations));
       startKey = page.LastEvaluatedKey;
-    } while (startKey && (query.limit === undefined || items.length < query.limit));
-    return {
-      items,
-      nextCursor: startKey && query.limit !== undefined ? encodeCursor(orgId, startKey) : undefined,
-    };
+    } while (startKey && matches.length < enough);
+    if (matches.length < enough) return { items: matches, nextCursor: undefined };
+    const items = matches.slice(0, query.limit);
+    return { items, nextCursor: encodeCursor(items[items.length - 1]!) };
   }
 
   async answer(invitation: Invitation, answer: { status: 'ACCEPTED' | 'REJECTED'; caller: Caller }, nowMs: number) {
@@ -274,8 +277,9 @@ function fromInvitationItem(item: Item): Invitation {
  * validated strictly on the way back so that a cursor from another organization, or a forged
  * one, is a 400 rather than a read of someone else's partition.
  */
-function encodeCursor(orgId: number, lastKey: Item): string {
-  return Buffer.from(JSON.stringify({ o: orgId, s: lastKey.SK, l: lastKey[tableSchema.invitationsByCreatedIndex.sortKey] })).toString('base64url');
+function encodeCursor(last: Invitation): string {
+  const position = { o: last.orgId, s: keys.invitation(last.orgId, last.id).SK, l: keys.invitationCreatedSortKey(last.createdAt, last.id) };
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
 function decodeCursor(cursor: string, orgId: number): Item {
