@@ -94,14 +94,18 @@ class EnvReader {
   }
 
   positiveInteger(name: keyof typeof DEFAULTS): number {
-    const value = Number(this.withDefault(name));
-    if (!Number.isSafeInteger(value) || value < 1) this.problem(`${name} must be a positive integer of seconds`);
+    const text = this.withDefault(name);
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+      this.problem(`${name} must be a positive integer of seconds`);
+    }
     return value;
   }
 
   nonNegativeInteger(name: keyof typeof DEFAULTS): number {
-    const value = Number(this.withDefault(name));
-    if (!Number.isSafeInteger(value) || value < 0) this.problem(`${name} must be a non-negative integer`);
+    const text = this.withDefault(name);
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) this.problem(`${name} must be a non-negative integer`);
     return value;
   }
 
@@ -117,7 +121,7 @@ class EnvReader {
   optionalUrl(name: string): string | undefined {
     const value = this.env[name]?.trim();
     if (!value) return undefined;
-    if (!URL.canParse(value)) this.problem(`${name} must be a URL`);
+    if (!/^https?:\/\//.test(value) || !URL.canParse(value)) this.problem(`${name} must be an http(s) URL`);
     return value;
   }
 

@@ -29,7 +29,11 @@ export function isValidEmail(address: string): boolean {
   return TOP_LEVEL_LABEL.test(labels[labels.length - 1]!);
 }
 
-/** The comparison form. Token emails are compared with this too, without trimming. */
+/**
+ * The comparison form: ASCII letters lower-cased, nothing else touched. Token emails are
+ * compared with this too, without trimming. Full Unicode lower-casing would fold lookalikes
+ * into ASCII (the Kelvin sign U+212A becomes "k"), letting another address match.
+ */
 export function normalizeEmail(address: string): string {
-  return address.toLowerCase();
+  return address.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 }

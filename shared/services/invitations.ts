@@ -3,6 +3,7 @@
  * conditional writes. Handlers call these after parsing; these never see HTTP.
  */
 import type { Caller } from '../domain/caller.ts';
+import { normalizeEmail } from '../domain/email.ts';
 import { DomainError, notAuthorized, notFound } from '../domain/errors.ts';
 import {
   assertCanView,
@@ -59,7 +60,7 @@ export async function createInvitations(
     ? undefined
     : await deps.rateLimiter.consume('create', caller.userId, deps.rateLimits.create, deps.clock.nowMs());
 
-  const memberEmails = new Set(members.map((m) => m.email?.toLowerCase()).filter(Boolean));
+  const memberEmails = new Set(members.flatMap((m) => (m.email === undefined ? [] : [normalizeEmail(m.email)])));
   const skipped: CreateInvitationsOutcome['skipped'] = [];
   const toInvite: ParsedEmail[] = [];
   for (const email of emails) {

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULTS, loadApiConfig, loadAuthorizerConfig } from '../../shared/config.ts';
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadApiConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(loadApiConfig({ TABLE_NAME: 'invitations' })).toEqual({
+      tableName: 'invitations',
+      dynamodbEndpoint: undefined,
+      invitations: { expirySeconds: 604_800, retentionSeconds: 2_592_000 },
+      rateLimits: { create: { limit: 5, windowSeconds: 600 }, resend: { limit: 10, windowSeconds: 600 } },
+    });
+    expect(DEFAULTS).toMatchObject({
+      INVITATION_EXPIRY_SECONDS: '604800',
+      INVITATION_RETENTION_SECONDS: '2592000',
+      RATE_LIMIT_CREATE: '5/600',
+      RATE_LIMIT_RESEND: '10/600',
+    });
+  });
+
+  it('reads overrides', () => {
+    expect(
+      loadApiConfig({
+        TABLE_NAME: ' my-table ',
+        DYNAMODB_ENDPOINT: 'http://localhost:8000',
+        INVITATION_EXPIRY_SECONDS: '3600',
+        INVITATION_RETENTION_SECONDS: ' 86400 ',
+        RATE_LIMIT_CREATE: '2/60',
+        RATE_LIMIT_RESEND: ' 3/120 ',
+      }),
+    ).toEqual({
+      tableName: 'my-table',
+      dynamodbEndpoint: 'http://localhost:8000',
+      invitations: { expirySeconds: 3600, retentionSeconds: 86_400 },
+      rateLimits: { create: { limit: 2, windowSeconds: 60 }, resend: { limit: 3, windowSeconds: 120 } },
+    });
+  });
+
+  it('treats empty or blank optional values as unset', () => {
+    const config = loadApiConfig({
+      TABLE_NAME: 't',
+      DYNAMODB_ENDPOINT: '  ',
+      INVITATION_EXPIRY_SECONDS: '',
+      INVITATION_RETENTION_SECONDS: ' ',
+      RATE_LIMIT_CREATE: '',
+    });
+    expect(config.dynamodbEndpoint).toBeUndefined();
+    expect(config.invitations).toEqual({ expirySeconds: 604_800, retentionSeconds: 2_592_000 });
+    expect(config.rateLimits.create).toEqual({ limit: 5, windowSeconds: 600 });
+  });
+
+  it.each([
+    ['missing', {}],
+    ['empty', { TABLE_NAME: '' }],
+    ['blank', { TABLE_NAME: '   ' }],
+  ])('fails when TABLE_NAME is %s, naming it', (_name, env) => {
+    const error = configError(() => loadApiConfig(env));
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toContain('TABLE_NAME is required');
+  });
+
+  it.each(['0', '-1', '1.5', 'abc', '7d', '9007199254740993'])('rejects INVITATION_EXPIRY_SECONDS=%j', (value) => {
+    const error = configError(() => loadApiConfig({ TABLE_NAME: 't', INVITATION_EXPIRY_SECONDS: value }));
+    expect(error.message).toContain('INVITATION_EXPIRY_SECONDS must be a positive integer');
+  });
+
+  it.each(['0/10', '5', 'a/b', '5/0'])('rejects RATE_LIMIT_RESEND=%j, quoting the value', (value) => {
+    const error = configError(() => loadApiConfig({ TABLE_NAME: 't', RATE_LIMIT_RESEND: value }));
+    expect(error.message).toContain('RATE_LIMIT_RESEND');
+    expect(error.message).toContain(`"${value}"`);
+  });
+
+  it.each(['not a url', 'http//localhost:8000', '://x', 'localhost:8000', 'ftp://example.com'])('rejects DYNAMODB_ENDPOINT=%j', (value) => {
+    const error = configError(() => loadApiConfig({ TABLE_NAME: 't', DYNAMODB_ENDPOINT: value }));
+    expect(error.message).toContain('DYNAMODB_ENDPOINT must be an http(s) URL');
+  });
+
+  it('lists every problem at once, one per line', () => {
+    const error = configError(() =>
+      loadApiConfig({
+        DYNAMODB_ENDPOINT: 'not a url',
+        INVITATION_EXPIRY_SECONDS: 'soon',
+        INVITATION_RETENTION_SECONDS: '0',
+        RATE_LIMIT_CREATE: '0/10',
+        RATE_LIMIT_RESEND: 'lots',
+      }),
+    );
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe('Invalid configuration:');
+    expect(lines.slice(1)).toHaveLength(6);
+    for (const name of [
+      'TABLE_NAME',
+      'DYNAMODB_ENDPOINT',
+      'INVITATION_EXPIRY_SECONDS',
+      'INVITATION_RETENTION_SECONDS',
+      'RATE_LIMIT_CREATE',
+      'RATE_LIMIT_RESEND',
+    ]) {
+      expect(lines.filter((line) => line.startsWith(`- ${name}`))).toHaveLength(1);
+    }
+  });
+});
+
+describe('loadAuthorizerConfig', () => {
+  const BASE = {
+    JWT_ISSUER: 'https://id.example.org/realms/jaqpot',
+    JWT_JWKS_URI: 'https://id.example.org/realms/jaqpot/protocol/openid-connect/certs',
+    JWT_AUDIENCE: 'jaqpot-api',
+  };
+
+  it('reads the required values and defaults the clock tolerance to 30 s', () => {
+    expect(loadAuthorizerConfig(BASE)).toEqual({
+      issuer: BASE.JWT_ISSUER,
+      jwksUri: BASE.JWT_JWKS_URI,
+      audience: ['jaqpot-api'],
+      clockToleranceSeconds: 30,
+    });
+  });
+
+  it.each(['JWT_ISSUER', 'JWT_JWKS_URI', 'JWT_AUDIENCE'] as const)('requires %s', (name) => {
+    const { [name]: _omitted, ...env } = BASE;
+    const error = configError(() => loadAuthorizerConfig(env));
+    expect(error.message).toContain(`${name} is required`);
+    expect(() => loadAuthorizerConfig({ ...BASE, [name]: '  ' })).toThrow(`${name} is required`);
+  });
+
+  it('lists all three missing values together', () => {
+    const error = configError(() => loadAuthorizerConfig({}));
+    for (const name of ['JWT_ISSUER', 'JWT_JWKS_URI', 'JWT_AUDIENCE']) expect(error.message).toContain(`${name} is required`);
+  });
+
+  it.each(['any', ' any ', 'any\n'])('turns off the audience check for %j', (value) => {
+    expect(loadAuthorizerConfig({ ...BASE, JWT_AUDIENCE: value }).audience).toBeNull();
+  });
+
+  it('does not treat "ANY" or a list containing "any" as the wildcard', () => {
+    expect(loadAuthorizerConfig({ ...BASE, JWT_AUDIENCE: 'ANY' }).audience).toEqual(['ANY']);
+    expect(loadAuthorizerConfig({ ...BASE, JWT_AUDIENCE: 'any,web' }).audience).toEqual(['any', 'web']);
+  });
+
+  it('splits a comma list, trimming entries and dropping empty ones', () => {
+    expect(loadAuthorizerConfig({ ...BASE, JWT_AUDIENCE: ' jaqpot-api , account,,web-ui ,' }).audience).toEqual([
+      'jaqpot-api',
+      'account',
+      'web-ui',
+    ]);
+  });
+
+  it('refuses a list with no audience in it', () => {
+    const error = configError(() => loadAuthorizerConfig({ ...BASE, JWT_AUDIENCE: ' , ,' }));
+    expect(error.message).toContain('JWT_AUDIENCE must list at least one audience');
+  });
+
+  it.each([
+    ['0', 0],
+    ['120', 120],
+    [' 5 ', 5],
+    ['', 30],
+  ])('reads JWT_CLOCK_TOLERANCE_SECONDS=%j as %d', (value, expected) => {
+    expect(loadAuthorizerConfig({ ...BASE, JWT_CLOCK_TOLERANCE_SECONDS: value }).clockToleranceSeconds).toBe(expected);
+  });
+
+  it.each(['-1', '1.5', 'thirty'])('rejects JWT_CLOCK_TOLERANCE_SECONDS=%j', (value) => {
+    const error = configError(() => loadAuthorizerConfig({ ...BASE, JWT_CLOCK_TOLERANCE_SECONDS: value }));
+    expect(error.message).toContain('JWT_CLOCK_TOLERANCE_SECONDS must be a non-negative integer');
+  });
+
+  it('trims the issuer and JWKS URI', () => {
+    const config = loadAuthorizerConfig({ ...BASE, JWT_ISSUER: ` ${BASE.JWT_ISSUER} `, JWT_JWKS_URI: `${BASE.JWT_JWKS_URI}\n` });
+    expect(config.issuer).toBe(BASE.JWT_ISSUER);
+    expect(config.jwksUri).toBe(BASE.JWT_JWKS_URI);
+  });
+});
