@@ -87,14 +87,17 @@ export async function listInvitations(
   query: { limit?: number; cursor?: string; status?: InvitationStatusFilter },
 ): Promise<InvitationPage> {
   const orgId = await requireOrgId(deps, orgName);
-  // Authorization and the query are independent reads: run them side by side, answer only if allowed.
-  const [access, page] = await Promise.all([
+  // Authorization and the query are independent reads: run them side by side, and answer with
+  // the page (or its error, e.g. a bad cursor) only once the caller is known to be allowed.
+  const [access, page] = await Promise.allSettled([
     deps.organizations.getAccess(orgId, caller.userId),
     deps.invitations.list(orgId, { ...query, nowMs: deps.clock.nowMs() }),
   ]);
-  if (!access) throw organizationNotFound();
-  if (!isOrgAdmin(access.organization, access.membership, caller)) throw onlyAdmins();
-  return page;
+  if (access.status === 'rejected') throw access.reason;
+  if (!access.value) throw organizationNotFound();
+  if (!isOrgAdmin(access.value.organization, access.value.membership, caller)) throw onlyAdmins();
+  if (page.status === 'rejected') throw page.reason;
+  return page.value;
 }
 
 export async function getInvitation(

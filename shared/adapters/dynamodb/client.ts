@@ -4,6 +4,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../domain/errors.ts';
 
@@ -73,9 +74,12 @@ export async function transactWrite(
       return { ok: true };
     } catch (error) {
       if ((error as Error).name !== 'TransactionCanceledException') throw error;
-      const reasons = ((error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).map(
-        (reason) => ({ ...reason, Code: reason.Code ?? 'None' }),
-      );
+      // The document client does not convert items inside errors: unmarshall them here.
+      const raw = (error as { CancellationReasons?: Array<{ Code?: string; Item?: Record<string, any> }> }).CancellationReasons;
+      const reasons: CancellationReason[] = (raw ?? []).map((reason) => ({
+        Code: reason.Code ?? 'None',
+        Item: reason.Item ? unmarshall(reason.Item) : undefined,
+      }));
       if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return { ok: false, reasons };
       const retryable = reasons.length > 0 && reasons.every((r) => r.Code === 'None' || RETRYABLE_REASONS.has(r.Code!));
       if (!retryable) throw error;

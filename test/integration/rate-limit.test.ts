@@ -1,0 +1,251 @@
+/**
+ * Per-user rate limits on creating and resending invitations, with the default configuration
+ * (create 5/600, resend 10/600), against the local stack. This file must not override the
+ * RATE_LIMIT_* variables.
+ */
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { toMembershipItem } from '../../shared/adapters/dynamodb/organization-store.ts';
+import { createOrganization, invite, type TestUser } from '../support/fixtures.ts';
+import { startTestStack, userFactory, type ApiResponse, type TestStack } from '../support/stack.ts';
+
+const WINDOW_SECONDS = 600;
+const CREATE_LIMIT = 5;
+const RESEND_LIMIT = 10;
+
+let stack: TestStack;
+let user: ReturnType<typeof userFactory>;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  user = userFactory(stack.issuer);
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+/**
+ * The limits count in fixed windows aligned to the epoch. A test that straddled a window end
+ * would see its counter reset halfway, so each test starts well inside a window. This is the one
+ * unavoidable wait: at most a few seconds, and only once every ten minutes.
+ */
+beforeEach(async () => {
+  const secondsLeft = WINDOW_SECONDS - ((Date.now() / 1000) % WINDOW_SECONDS);
+  if (secondsLeft < 10) await new Promise((resolve) => setTimeout(resolve, (secondsLeft + 0.5) * 1000));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const invitationsPath = (orgName: string) => `/v1/organizations/${orgName}/invitations`;
+
+let emailCounter = 0;
+const freshEmail = () => `rate-${process.pid}-${++emailCounter}-${Date.now()}@example.com`;
+
+function create(orgName: string, caller: TestUser, emails: string[] = [freshEmail()]) {
+  return stack.api.post(invitationsPath(orgName), { token: caller.token, body: { emails } });
+}
+
+function resend(orgId: number, invitationId: string, caller: TestUser) {
+  return stack.api.post(`/v1/organizations/${orgId}/invitations/${invitationId}/resend`, { token: caller.token });
+}
+
+async function newOrg() {
+  const admin = user('admin');
+  const org = await createOrganization(stack, admin);
+  return { admin, ...org };
+}
+
+/** Every invitation item stored in the organization's partition. */
+async function storedInvitations(orgId: number) {
+  const { Items } = await stack.db.send(
+    new QueryCommand({
+      TableName: stack.tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': `ORG#${orgId}`, ':prefix': 'INV#' },
+      ConsistentRead: true,
+    }),
+  );
+  return Items ?? [];
+}
+
+async function storedGuards(orgId: number) {
+  const { Items } = await stack.db.send(
+    new QueryCommand({
+      TableName: stack.tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': `ORG#${orgId}`, ':prefix': 'GUARD#' },
+      ConsistentRead: true,
+    }),
+  );
+  return Items ?? [];
+}
+
+const rateHeaders = (response: ApiResponse) => ({
+  limit: response.headers.get('x-ratelimit-limit'),
+  remaining: response.headers.get('x-ratelimit-remaining'),
+  reset: response.headers.get('x-ratelimit-reset'),
+});
+
+/** X-RateLimit-Reset: integer epoch seconds, in the future and no later than one window from now. */
+function expectResetWithinWindow(response: ApiResponse) {
+  const reset = response.headers.get('x-ratelimit-reset');
+  expect(reset).toMatch(/^\d+$/);
+  const nowSeconds = Date.now() / 1000;
+  expect(Number(reset)).toBeGreaterThan(nowSeconds);
+  expect(Number(reset)).toBeLessThanOrEqual(Math.ceil(nowSeconds) + WINDOW_SECONDS);
+}
+
+/** The 429 contract: Retry-After in whole seconds within the window, and the window exhausted. */
+function expectRateLimited(response: ApiResponse, limit: number) {
+  expect(response.status, response.text).toBe(429);
+  expect(response.body.status).toBe(429);
+  const retryAfter = response.headers.get('retry-after');
+  expect(retryAfter).toMatch(/^\d+$/);
+  expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+  expect(Number(retryAfter)).toBeLessThanOrEqual(WINDOW_SECONDS);
+  expect(response.headers.get('x-ratelimit-limit')).toBe(String(limit));
+  expect(response.headers.get('x-ratelimit-remaining')).toBe('0');
+  expectResetWithinWindow(response);
+  // Retry-After points at the end of the window that X-RateLimit-Reset names.
+  const untilReset = Number(response.headers.get('x-ratelimit-reset')) - Date.now() / 1000;
+  expect(Math.abs(Number(retryAfter) - untilReset)).toBeLessThanOrEqual(2);
+}
+
+/** Uses up `admin`'s create quota with single-address requests. */
+async function exhaustCreateQuota(orgName: string, admin: TestUser) {
+  for (let i = 0; i < CREATE_LIMIT; i++) expect((await create(orgName, admin)).status).toBe(201);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('create rate limit (default 5/600)', () => {
+  it('counts X-RateLimit-Remaining down 4, 3, 2, 1, 0 on the allowed creates', async () => {
+    const { admin, name } = await newOrg();
+    const seen: Array<ReturnType<typeof rateHeaders>> = [];
+    for (let i = 0; i < CREATE_LIMIT; i++) {
+      const response = await create(name, admin);
+      expect(response.status, response.text).toBe(201);
+      expectResetWithinWindow(response);
+      seen.push(rateHeaders(response));
+    }
+    expect(seen.map((h) => h.remaining)).toEqual(['4', '3', '2', '1', '0']);
+    expect(seen.every((h) => h.limit === '5')).toBe(true);
+    expect(new Set(seen.map((h) => h.reset)).size).toBe(1);
+  });
+
+  it('answers the 6th create within the window with 429, Retry-After and X-RateLimit-*, and writes nothing', async () => {
+    const { admin, id: orgId, name } = await newOrg();
+    await exhaustCreateQuota(name, admin);
+    const storedBefore = await storedInvitations(orgId);
+    const guardsBefore = await storedGuards(orgId);
+
+    const refusedEmails = [freshEmail(), freshEmail()];
+    const response = await create(name, admin, refusedEmails);
+
+    expectRateLimited(response, CREATE_LIMIT);
+    expect(await storedInvitations(orgId)).toEqual(storedBefore);
+    expect(await storedGuards(orgId)).toEqual(guardsBefore);
+    expect(storedBefore).toHaveLength(CREATE_LIMIT);
+    const listed = await stack.api.get(invitationsPath(name), { token: admin.token });
+    expect(listed.body.map((i: any) => i.userEmail)).not.toContain(refusedEmails[0]);
+    expect(listed.body).toHaveLength(CREATE_LIMIT);
+
+    // Still limited: a refused request is not a reset.
+    expectRateLimited(await create(name, admin), CREATE_LIMIT);
+  });
+
+  it('counts per user: another admin of the same organization is unaffected', async () => {
+    const { admin, id: orgId, name } = await newOrg();
+    const coAdmin = user('co-admin');
+    await stack.db.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: toMembershipItem({ orgId, userId: coAdmin.sub, email: coAdmin.email, associationType: 'ADMIN' }),
+      }),
+    );
+    await exhaustCreateQuota(name, admin);
+    expectRateLimited(await create(name, admin), CREATE_LIMIT);
+
+    const response = await create(name, coAdmin);
+
+    expect(response.status, response.text).toBe(201);
+    expect(response.body.invitations).toHaveLength(1);
+    expect(rateHeaders(response)).toMatchObject({ limit: '5', remaining: '4' });
+  });
+
+  it('counts per user, not per organization: a limited user is limited in every organization', async () => {
+    const { admin, name } = await newOrg();
+    const other = await createOrganization(stack, admin);
+    await exhaustCreateQuota(name, admin);
+
+    expectRateLimited(await create(other.name, admin), CREATE_LIMIT);
+  });
+
+  it('exempts realm admins: 7 creates succeed without rate-limit headers', async () => {
+    const { name } = await newOrg();
+    const realmAdmin = user('realm-admin', { realmRoles: ['admin'] });
+    for (let i = 0; i < CREATE_LIMIT + 2; i++) {
+      const response = await create(name, realmAdmin);
+      expect(response.status, response.text).toBe(201);
+      expect(response.body.invitations).toHaveLength(1);
+      expect(rateHeaders(response)).toEqual({ limit: null, remaining: null, reset: null });
+    }
+  });
+
+  it('lets exactly 5 of 9 parallel creates by one user through; the other 4 get 429 and write nothing', async () => {
+    const { admin, id: orgId, name } = await newOrg();
+    const emails = Array.from({ length: 9 }, () => freshEmail());
+
+    const responses = await Promise.all(emails.map((email) => create(name, admin, [email])));
+
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(CREATE_LIMIT);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(9 - CREATE_LIMIT);
+    const allowed = responses.filter((r) => r.status === 201);
+    expect(allowed.map((r) => r.headers.get('x-ratelimit-remaining')).sort()).toEqual(['0', '1', '2', '3', '4']);
+    for (const refused of responses.filter((r) => r.status === 429)) expectRateLimited(refused, CREATE_LIMIT);
+
+    const created = allowed.map((r) => r.body.invitations[0].userEmail).sort();
+    expect((await storedInvitations(orgId)).map((item) => item.userEmail).sort()).toEqual(created);
+    expect(await storedGuards(orgId)).toHaveLength(CREATE_LIMIT);
+  });
+});
+
+describe('resend rate limit (default 10/600)', () => {
+  it('allows 10 resends, counting down, and answers the 11th with 429 without changing the invitation', async () => {
+    const { admin, id: orgId, name } = await newOrg();
+    const { invitations } = await invite(stack, admin, name, [freshEmail()]);
+    const invitationId = invitations[0].id;
+
+    const remaining: Array<string | null> = [];
+    for (let i = 0; i < RESEND_LIMIT; i++) {
+      const response = await resend(orgId, invitationId, admin);
+      expect(response.status, response.text).toBe(200);
+      expect(response.body.sendCount).toBe(i + 2);
+      expect(response.headers.get('x-ratelimit-limit')).toBe('10');
+      remaining.push(response.headers.get('x-ratelimit-remaining'));
+    }
+    expect(remaining).toEqual(['9', '8', '7', '6', '5', '4', '3', '2', '1', '0']);
+    const [before] = await storedInvitations(orgId);
+
+    const response = await resend(orgId, invitationId, admin);
+
+    expectRateLimited(response, RESEND_LIMIT);
+    const [after] = await storedInvitations(orgId);
+    expect(after).toEqual(before);
+    expect(after!.sendCount).toBe(RESEND_LIMIT + 1);
+  });
+
+  it('keeps the resend and create counters apart', async () => {
+    const { admin, id: orgId, name } = await newOrg();
+    const { invitations } = await invite(stack, admin, name, [freshEmail()]); // create 1 of 5
+    for (let i = 0; i < RESEND_LIMIT; i++) expect((await resend(orgId, invitations[0].id, admin)).status).toBe(200);
+    expectRateLimited(await resend(orgId, invitations[0].id, admin), RESEND_LIMIT);
+
+    const response = await create(name, admin);
+
+    expect(response.status, response.text).toBe(201);
+    expect(rateHeaders(response)).toMatchObject({ limit: '5', remaining: '3' });
+  });
+});
