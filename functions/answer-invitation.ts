@@ -12,7 +12,7 @@ const deps = createApiDependencies();
 export const handler = apiHandler(async ({ caller, path, jsonBody }) => {
   const invitationId = invitationIdParam(path);
   const status = parseAnswer(jsonBody());
-  const invitation = await answerInvitation(deps, caller, orgNameParam(path), invitationId, status);
+  const invitation = await answerInvitation(deps, caller, orgNameParam(path, 'Invitation not found.'), invitationId, status);
   if (status === 'ACCEPTED') countMetric('InvitationsAccepted');
   if (status === 'REJECTED') countMetric('InvitationsRejected');
   return jsonResponse(200, toInvitationView(invitation));

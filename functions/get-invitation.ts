@@ -10,6 +10,6 @@ const deps = createApiDependencies();
 /** GET /v1/organizations/{name}/invitations/{uuid}: the invitee or an org admin. */
 export const handler = apiHandler(async ({ caller, path }) => {
   const invitationId = invitationIdParam(path);
-  const invitation = await getInvitation(deps, caller, orgNameParam(path), invitationId);
+  const invitation = await getInvitation(deps, caller, orgNameParam(path, 'Invitation not found.'), invitationId);
   return jsonResponse(200, toInvitationView(invitation));
 });

@@ -9,10 +9,14 @@ export const MAX_PAGE_SIZE = 100;
 
 type Params = Readonly<Record<string, string | undefined>>;
 
-/** `{org}` as an organization name. A name no organization can have is simply not found. */
-export function orgNameParam(path: Params): string {
+/**
+ * `{org}` as an organization name. A name no organization can have is simply not found, with
+ * the same 404 the route gives for any unknown organization (invitation routes say "Invitation
+ * not found." for both, so nothing can be told apart).
+ */
+export function orgNameParam(path: Params, notFoundMessage = 'Organization not found.'): string {
   const name = path.org ?? '';
-  if (!ORG_NAME.test(name)) throw notFound('Organization not found.');
+  if (!ORG_NAME.test(name)) throw notFound(notFoundMessage);
   return name;
 }
 
