@@ -196,7 +196,8 @@ function queryParameters(url: URL): Record<string, string> | undefined {
   return Object.keys(params).length ? params : undefined;
 }
 
-function lambdaContext(functionName: string): Context {
+/** A Lambda context good enough for Powertools and middy. */
+export function lambdaContext(functionName: string): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,

@@ -4,6 +4,9 @@
  */
 import {
   CreateTableCommand,
+  DescribeTableCommand,
+  UpdateTableCommand,
+  type GlobalSecondaryIndex,
   DescribeTimeToLiveCommand,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
@@ -14,15 +17,14 @@ import { tableSchema } from '../shared/adapters/dynamodb/table-schema.ts';
 
 /** Idempotent: an existing table is left as is (apart from switching TTL on if it is off). */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { partitionKey, sortKey, invitationsByCreatedIndex: lsi, userOrganizationsIndex: gsi } = tableSchema;
+  const { partitionKey, sortKey, invitationsByCreatedIndex: lsi } = tableSchema;
+  const globalIndexes = globalSecondaryIndexes();
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [partitionKey, sortKey, lsi.sortKey, gsi.partitionKey, gsi.sortKey].map(
-          (name) => ({ AttributeName: name, AttributeType: 'S' as const }),
-        ),
+        AttributeDefinitions: attributeDefinitions(),
         KeySchema: [
           { AttributeName: partitionKey, KeyType: 'HASH' },
           { AttributeName: sortKey, KeyType: 'RANGE' },
@@ -37,16 +39,7 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
             Projection: { ProjectionType: 'ALL' },
           },
         ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: gsi.name,
-            KeySchema: [
-              { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
-              { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
+        GlobalSecondaryIndexes: globalIndexes,
         StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
       }),
     );
@@ -55,6 +48,7 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
   }
   // Also when it already existed: a concurrent creator may not have finished yet.
   await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  await addMissingGlobalIndexes(client, tableName, globalIndexes);
 
   // TTL can only be set on an ACTIVE table, hence after the wait.
   const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
@@ -70,5 +64,44 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
   } catch (error) {
     // Lost a race with another caller enabling it.
     if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;
+  }
+}
+
+function globalSecondaryIndexes(): GlobalSecondaryIndex[] {
+  const { userOrganizationsIndex: byUser, pendingEmailIndex: pending } = tableSchema;
+  const keySchema = (index: { partitionKey: string; sortKey: string }) => [
+    { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+  ];
+  return [
+    { IndexName: byUser.name, KeySchema: keySchema(byUser), Projection: { ProjectionType: 'ALL' } },
+    {
+      IndexName: pending.name,
+      KeySchema: keySchema(pending),
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...pending.projectedAttributes] },
+    },
+  ];
+}
+
+function attributeDefinitions() {
+  const { partitionKey, sortKey, invitationsByCreatedIndex: lsi, userOrganizationsIndex: byUser, pendingEmailIndex: pending } =
+    tableSchema;
+  return [partitionKey, sortKey, lsi.sortKey, byUser.partitionKey, byUser.sortKey, pending.partitionKey, pending.sortKey].map(
+    (name) => ({ AttributeName: name, AttributeType: 'S' as const }),
+  );
+}
+
+/** A local table kept from an older version (npm start persists data) gains newer indexes. */
+async function addMissingGlobalIndexes(client: DynamoDBClient, tableName: string, indexes: GlobalSecondaryIndex[]) {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of indexes.filter((i) => !existing.has(i.IndexName))) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: attributeDefinitions(),
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
   }
 }

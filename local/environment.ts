@@ -7,6 +7,7 @@ import type { LocalIssuer } from './issuer.ts';
 export function localFunctionEnvironment(options: {
   tableName: string;
   dynamodbEndpoint: string;
+  sesEndpoint: string;
   issuer: Pick<LocalIssuer, 'issuer' | 'jwksUri' | 'audience'>;
   overrides?: NodeJS.ProcessEnv;
 }): Record<string, string> {
@@ -20,6 +21,11 @@ export function localFunctionEnvironment(options: {
     JWT_ISSUER: options.issuer.issuer,
     JWT_JWKS_URI: options.issuer.jwksUri,
     JWT_AUDIENCE: options.issuer.audience,
+    SES_ENDPOINT: options.sesEndpoint,
+    SENDER_EMAIL: 'invitations@jaqpot.local',
+    FRONTEND_URL: 'http://localhost:3001',
+    // Locally, re-drive stuck emails after 30 s rather than 15 minutes.
+    EMAIL_SWEEP_AGE_SECONDS: '30',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'WARN',
   };
@@ -29,6 +35,10 @@ export function localFunctionEnvironment(options: {
     'RATE_LIMIT_CREATE',
     'RATE_LIMIT_RESEND',
     'FRONTEND_URL',
+    'SENDER_EMAIL',
+    'REPLY_TO',
+    'BRAND_NAME',
+    'EMAIL_SWEEP_AGE_SECONDS',
     'POWERTOOLS_LOG_LEVEL',
   ];
   for (const name of passThrough) {

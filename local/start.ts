@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalApi } from './api-gateway.ts';
 import { createTable } from './create-table.ts';
+import { startEventSources } from './event-sources.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { localFunctionEnvironment } from './environment.ts';
 import { LocalIssuer } from './issuer.ts';
@@ -43,16 +44,28 @@ try {
   const issuer = LocalIssuer.fromFile();
   Object.assign(
     process.env,
-    localFunctionEnvironment({ tableName: TABLE_NAME, dynamodbEndpoint: dynamodb.endpoint, issuer, overrides: process.env }),
+    localFunctionEnvironment({
+      tableName: TABLE_NAME,
+      dynamodbEndpoint: dynamodb.endpoint,
+      sesEndpoint: ses.endpoint,
+      issuer,
+      overrides: process.env,
+    }),
   );
   await createTable(new DynamoDBClient({ endpoint: dynamodb.endpoint }), TABLE_NAME);
+
+  // Before the API, so that the stream is read from before the first invitation.
+  const events = await startEventSources({ dynamodbEndpoint: dynamodb.endpoint, tableName: TABLE_NAME, sweepEveryMs: 10_000 });
+  stops.push(events.stop);
 
   const api = await startLocalApi({ port, jwks: issuer.jwks });
   stops.push(api.close);
 
   console.log(`
   DynamoDB Local   ${dynamodb.endpoint}  (table ${TABLE_NAME})
-  SES emulator     ${ses.endpoint}  (inbox: ${ses.inboxUrl})
+  SES emulator     ${ses.endpoint}
+  Email inbox      ${ses.inboxUrl}  (invitation emails show up here within ~2 s)
+  Email delivery   table stream → delivery function; sweep every 10 s
   OIDC issuer      ${issuer.issuer}  (audience ${issuer.audience}; key in .local/issuer/)
   API              ${api.url}
 

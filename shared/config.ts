@@ -5,6 +5,7 @@
  */
 import { parseRateLimit, type RateLimitPolicy } from './domain/rate-limit.ts';
 import type { InvitationTimings } from './domain/invitation.ts';
+import { isValidEmail } from './domain/email.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -31,12 +32,29 @@ export interface AuthorizerConfig {
   readonly clockToleranceSeconds: number;
 }
 
+export interface DeliveryConfig {
+  readonly tableName: string;
+  readonly dynamodbEndpoint: string | undefined;
+  /** Only for the local SES emulator. */
+  readonly sesEndpoint: string | undefined;
+  readonly senderEmail: string;
+  readonly replyTo: string | undefined;
+  readonly configurationSet: string | undefined;
+  readonly frontendUrl: string;
+  readonly brandName: string;
+  readonly sendAttempts: number;
+  readonly sweepAgeSeconds: number;
+}
+
 export const DEFAULTS = {
   INVITATION_EXPIRY_SECONDS: '604800', // 7 days
   INVITATION_RETENTION_SECONDS: '2592000', // 30 days
   RATE_LIMIT_CREATE: '5/600',
   RATE_LIMIT_RESEND: '10/600',
   JWT_CLOCK_TOLERANCE_SECONDS: '30',
+  BRAND_NAME: 'Jaqpot',
+  EMAIL_SEND_ATTEMPTS: '3',
+  EMAIL_SWEEP_AGE_SECONDS: '900', // 15 minutes
 } as const;
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -52,6 +70,32 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       create: reader.rateLimit('RATE_LIMIT_CREATE'),
       resend: reader.rateLimit('RATE_LIMIT_RESEND'),
     },
+  };
+  reader.throwIfInvalid();
+  return config;
+}
+
+/** Just the table: for functions that need nothing else (the bounce/complaint handler). */
+export function loadTableConfig(env: Env = process.env): Pick<ApiConfig, 'tableName' | 'dynamodbEndpoint'> {
+  const reader = new EnvReader(env);
+  const config = { tableName: reader.required('TABLE_NAME'), dynamodbEndpoint: reader.optionalUrl('DYNAMODB_ENDPOINT') };
+  reader.throwIfInvalid();
+  return config;
+}
+
+export function loadDeliveryConfig(env: Env = process.env): DeliveryConfig {
+  const reader = new EnvReader(env);
+  const config: DeliveryConfig = {
+    tableName: reader.required('TABLE_NAME'),
+    dynamodbEndpoint: reader.optionalUrl('DYNAMODB_ENDPOINT'),
+    sesEndpoint: reader.optionalUrl('SES_ENDPOINT'),
+    senderEmail: reader.email('SENDER_EMAIL', { required: true })!,
+    replyTo: reader.email('REPLY_TO', { required: false }),
+    configurationSet: env.SES_CONFIGURATION_SET?.trim() || undefined,
+    frontendUrl: reader.requiredUrl('FRONTEND_URL'),
+    brandName: env.BRAND_NAME?.trim() || DEFAULTS.BRAND_NAME,
+    sendAttempts: reader.positiveInteger('EMAIL_SEND_ATTEMPTS'),
+    sweepAgeSeconds: reader.positiveInteger('EMAIL_SWEEP_AGE_SECONDS'),
   };
   reader.throwIfInvalid();
   return config;
@@ -97,7 +141,7 @@ class EnvReader {
     const text = this.withDefault(name);
     const value = Number(text);
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
-      this.problem(`${name} must be a positive integer of seconds`);
+      this.problem(`${name} must be a positive integer`);
     }
     return value;
   }
@@ -122,6 +166,22 @@ class EnvReader {
     const value = this.env[name]?.trim();
     if (!value) return undefined;
     if (!/^https?:\/\//.test(value) || !URL.canParse(value)) this.problem(`${name} must be an http(s) URL`);
+    return value;
+  }
+
+  requiredUrl(name: string): string {
+    const value = this.optionalUrl(name);
+    if (value === undefined) this.problem(`${name} is required`);
+    return value ?? '';
+  }
+
+  email(name: string, options: { required: boolean }): string | undefined {
+    const value = this.env[name]?.trim();
+    if (!value) {
+      if (options.required) this.problem(`${name} is required`);
+      return undefined;
+    }
+    if (!isValidEmail(value)) this.problem(`${name} must be an email address`);
     return value;
   }
 

@@ -4,7 +4,9 @@
  * Locally and in tests, POWERTOOLS_METRICS_DISABLED / POWERTOOLS_LOG_LEVEL keep the noise down.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type middy from '@middy/core';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'organization-invitations';
 
@@ -14,6 +16,32 @@ export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'JaqpotInvitations',
 });
 
-export function countMetric(name: 'InvitationsCreated' | 'InvitationsAccepted' | 'InvitationsRejected' | 'InvitationsResent' | 'RateLimited', value = 1) {
+export type MetricName =
+  | 'InvitationsCreated'
+  | 'InvitationsAccepted'
+  | 'InvitationsRejected'
+  | 'InvitationsResent'
+  | 'EmailsSent'
+  | 'EmailsFailed'
+  | 'EmailsBounced'
+  | 'EmailsComplained'
+  | 'EmailDeliveriesDeferred';
+
+export function countMetric(name: MetricName, value = 1) {
   metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+/**
+ * Middy middlewares every function uses: Lambda context and a correlation id on every log line
+ * (keys reset per invocation), and this invocation's metrics flushed at the end. Powertools'
+ * own logMetrics warns on invocations that record none, which most reads are.
+ */
+export function observability(): middy.MiddlewareObj[] {
+  const flush = () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return [
+    injectLambdaContext(logger, { resetKeys: true }),
+    { after: flush, onError: flush },
+  ];
 }

@@ -3,7 +3,7 @@
  * with DynamoDB and the system clock; tests may substitute them. Nothing here imports an SDK.
  */
 import type { Caller } from './domain/caller.ts';
-import type { Invitation, InvitationStatusFilter } from './domain/invitation.ts';
+import type { EmailStatus, Invitation, InvitationStatusFilter } from './domain/invitation.ts';
 import type { Membership, NewOrganizationInput, Organization, OrganizationUpdate } from './domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from './domain/rate-limit.ts';
 
@@ -44,6 +44,14 @@ export interface CreateInvitationsResult {
   readonly alreadyInvited: string[];
 }
 
+export interface InvitationListQuery {
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly status?: InvitationStatusFilter;
+  readonly emailStatus?: EmailStatus;
+  readonly nowMs: number;
+}
+
 export interface InvitationPage {
   readonly items: Invitation[];
   readonly nextCursor: string | undefined;
@@ -62,10 +70,7 @@ export interface InvitationStore {
    * is held by a live invitation are left out and reported; the rest are written.
    */
   createMany(invitations: Invitation[], nowMs: number): Promise<CreateInvitationsResult>;
-  list(
-    orgId: number,
-    query: { limit?: number; cursor?: string; status?: InvitationStatusFilter; nowMs: number },
-  ): Promise<InvitationPage>;
+  list(orgId: number, query: InvitationListQuery): Promise<InvitationPage>;
   /**
    * Records the invitee's answer if the invitation is still PENDING and unexpired; accepting also
    * makes the caller a MEMBER in the same transaction. Returns the stored state instead when the
@@ -76,10 +81,10 @@ export interface InvitationStore {
     answer: { status: 'ACCEPTED' | 'REJECTED'; caller: Caller },
     nowMs: number,
   ): Promise<{ ok: true; invitation: Invitation } | { ok: false; current: Invitation | undefined }>;
-  /** Moves the expiry and counts a send, if the invitation is still PENDING and unexpired. */
+  /** Moves the expiry and requests another email, if the invitation is still PENDING and unexpired. */
   resend(
     invitation: Invitation,
-    change: { expiresAt: number; sentAt: string },
+    change: { expiresAt: number; requestedAt: string },
     nowMs: number,
   ): Promise<{ ok: true; invitation: Invitation } | { ok: false; current: Invitation | undefined }>;
 }
@@ -87,4 +92,53 @@ export interface InvitationStore {
 export interface RateLimiter {
   /** Counts one request; throws RATE_LIMITED (with the state in its details) when over the limit. */
   consume(action: string, userId: string, policy: RateLimitPolicy, nowMs: number): Promise<RateLimitState>;
+}
+
+/** An email to one recipient. The address goes to SES as a structured destination, never a header. */
+export interface OutgoingEmail {
+  readonly to: string;
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+  /** Message tags: let bounce and complaint notifications find the invitation. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** Thrown by a Mailer. `retryable`: throttling or a transient fault, worth another try. */
+export class MailerError extends Error {
+  constructor(
+    readonly retryable: boolean,
+    /** Short and safe to show to an organization admin. */
+    readonly reason: string,
+  ) {
+    super(reason);
+    this.name = 'MailerError';
+  }
+}
+
+export interface Mailer {
+  send(email: OutgoingEmail): Promise<{ messageId: string }>;
+}
+
+export type DeliveryOutcome =
+  | { readonly kind: 'sent'; readonly messageId: string; readonly at: string }
+  | { readonly kind: 'failed'; readonly reason: string };
+
+export interface PendingEmail {
+  readonly orgId: number;
+  readonly invitationId: string;
+  readonly deliverySeq: number;
+}
+
+export interface EmailDeliveryStore {
+  get(orgId: number, invitationId: string): Promise<Invitation | undefined>;
+  /**
+   * Records the outcome of delivery request `seq`, once: only while `seq` is the latest request
+   * and no outcome for it is recorded yet. Returns false when it was already recorded.
+   */
+  recordOutcome(orgId: number, invitationId: string, seq: number, outcome: DeliveryOutcome): Promise<boolean>;
+  /** Bounce or complaint for the message SES sent; ignored unless it is the invitation's latest message. */
+  recordFeedback(orgId: number, invitationId: string, messageId: string, status: Extract<EmailStatus, 'BOUNCED' | 'COMPLAINED'>, reason: string): Promise<boolean>;
+  /** Invitations whose email has been PENDING since before `requestedBefore` (ISO), oldest first. */
+  listPendingEmails(requestedBefore: string, limit: number): Promise<PendingEmail[]>;
 }

@@ -16,21 +16,104 @@ export interface Route {
   readonly path: string;
   /** Handler entry file, relative to the repository root; it exports `handler`. */
   readonly entry: string;
+  /**
+   * The DynamoDB actions the handler's calls need, no more (least privilege; the CDK stack grants
+   * exactly these on the table and its indexes). TransactWriteItems needs the item actions it
+   * contains. See the README's "DynamoDB calls per endpoint".
+   */
+  readonly dynamodb: readonly DynamoDbAction[];
 }
 
+export type DynamoDbAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:ConditionCheckItem';
+
+const READ_ORG_BY_NAME: DynamoDbAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
+
 export const routes: readonly Route[] = [
-  { id: 'createOrganization', method: 'POST', path: '/v1/organizations', entry: 'functions/create-organization.ts' },
-  { id: 'listOrganizations', method: 'GET', path: '/v1/organizations', entry: 'functions/list-user-organizations.ts' },
-  { id: 'listUserOrganizations', method: 'GET', path: '/v1/user/organizations', entry: 'functions/list-user-organizations.ts' },
-  { id: 'getOrganization', method: 'GET', path: '/v1/organizations/{org}', entry: 'functions/get-organization.ts' },
-  { id: 'updateOrganization', method: 'PATCH', path: '/v1/organizations/{org}/partial', entry: 'functions/update-organization.ts' },
-  { id: 'createInvitations', method: 'POST', path: '/v1/organizations/{org}/invitations', entry: 'functions/create-invitations.ts' },
-  { id: 'listInvitations', method: 'GET', path: '/v1/organizations/{org}/invitations', entry: 'functions/list-invitations.ts' },
-  { id: 'getInvitation', method: 'GET', path: '/v1/organizations/{org}/invitations/{invitationId}', entry: 'functions/get-invitation.ts' },
-  { id: 'answerInvitation', method: 'PUT', path: '/v1/organizations/{org}/invitations/{invitationId}', entry: 'functions/answer-invitation.ts' },
-  { id: 'resendInvitation', method: 'POST', path: '/v1/organizations/{org}/invitations/{invitationId}/resend', entry: 'functions/resend-invitation.ts' },
+  {
+    id: 'createOrganization',
+    method: 'POST',
+    path: '/v1/organizations',
+    entry: 'functions/create-organization.ts',
+    dynamodb: ['dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  },
+  {
+    id: 'listOrganizations',
+    method: 'GET',
+    path: '/v1/organizations',
+    entry: 'functions/list-user-organizations.ts',
+    dynamodb: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+  },
+  {
+    id: 'listUserOrganizations',
+    method: 'GET',
+    path: '/v1/user/organizations',
+    entry: 'functions/list-user-organizations.ts',
+    dynamodb: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+  },
+  {
+    id: 'getOrganization',
+    method: 'GET',
+    path: '/v1/organizations/{org}',
+    entry: 'functions/get-organization.ts',
+    dynamodb: READ_ORG_BY_NAME,
+  },
+  {
+    id: 'updateOrganization',
+    method: 'PATCH',
+    path: '/v1/organizations/{org}/partial',
+    entry: 'functions/update-organization.ts',
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+  },
+  {
+    id: 'createInvitations',
+    method: 'POST',
+    path: '/v1/organizations/{org}/invitations',
+    entry: 'functions/create-invitations.ts',
+    dynamodb: [...READ_ORG_BY_NAME, 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  },
+  {
+    id: 'listInvitations',
+    method: 'GET',
+    path: '/v1/organizations/{org}/invitations',
+    entry: 'functions/list-invitations.ts',
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  },
+  {
+    id: 'getInvitation',
+    method: 'GET',
+    path: '/v1/organizations/{org}/invitations/{invitationId}',
+    entry: 'functions/get-invitation.ts',
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+  },
+  {
+    id: 'answerInvitation',
+    method: 'PUT',
+    path: '/v1/organizations/{org}/invitations/{invitationId}',
+    entry: 'functions/answer-invitation.ts',
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  },
+  {
+    id: 'resendInvitation',
+    method: 'POST',
+    path: '/v1/organizations/{org}/invitations/{invitationId}/resend',
+    entry: 'functions/resend-invitation.ts',
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  },
   // Unknown routes get the service's JSON 404 instead of API Gateway's own body.
-  { id: 'notFound', method: 'ANY', path: '$default', entry: 'functions/not-found.ts' },
+  {
+    id: 'notFound',
+    method: 'ANY',
+    path: '$default',
+    entry: 'functions/not-found.ts',
+    dynamodb: [],
+  },
 ];
 
 /** The Lambda authorizer in front of every route. */
@@ -71,3 +154,21 @@ function decodePathSegment(segment: string): string {
     return segment; // API Gateway passes undecodable segments through as they are.
   }
 }
+
+/** Functions triggered by events rather than routes (the CDK stack wires their triggers). */
+export const eventFunctions = {
+  /** DynamoDB stream of the table, filtered by shared/email-delivery-trigger.ts; sends with SES. */
+  deliverInvitationEmails: {
+    entry: 'functions/deliver-invitation-emails.ts',
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    sendsEmail: true,
+  },
+  /** A schedule; sends with SES. */
+  sweepPendingEmails: {
+    entry: 'functions/sweep-pending-emails.ts',
+    dynamodb: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    sendsEmail: true,
+  },
+  /** SNS topic of the SES configuration set's bounce and complaint events. */
+  emailFeedback: { entry: 'functions/email-feedback.ts', dynamodb: ['dynamodb:UpdateItem'], sendsEmail: false },
+} as const satisfies Record<string, { entry: string; dynamodb: readonly DynamoDbAction[]; sendsEmail: boolean }>;

@@ -7,7 +7,10 @@ import { DynamoInvitationStore } from './adapters/dynamodb/invitation-store.ts';
 import { DynamoOrganizationStore } from './adapters/dynamodb/organization-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamodb/rate-limiter.ts';
 import { randomIds, systemClock } from './adapters/system.ts';
-import { loadApiConfig } from './config.ts';
+import { DynamoEmailDeliveryStore } from './adapters/dynamodb/delivery-store.ts';
+import { SesMailer } from './adapters/ses/mailer.ts';
+import { loadApiConfig, loadDeliveryConfig, loadTableConfig, type DeliveryConfig } from './config.ts';
+import type { DeliveryDeps } from './services/email-delivery.ts';
 import type { InvitationDeps } from './services/invitations.ts';
 
 export function createApiDependencies(env: NodeJS.ProcessEnv = process.env): InvitationDeps {
@@ -22,4 +25,27 @@ export function createApiDependencies(env: NodeJS.ProcessEnv = process.env): Inv
     timings: config.invitations,
     rateLimits: config.rateLimits,
   };
+}
+
+export function createDeliveryDependencies(env: NodeJS.ProcessEnv = process.env): DeliveryDeps & { config: DeliveryConfig } {
+  const config = loadDeliveryConfig(env);
+  const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  return {
+    config,
+    store: new DynamoEmailDeliveryStore(client, config.tableName),
+    mailer: new SesMailer({
+      from: config.senderEmail,
+      replyTo: config.replyTo,
+      configurationSet: config.configurationSet,
+      endpoint: config.sesEndpoint,
+    }),
+    clock: systemClock,
+    email: { frontendUrl: config.frontendUrl, brandName: config.brandName },
+    retry: { attempts: config.sendAttempts, baseDelayMs: 200, maxDelayMs: 2_000 },
+  };
+}
+
+export function createEmailDeliveryStore(env: NodeJS.ProcessEnv = process.env) {
+  const config = loadTableConfig(env);
+  return new DynamoEmailDeliveryStore(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
 }

@@ -11,6 +11,10 @@ export const INVITATION_STATUSES: readonly InvitationStatus[] = ['PENDING', 'ACC
 export const STATUS_FILTERS: readonly InvitationStatusFilter[] = ['PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED'];
 export const MAX_EMAILS_PER_REQUEST = 10;
 
+/** Delivery state of the invitation's latest email request. */
+export type EmailStatus = 'PENDING' | 'SENT' | 'FAILED' | 'BOUNCED' | 'COMPLAINED';
+export const EMAIL_STATUSES: readonly EmailStatus[] = ['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED'];
+
 export interface Invitation {
   readonly id: string;
   readonly orgId: number;
@@ -25,12 +29,26 @@ export interface Invitation {
   readonly createdAt: string;
   /** The inviting admin's user id (token `sub`). */
   readonly invitedBy: string;
+  /** The inviter as the email names them: preferred_username, else email. */
+  readonly inviterName: string;
   /** Set when answered: the invitee's user id. */
   readonly userId?: string;
   readonly respondedAt?: string;
-  /** How many emails were requested for this invitation (1 on create, +1 per resend). */
+  /**
+   * Transactional outbox: each email request (create, every resend) takes the next sequence
+   * number; the delivery function records each number's outcome once (deliveredSeq).
+   */
+  readonly deliverySeq: number;
+  readonly deliveredSeq: number;
+  readonly emailRequestedAt: string;
+  readonly emailStatus: EmailStatus;
+  /** Emails SES accepted for this invitation. */
   readonly sendCount: number;
-  readonly lastSentAt: string;
+  readonly lastSentAt?: string;
+  /** Short, safe reason of the last delivery failure. */
+  readonly lastError?: string;
+  /** SES message id of the last email sent, to match bounces and complaints. */
+  readonly messageId?: string;
 }
 
 export interface InvitationTimings {
@@ -69,7 +87,7 @@ export function parseInvitationRequest(body: unknown): ParsedEmail[] {
 }
 
 export function newInvitation(
-  input: { id: string; org: { id: number; name: string }; email: ParsedEmail; invitedBy: string },
+  input: { id: string; org: { id: number; name: string }; email: ParsedEmail; inviter: Caller },
   nowMs: number,
   timings: InvitationTimings,
 ): Invitation {
@@ -83,9 +101,13 @@ export function newInvitation(
     status: 'PENDING',
     expiresAt: Math.floor(nowMs / 1000) + timings.expirySeconds,
     createdAt: now,
-    invitedBy: input.invitedBy,
-    sendCount: 1,
-    lastSentAt: now,
+    invitedBy: input.inviter.userId,
+    inviterName: input.inviter.username ?? input.inviter.email ?? 'An organization admin',
+    deliverySeq: 1,
+    deliveredSeq: 0,
+    emailRequestedAt: now,
+    emailStatus: 'PENDING',
+    sendCount: 0,
   };
 }
 
@@ -170,7 +192,26 @@ export function decideResend(invitation: Invitation | undefined, nowMs: number, 
     );
   }
   const expiresAt = Math.floor(nowMs / 1000) + timings.expirySeconds;
-  return { expiresAt, sentAt: new Date(nowMs).toISOString() };
+  return { expiresAt, requestedAt: new Date(nowMs).toISOString() };
+}
+
+export type DeliveryDecision =
+  | { kind: 'send'; invitation: Invitation }
+  | { kind: 'skip'; reason: string }
+  | { kind: 'abandon'; reason: string };
+
+/**
+ * Whether delivery request `seq` should still send an email. Replays of an already recorded
+ * request, and requests superseded by a newer resend, are skipped; an invitation that was
+ * answered or expired before its email went out is abandoned (recorded as FAILED with a reason).
+ */
+export function decideDelivery(invitation: Invitation | undefined, seq: number, nowMs: number): DeliveryDecision {
+  if (!invitation) return { kind: 'skip', reason: 'invitation no longer exists' };
+  if (invitation.deliveredSeq >= seq) return { kind: 'skip', reason: 'already recorded' };
+  if (invitation.deliverySeq > seq) return { kind: 'skip', reason: 'superseded by a newer email request' };
+  if (invitation.status !== 'PENDING') return { kind: 'abandon', reason: 'Not sent: the invitation was already answered.' };
+  if (isExpired(invitation, nowMs)) return { kind: 'abandon', reason: 'Not sent: the invitation had expired.' };
+  return { kind: 'send', invitation };
 }
 
 export function expirationDate(invitation: Pick<Invitation, 'expiresAt'>): string {
@@ -192,8 +233,10 @@ export function toInvitationView(invitation: Invitation) {
     createdAt: invitation.createdAt,
     invitedBy: invitation.invitedBy,
     ...(invitation.respondedAt !== undefined && { respondedAt: invitation.respondedAt }),
+    emailStatus: invitation.emailStatus,
     sendCount: invitation.sendCount,
-    lastSentAt: invitation.lastSentAt,
+    ...(invitation.lastSentAt !== undefined && { lastSentAt: invitation.lastSentAt }),
+    ...(invitation.lastError !== undefined && { lastError: invitation.lastError }),
   };
 }
 export type InvitationView = ReturnType<typeof toInvitationView>;

@@ -4,14 +4,13 @@
  * then only: parse the route's inputs, call a service, map the result.
  */
 import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
 import type { Caller } from '../domain/caller.ts';
 import { invalidInput } from '../domain/errors.ts';
-import { logger, metrics } from '../observability.ts';
+import { logger, observability } from '../observability.ts';
 import { callerFrom, type AuthorizerContext } from './caller.ts';
 import { internalErrorResponse, responseForError } from './errors.ts';
 
@@ -32,10 +31,11 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>) {
   return middy<ApiEvent, ApiResult>()
-    .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId', resetKeys: true }))
-    .use({ after: publishMetrics, onError: publishMetrics })
+    .use(observability())
     .use({ onError: mapErrorToResponse })
     .handler(async (event) => {
+      // The API Gateway request id: the same id the gateway's access log and the client see.
+      logger.setCorrelationId(event.requestContext?.requestId);
       const headers = lowerCaseKeys(event.headers);
       const request: ApiRequest = {
         event,
@@ -47,11 +47,6 @@ export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>) 
       };
       return handle(request);
     });
-}
-
-/** Flushes this invocation's metrics (EMF) if it recorded any; Powertools warns on empty flushes. */
-function publishMetrics() {
-  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
 }
 
 function mapErrorToResponse(request: middy.Request<ApiEvent, ApiResult>) {

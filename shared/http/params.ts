@@ -1,6 +1,6 @@
 /** Path and query parameters, read with the meaning each route gives them (see shared/routes.ts). */
 import { invalidInput, notFound } from '../domain/errors.ts';
-import { STATUS_FILTERS, type InvitationStatusFilter } from '../domain/invitation.ts';
+import { EMAIL_STATUSES, STATUS_FILTERS, type EmailStatus, type InvitationStatusFilter } from '../domain/invitation.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ORG_NAME = /^[\w-]{3,200}$/;
@@ -38,13 +38,26 @@ export function invitationIdParam(path: Params): string {
 }
 
 /** Unknown query parameters are ignored, as most APIs do (clients add cache busters). */
-export function listQuery(query: Params): { status?: InvitationStatusFilter; limit?: number; cursor?: string } {
-  const result: { status?: InvitationStatusFilter; limit?: number; cursor?: string } = {};
+export interface ListQuery {
+  status?: InvitationStatusFilter;
+  emailStatus?: EmailStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+export function listQuery(query: Params): ListQuery {
+  const result: ListQuery = {};
   if (query.status !== undefined) {
     if (!STATUS_FILTERS.includes(query.status as InvitationStatusFilter)) {
       throw invalidInput(`status must be one of ${STATUS_FILTERS.join(', ')}.`);
     }
     result.status = query.status as InvitationStatusFilter;
+  }
+  if (query.emailStatus !== undefined) {
+    if (!EMAIL_STATUSES.includes(query.emailStatus as EmailStatus)) {
+      throw invalidInput(`emailStatus must be one of ${EMAIL_STATUSES.join(', ')}.`);
+    }
+    result.emailStatus = query.emailStatus as EmailStatus;
   }
   if (query.limit !== undefined) {
     const limit = Number(query.limit);

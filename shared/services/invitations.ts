@@ -12,13 +12,20 @@ import {
   newInvitation,
   type Invitation,
   type InvitationStatus,
-  type InvitationStatusFilter,
   type InvitationTimings,
   type ParsedEmail,
 } from '../domain/invitation.ts';
 import { isOrgAdmin } from '../domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from '../domain/rate-limit.ts';
-import type { Clock, IdGenerator, InvitationPage, InvitationStore, OrganizationStore, RateLimiter } from '../ports.ts';
+import type {
+  Clock,
+  IdGenerator,
+  InvitationListQuery,
+  InvitationPage,
+  InvitationStore,
+  OrganizationStore,
+  RateLimiter,
+} from '../ports.ts';
 
 export interface InvitationDeps {
   readonly organizations: OrganizationStore;
@@ -70,7 +77,7 @@ export async function createInvitations(
 
   const nowMs = deps.clock.nowMs();
   const candidates = toInvite.map((email) =>
-    newInvitation({ id: deps.ids.uuid(), org: organization, email, invitedBy: caller.userId }, nowMs, deps.timings),
+    newInvitation({ id: deps.ids.uuid(), org: organization, email, inviter: caller }, nowMs, deps.timings),
   );
   const result = candidates.length > 0 ? await deps.invitations.createMany(candidates, nowMs) : undefined;
   for (const normalized of result?.alreadyInvited ?? []) {
@@ -84,7 +91,7 @@ export async function listInvitations(
   deps: InvitationDeps,
   caller: Caller,
   orgName: string,
-  query: { limit?: number; cursor?: string; status?: InvitationStatusFilter },
+  query: Omit<InvitationListQuery, 'nowMs'>,
 ): Promise<InvitationPage> {
   const orgId = await requireOrgId(deps, orgName);
   // Authorization and the query are independent reads: run them side by side, and answer with
@@ -147,13 +154,12 @@ export async function resendInvitation(
   const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
   if (!access) throw organizationNotFound();
   if (!isOrgAdmin(access.organization, access.membership, caller)) throw onlyAdmins();
-  let nowMs = deps.clock.nowMs();
-  decideResend(invitation, nowMs, deps.timings);
+  const nowMs = deps.clock.nowMs();
+  // Decided before counting the request, so a refused resend (410, 400) costs no rate budget.
+  const change = decideResend(invitation, nowMs, deps.timings);
   const rateLimit = caller.isRealmAdmin
     ? undefined
     : await deps.rateLimiter.consume('resend', caller.userId, deps.rateLimits.resend, nowMs);
-  nowMs = deps.clock.nowMs();
-  const change = decideResend(invitation, nowMs, deps.timings);
   const result = await deps.invitations.resend(invitation!, change, nowMs);
   if (result.ok) return { invitation: result.invitation, rateLimit };
   decideResend(result.current, nowMs, deps.timings);

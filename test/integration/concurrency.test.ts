@@ -5,42 +5,27 @@
  *
  * Each scenario runs several rounds, so a window that one round happens to miss is hit by another.
  */
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrganization, expireInvitation, invite, type TestUser } from '../support/fixtures.ts';
-import { startTestStack, userFactory, type ApiResponse, type TestStack } from '../support/stack.ts';
+import { describe, expect, it } from 'vitest';
+import { invite, newOrganization, paths, type TestUser } from '../support/fixtures.ts';
+import { useTestStack, type ApiResponse } from '../support/stack.ts';
+import { expireInvitation, storedGuard, storedInvitations, storedMembership, storedMemberships } from '../support/table.ts';
 
 const ROUNDS = 3;
 
-let stack: TestStack;
-let user: ReturnType<typeof userFactory>;
-
-beforeAll(async () => {
-  stack = await startTestStack({ RATE_LIMIT_CREATE: '1000/600', RATE_LIMIT_RESEND: '1000/600' });
-  user = userFactory(stack.issuer);
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const { stack, user } = useTestStack();
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const invitationsPath = (orgName: string) => `/v1/organizations/${orgName}/invitations`;
-
 function create(orgName: string, admin: TestUser, emails: string[]) {
-  return stack.api.post(invitationsPath(orgName), { token: admin.token, body: { emails } });
+  return stack.api.post(paths.invitations(orgName), { token: admin.token, body: { emails } });
 }
 
 function answer(invitee: TestUser, orgName: string, invitationId: string, status: 'ACCEPTED' | 'REJECTED') {
-  return stack.api.put(`${invitationsPath(orgName)}/${invitationId}`, { token: invitee.token, body: { status } });
+  return stack.api.put(paths.invitation(orgName, invitationId), { token: invitee.token, body: { status } });
 }
 
-async function newOrg() {
-  const admin = user('admin');
-  const org = await createOrganization(stack, admin);
-  return { admin, ...org };
-}
+const newOrg = () => newOrganization(stack, user);
 
 /** Spellings of one address that all normalize to the same form. */
 function variantsOf(local: string, count: number): string[] {
@@ -56,45 +41,19 @@ function variantsOf(local: string, count: number): string[] {
 }
 
 /** Invitation items stored in the organization's partition for one normalized address. */
-async function storedInvitationsFor(orgId: number, emailNormalized: string) {
-  const { Items } = await stack.db.send(
-    new QueryCommand({
-      TableName: stack.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      FilterExpression: 'emailNormalized = :email',
-      ExpressionAttributeValues: { ':pk': `ORG#${orgId}`, ':prefix': 'INV#', ':email': emailNormalized },
-      ConsistentRead: true,
-    }),
-  );
-  return Items ?? [];
-}
+const storedInvitationsFor = (orgId: number, emailNormalized: string) => storedInvitations(stack, orgId, { emailNormalized });
 
-async function getItem(PK: string, SK: string) {
-  const { Item } = await stack.db.send(new GetCommand({ TableName: stack.tableName, Key: { PK, SK }, ConsistentRead: true }));
-  return Item;
-}
-
-async function membershipItems(orgId: number, userId: string) {
-  const { Items } = await stack.db.send(
-    new QueryCommand({
-      TableName: stack.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      FilterExpression: 'userId = :userId',
-      ExpressionAttributeValues: { ':pk': `ORG#${orgId}`, ':prefix': 'ORG#MEMBER#', ':userId': userId },
-      ConsistentRead: true,
-    }),
-  );
-  return Items ?? [];
-}
+/** Membership items stored in the organization's partition for one user. */
+const membershipItems = (orgId: number, userId: string) => storedMemberships(stack, orgId, { userId });
 
 async function organizationMembers(orgName: string, admin: TestUser): Promise<any[]> {
-  const response = await stack.api.get(`/v1/organizations/${orgName}`, { token: admin.token });
+  const response = await stack.api.get(paths.organization(orgName), { token: admin.token });
   expect(response.status, response.text).toBe(200);
   return response.body.organizationMembers;
 }
 
 async function listAll(orgName: string, admin: TestUser, status?: string): Promise<any[]> {
-  const response = await stack.api.get(`${invitationsPath(orgName)}${status ? `?status=${status}` : ''}`, {
+  const response = await stack.api.get(`${paths.invitations(orgName)}${status ? `?status=${status}` : ''}`, {
     token: admin.token,
   });
   expect(response.status, response.text).toBe(200);
@@ -147,7 +106,7 @@ describe('parallel creates', () => {
       expect(pending.map((i) => i.id)).toEqual([created[0].id]);
       const stored = await storedInvitationsFor(orgId, normalized);
       expect(stored.map((item) => [item.id, item.status])).toEqual([[created[0].id, 'PENDING']]);
-      expect((await getItem(`ORG#${orgId}`, `GUARD#${normalized}`))?.invitationId).toBe(created[0].id);
+      expect((await storedGuard(stack, orgId, normalized))?.invitationId).toBe(created[0].id);
     },
   );
 
@@ -189,7 +148,7 @@ describe('parallel creates', () => {
     expect(live.map((i) => i.id)).toEqual([created[0].id]);
     const stored = await storedInvitationsFor(orgId, normalized);
     expect(stored.map((item) => item.id).sort()).toEqual([old.id, created[0].id].sort());
-    expect((await getItem(`ORG#${orgId}`, `GUARD#${normalized}`))?.invitationId).toBe(created[0].id);
+    expect((await storedGuard(stack, orgId, normalized))?.invitationId).toBe(created[0].id);
   });
 });
 
@@ -217,14 +176,14 @@ describe('parallel answers', () => {
       const members = (await organizationMembers(name, admin)).filter((m) => m.userId === invitee.sub);
       expect(members).toEqual([expect.objectContaining({ userId: invitee.sub, associationType: 'MEMBER' })]);
       expect(await membershipItems(orgId, invitee.sub)).toHaveLength(1);
-      expect(await getItem(`ORG#${orgId}`, `ORG#MEMBER#${invitee.sub}`)).toMatchObject({
+      expect(await storedMembership(stack, orgId, invitee.sub)).toMatchObject({
         userId: invitee.sub,
         associationType: 'MEMBER',
         email: invitee.email,
       });
       const [stored] = await storedInvitationsFor(orgId, invitee.email.toLowerCase());
       expect(stored).toMatchObject({ status: 'ACCEPTED', userId: invitee.sub });
-      expect(await getItem(`ORG#${orgId}`, `GUARD#${invitee.email.toLowerCase()}`)).toBeUndefined();
+      expect(await storedGuard(stack, orgId, invitee.email.toLowerCase())).toBeUndefined();
     },
   );
 
@@ -260,7 +219,7 @@ describe('parallel answers', () => {
       const isMember = members.some((m) => m.userId === invitee.sub);
       expect(isMember).toBe(won === 'ACCEPTED');
       expect(await membershipItems(orgId, invitee.sub)).toHaveLength(won === 'ACCEPTED' ? 1 : 0);
-      const seen = await stack.api.get(`${invitationsPath(name)}/${id}`, { token: invitee.token });
+      const seen = await stack.api.get(paths.invitation(name, id), { token: invitee.token });
       expect(seen.status, seen.text).toBe(200);
       expect(seen.body.status).toBe(won);
     }

@@ -3,39 +3,27 @@
  * de-duplication (within a request, against live invitations and against members), the stored
  * items, and that refused requests write nothing.
  */
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalIssuer } from '../../local/issuer.ts';
-import { toMembershipItem } from '../../shared/adapters/dynamodb/organization-store.ts';
-import { createOrganization, expireInvitation, invite, type TestUser } from '../support/fixtures.ts';
-import { startTestStack, uniqueOrgName, userFactory, type TestStack } from '../support/stack.ts';
+import { addMember, answerInvitation, createOrganization, invite, paths, type TestUser } from '../support/fixtures.ts';
+import { uniqueOrgName, userFactory, useTestStack } from '../support/stack.ts';
+import { addAdminMember, expireInvitation, storedGuard, storedInvitations } from '../support/table.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const SEVEN_DAYS = 604_800;
 
-let stack: TestStack;
-let user: ReturnType<typeof userFactory>;
-
-beforeAll(async () => {
-  stack = await startTestStack({ RATE_LIMIT_CREATE: '1000/600', RATE_LIMIT_RESEND: '1000/600' });
-  user = userFactory(stack.issuer);
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const { stack, user } = useTestStack();
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const invitationsPath = (orgName: string) => `/v1/organizations/${orgName}/invitations`;
-
 function postInvitations(orgName: string, caller: TestUser | undefined, body: unknown) {
-  return stack.api.post(invitationsPath(orgName), { token: caller?.token, body });
+  return stack.api.post(paths.invitations(orgName), { token: caller?.token, body });
 }
 
 /** Posts a raw body with the given Content-Type. */
 function postRaw(orgName: string, caller: TestUser, rawBody: string, contentType = 'application/json') {
-  return stack.api.post(invitationsPath(orgName), {
+  return stack.api.post(paths.invitations(orgName), {
     token: caller.token,
     rawBody,
     headers: { 'content-type': contentType },
@@ -43,61 +31,18 @@ function postRaw(orgName: string, caller: TestUser, rawBody: string, contentType
 }
 
 async function listInvitations(orgName: string, caller: TestUser) {
-  const response = await stack.api.get(invitationsPath(orgName), { token: caller.token });
+  const response = await stack.api.get(paths.invitations(orgName), { token: caller.token });
   expect(response.status, response.text).toBe(200);
   return response.body as any[];
 }
 
-/** Every invitation item stored in the organization's partition. */
-async function storedInvitations(orgId: number) {
-  const { Items } = await stack.db.send(
-    new QueryCommand({
-      TableName: stack.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-      ExpressionAttributeValues: { ':pk': `ORG#${orgId}`, ':inv': 'INV#' },
-      ConsistentRead: true,
-    }),
-  );
-  return Items ?? [];
-}
-
-async function storedGuard(orgId: number, emailNormalized: string) {
-  const { Item } = await stack.db.send(
-    new GetCommand({
-      TableName: stack.tableName,
-      Key: { PK: `ORG#${orgId}`, SK: `GUARD#${emailNormalized}` },
-      ConsistentRead: true,
-    }),
-  );
-  return Item;
-}
-
-async function answer(invitee: TestUser, orgName: string, invitationId: string, status: 'ACCEPTED' | 'REJECTED') {
-  const response = await stack.api.put(`${invitationsPath(orgName)}/${invitationId}`, {
-    token: invitee.token,
-    body: { status },
-  });
-  expect(response.status, response.text).toBe(200);
-  return response.body;
-}
-
 /** A plain MEMBER: invited by `admin`, then accepted with the invitee's own token. */
-async function makeMember(admin: TestUser, orgName: string): Promise<TestUser> {
-  const member = user('member');
-  const { invitations } = await invite(stack, admin, orgName, [member.email]);
-  await answer(member, orgName, invitations[0].id, 'ACCEPTED');
-  return member;
-}
+const makeMember = (admin: TestUser, orgName: string) => addMember(stack, admin, orgName, user('member'));
 
 /** An ADMIN member who is not the creator. The API has no promotion route, so it is stored directly. */
 async function makeAdminMember(orgId: number): Promise<TestUser> {
   const admin = user('co-admin');
-  await stack.db.send(
-    new PutCommand({
-      TableName: stack.tableName,
-      Item: toMembershipItem({ orgId, userId: admin.sub, email: admin.email, associationType: 'ADMIN' }),
-    }),
-  );
+  await addAdminMember(stack, orgId, admin);
   return admin;
 }
 
@@ -139,10 +84,10 @@ describe('creating invitations', () => {
     }
 
     // Stored: the invitations, each with a guard naming it, and the list shows them.
-    const stored = await storedInvitations(orgId);
+    const stored = await storedInvitations(stack, orgId);
     expect(stored.map((item) => item.id).sort()).toEqual(invitations.map((i) => i.id).sort());
     for (const invitation of invitations) {
-      const guard = await storedGuard(orgId, invitation.userEmail.toLowerCase());
+      const guard = await storedGuard(stack, orgId, invitation.userEmail.toLowerCase());
       expect(guard?.invitationId).toBe(invitation.id);
     }
     const listed = await listInvitations(name, creator);
@@ -156,7 +101,7 @@ describe('creating invitations', () => {
 
     expect(invitations).toHaveLength(1);
     expect(invitations[0].userEmail).toBe(`${local}@Example.COM`);
-    const [item] = await storedInvitations(orgId);
+    const [item] = await storedInvitations(stack, orgId);
     expect(item).toMatchObject({
       id: invitations[0].id,
       userEmail: `${local}@Example.COM`,
@@ -164,7 +109,7 @@ describe('creating invitations', () => {
       status: 'PENDING',
       invitedBy: creator.sub,
     });
-    expect((await storedGuard(orgId, `${local.toLowerCase()}@example.com`))?.invitationId).toBe(invitations[0].id);
+    expect((await storedGuard(stack, orgId, `${local.toLowerCase()}@example.com`))?.invitationId).toBe(invitations[0].id);
   });
 
   it('collapses duplicates inside one request (case and surrounding spaces ignored) to the first spelling', async () => {
@@ -178,7 +123,7 @@ describe('creating invitations', () => {
     expect(response.body.skipped).toEqual([]);
     expect(response.body.invitations).toHaveLength(1);
     expect(response.body.invitations[0].userEmail).toBe(email);
-    expect(await storedInvitations(orgId)).toHaveLength(1);
+    expect(await storedInvitations(stack, orgId)).toHaveLength(1);
   });
 
   it('skips an address with a live pending invitation as ALREADY_INVITED, whatever its case or spacing', async () => {
@@ -194,7 +139,7 @@ describe('creating invitations', () => {
       invitations: [],
       skipped: [{ email: email.toUpperCase(), reason: 'ALREADY_INVITED' }],
     });
-    const stored = await storedInvitations(orgId);
+    const stored = await storedInvitations(stack, orgId);
     expect(stored.map((item) => item.id)).toEqual([first.invitations[0].id]);
   });
 
@@ -228,7 +173,7 @@ describe('creating invitations', () => {
       invitations: [],
       skipped: [{ email: creator.email.toUpperCase(), reason: 'ALREADY_MEMBER' }],
     });
-    expect(await storedInvitations(orgId)).toEqual([]);
+    expect(await storedInvitations(stack, orgId)).toEqual([]);
   });
 
   it("skips a member who joined by accepting an invitation as ALREADY_MEMBER", async () => {
@@ -239,7 +184,7 @@ describe('creating invitations', () => {
 
     expect(response.status, response.text).toBe(201);
     expect(response.body).toEqual({ invitations: [], skipped: [{ email: member.email, reason: 'ALREADY_MEMBER' }] });
-    expect(await storedInvitations(orgId)).toHaveLength(1); // only the accepted one
+    expect(await storedInvitations(stack, orgId)).toHaveLength(1); // only the accepted one
   });
 
   it('does not let an expired pending invitation block a new one', async () => {
@@ -256,7 +201,7 @@ describe('creating invitations', () => {
     const fresh = response.body.invitations[0];
     expect(fresh.id).not.toBe(old.id);
     expect(fresh.status).toBe('PENDING');
-    expect((await storedGuard(orgId, email))?.invitationId).toBe(fresh.id);
+    expect((await storedGuard(stack, orgId, email))?.invitationId).toBe(fresh.id);
     const listed = await listInvitations(name, creator);
     expect(listed.map((i) => i.id).sort()).toEqual([old.id, fresh.id].sort());
   });
@@ -265,7 +210,7 @@ describe('creating invitations', () => {
     const { creator, name } = await newOrg();
     const invitee = user('invitee');
     const old = (await invite(stack, creator, name, [invitee.email])).invitations[0];
-    await answer(invitee, name, old.id, 'REJECTED');
+    await answerInvitation(stack, invitee, name, old.id, 'REJECTED');
 
     const response = await postInvitations(name, creator, { emails: [invitee.email] });
 
@@ -286,8 +231,8 @@ describe('creating invitations', () => {
     expect(response.status, response.text).toBe(201);
     expect(response.body.skipped).toEqual([]);
     expect(response.body.invitations.map((i: any) => i.userEmail)).toEqual([email.toUpperCase()]);
-    expect(await storedInvitations(a.id)).toHaveLength(1);
-    expect(await storedInvitations(b.id)).toHaveLength(1);
+    expect(await storedInvitations(stack, a.id)).toHaveLength(1);
+    expect(await storedInvitations(stack, b.id)).toHaveLength(1);
   });
 
   it('accepts exactly 10 addresses', async () => {
@@ -325,7 +270,7 @@ describe('who may create invitations', () => {
       expect(response.body.invitations).toHaveLength(1);
       expect(response.body.invitations[0].invitedBy).toBe(caller.sub);
     }
-    expect((await storedInvitations(orgId)).map((i) => i.invitedBy).sort()).toEqual([creator.sub, coAdmin.sub].sort());
+    expect((await storedInvitations(stack, orgId)).map((i) => i.invitedBy).sort()).toEqual([creator.sub, coAdmin.sub].sort());
   });
 
   it('allows a realm admin who is not a member', async () => {
@@ -337,7 +282,7 @@ describe('who may create invitations', () => {
     expect(response.status, response.text).toBe(201);
     expect(response.body.invitations).toHaveLength(1);
     expect(response.body.invitations[0].invitedBy).toBe(realmAdmin.sub);
-    expect((await storedInvitations(orgId)).map((i) => i.invitedBy)).toEqual([realmAdmin.sub]);
+    expect((await storedInvitations(stack, orgId)).map((i) => i.invitedBy)).toEqual([realmAdmin.sub]);
   });
 
   it('answers 401 to a plain MEMBER and writes nothing', async () => {
@@ -348,7 +293,7 @@ describe('who may create invitations', () => {
 
     expect(response.status, response.text).toBe(401);
     expect(response.body.status).toBe(401);
-    expect(await storedInvitations(orgId)).toHaveLength(1); // the member's own, accepted
+    expect(await storedInvitations(stack, orgId)).toHaveLength(1); // the member's own, accepted
   });
 
   it('answers 401 to a stranger and writes nothing', async () => {
@@ -356,7 +301,7 @@ describe('who may create invitations', () => {
     const response = await postInvitations(name, user('stranger'), { emails: [uniqueEmail()] });
     expect(response.status, response.text).toBe(401);
     expect(response.body.status).toBe(401);
-    expect(await storedInvitations(orgId)).toEqual([]);
+    expect(await storedInvitations(stack, orgId)).toEqual([]);
   });
 
   it.each([
@@ -366,13 +311,13 @@ describe('who may create invitations', () => {
     ['a token from another issuer', () => ({ token: userFactory(otherIssuer())('mallory').token })],
   ])('answers the gateway 401 for %s and writes nothing', async (_label, caller) => {
     const { id: orgId, name } = await newOrg();
-    const response = await stack.api.post(invitationsPath(name), {
+    const response = await stack.api.post(paths.invitations(name), {
       token: (caller() as { token?: string } | undefined)?.token,
       body: { emails: [uniqueEmail()] },
     });
     expect(response.status).toBe(401);
     expect(response.text).toBe('{"message":"Unauthorized"}');
-    expect(await storedInvitations(orgId)).toEqual([]);
+    expect(await storedInvitations(stack, orgId)).toEqual([]);
   });
 
   it('answers 404 for an unknown organization', async () => {
@@ -396,11 +341,11 @@ describe('invalid create requests', () => {
 
   /** Sends a request expected to be refused with 400, then checks that nothing was written. */
   async function expectRejected(send: () => ReturnType<typeof postInvitations>) {
-    const before = await storedInvitations(org.id);
+    const before = await storedInvitations(stack, org.id);
     const response = await send();
     expect(response.status, response.text).toBe(400);
     expect(response.body.status).toBe(400);
-    expect(await storedInvitations(org.id)).toEqual(before);
+    expect(await storedInvitations(stack, org.id)).toEqual(before);
     expect(await listInvitations(org.name, org.creator)).toHaveLength(before.length);
   }
 

@@ -10,6 +10,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -71,10 +72,72 @@ describe('DynamoDB Local', () => {
     expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
     expect(Table?.LatestStreamArn).toBeTruthy();
     expect(Table?.LocalSecondaryIndexes?.map((i) => i.IndexName)).toEqual([tableSchema.invitationsByCreatedIndex.name]);
-    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual([tableSchema.userOrganizationsIndex.name]);
+    const { userOrganizationsIndex: byUser, pendingEmailIndex: pending } = tableSchema;
+    // DynamoDB does not keep the indexes in creation order.
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual([byUser.name, pending.name].sort());
+    const index = (name: string) => Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === name);
+    expect(index(byUser.name)).toMatchObject({
+      KeySchema: [
+        { AttributeName: byUser.partitionKey, KeyType: 'HASH' },
+        { AttributeName: byUser.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    expect(index(pending.name)).toMatchObject({
+      KeySchema: [
+        { AttributeName: pending.partitionKey, KeyType: 'HASH' },
+        { AttributeName: pending.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'INCLUDE' },
+    });
+    expect([...(index(pending.name)?.Projection?.NonKeyAttributes ?? [])].sort()).toEqual(
+      ['orgId', 'id', 'deliverySeq'].sort(),
+    );
 
     const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName }));
     expect(TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: tableSchema.ttlAttribute });
+  });
+
+  it('keeps the pending-email index sparse and projects only what the sweep reads', async () => {
+    const { pendingEmailIndex: pending } = tableSchema;
+    const partition = `EMAIL#PENDING#${randomUUID()}`; // this test's own GSI2 partition
+    const invitation = (id: string) => ({
+      PK: { S: 'ORG#7' },
+      SK: { S: `INV#${id}` },
+      orgId: { N: '7' },
+      id: { S: id },
+      deliverySeq: { N: '2' },
+      userEmail: { S: `${id}@example.com` },
+    });
+    await client.send(
+      new PutItemCommand({
+        TableName,
+        Item: { ...invitation('queued'), [pending.partitionKey]: { S: partition }, [pending.sortKey]: { S: '2030-01-01T00:00:00.000Z' } },
+      }),
+    );
+    await client.send(new PutItemCommand({ TableName, Item: invitation('delivered') })); // no GSI2 keys
+
+    const { Items } = await client.send(
+      new QueryCommand({
+        TableName,
+        IndexName: pending.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': pending.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: partition } },
+      }),
+    );
+
+    expect(Items).toEqual([
+      {
+        PK: { S: 'ORG#7' },
+        SK: { S: 'INV#queued' },
+        [pending.partitionKey]: { S: partition },
+        [pending.sortKey]: { S: '2030-01-01T00:00:00.000Z' },
+        orgId: { N: '7' },
+        id: { S: 'queued' },
+        deliverySeq: { N: '2' },
+      },
+    ]);
   });
 });
 

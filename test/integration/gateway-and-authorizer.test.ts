@@ -5,22 +5,13 @@
  */
 import { createHmac, createPublicKey } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalIssuer } from '../../local/issuer.ts';
-import { createOrganization, expireInvitation, invite } from '../support/fixtures.ts';
-import { startTestStack, uniqueOrgName, userFactory, type TestStack } from '../support/stack.ts';
+import { invite, orgWithInvitation, paths } from '../support/fixtures.ts';
+import { uniqueOrgName, useTestStack } from '../support/stack.ts';
+import { expireInvitation, storedInvitation } from '../support/table.ts';
 
-let stack: TestStack;
-let user: ReturnType<typeof userFactory>;
-
-beforeAll(async () => {
-  stack = await startTestStack({ RATE_LIMIT_CREATE: '1000/600', RATE_LIMIT_RESEND: '1000/600' });
-  user = userFactory(stack.issuer);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+const { stack, user } = useTestStack();
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -154,7 +145,7 @@ describe('authorizer: bad tokens are 401 {"message":"Unauthorized"} and reach no
 
       expectUnauthorized(await send('POST', '/v1/organizations', { authorization, body, contentType: 'application/json' }));
       expectUnauthorized(await send('GET', '/v1/user/organizations', { authorization }));
-      expectUnauthorized(await send('GET', `/v1/organizations/${name}`, { authorization }));
+      expectUnauthorized(await send('GET', paths.organization(name), { authorization }));
 
       // Nothing was written: the name is still free for a real user.
       const created = await stack.api.post('/v1/organizations', {
@@ -166,11 +157,8 @@ describe('authorizer: bad tokens are 401 {"message":"Unauthorized"} and reach no
   );
 
   it('refuses bad tokens on the invitation routes too, changing nothing', async () => {
-    const admin = user('admin');
-    const org = await createOrganization(stack, admin);
-    const invitee = user('invitee');
-    const { invitations } = await invite(stack, admin, org.name, [invitee.email]);
-    const invitationId = invitations[0].id;
+    const { admin, org, invitee, invitation } = await orgWithInvitation(stack, user);
+    const invitationId = invitation.id;
     const expiredInvitee = stack.issuer.token({ sub: invitee.sub, email: invitee.email, expiresIn: -120 });
     const forgedInvitee = LocalIssuer.ephemeral().signRaw(
       { alg: 'RS256', typ: 'JWT', kid: stack.issuer.kid },
@@ -179,16 +167,16 @@ describe('authorizer: bad tokens are 401 {"message":"Unauthorized"} and reach no
 
     for (const authorization of [undefined, `Bearer ${expiredInvitee}`, `Bearer ${forgedInvitee}`]) {
       expectUnauthorized(
-        await send('PUT', `/v1/organizations/${org.name}/invitations/${invitationId}`, {
+        await send('PUT', paths.invitation(org.name, invitationId), {
           authorization,
           body: JSON.stringify({ status: 'ACCEPTED' }),
           contentType: 'application/json',
         }),
       );
-      expectUnauthorized(await send('GET', `/v1/organizations/${org.name}/invitations/${invitationId}`, { authorization }));
-      expectUnauthorized(await send('POST', `/v1/organizations/${org.id}/invitations/${invitationId}/resend`, { authorization }));
+      expectUnauthorized(await send('GET', paths.invitation(org.name, invitationId), { authorization }));
+      expectUnauthorized(await send('POST', paths.resend(org.id, invitationId), { authorization }));
       expectUnauthorized(
-        await send('POST', `/v1/organizations/${org.name}/invitations`, {
+        await send('POST', paths.invitations(org.name), {
           authorization,
           body: JSON.stringify({ emails: ['someone@example.com'] }),
           contentType: 'application/json',
@@ -196,10 +184,13 @@ describe('authorizer: bad tokens are 401 {"message":"Unauthorized"} and reach no
       );
     }
 
-    const read = await stack.api.get(`/v1/organizations/${org.name}/invitations/${invitationId}`, { token: admin.token });
-    expect(read.body).toMatchObject({ status: 'PENDING', sendCount: 1 });
+    const read = await stack.api.get(paths.invitation(org.name, invitationId), { token: admin.token });
+    expect(read.body).toEqual(invitation);
+    expect(read.body).toMatchObject({ status: 'PENDING', emailStatus: 'PENDING', sendCount: 0 });
     expect(read.body.userId).toBeUndefined();
-    const list = await stack.api.get(`/v1/organizations/${org.name}/invitations`, { token: admin.token });
+    // Not resent: still the first and only email request.
+    expect(await storedInvitation(stack, org.id, invitationId)).toMatchObject({ deliverySeq: 1, emailRequestedAt: invitation.createdAt });
+    const list = await stack.api.get(paths.invitations(org.name), { token: admin.token });
     expect(list.body.map((i: { userEmail: string }) => i.userEmail)).toEqual([invitee.email]);
   });
 });
@@ -255,13 +246,10 @@ describe('gateway: unknown routes', () => {
 
 describe('every error response is JSON without internals', () => {
   it('holds for 400, 401, 404, 409 and 410 responses across the routes', async () => {
-    const admin = user('admin');
+    const { admin, org, invitee, invitation } = await orgWithInvitation(stack, user);
+    const invitationId = invitation.id;
     const stranger = user('stranger');
     const auth = (u: { token: string }) => `Bearer ${u.token}`;
-    const org = await createOrganization(stack, admin);
-    const invitee = user('invitee');
-    const { invitations } = await invite(stack, admin, org.name, [invitee.email]);
-    const invitationId = invitations[0].id;
     const expired = (await invite(stack, admin, org.name, [user('late').email])).invitations[0];
     await expireInvitation(stack, org.id, expired.id);
     const json = 'application/json';
@@ -272,23 +260,23 @@ describe('every error response is JSON without internals', () => {
       [400, send('POST', '/v1/organizations', { authorization: auth(admin), body: 'x'.repeat(70 * 1024), contentType: json })],
       [400, send('POST', '/v1/organizations', { authorization: auth(admin), body: '{"name":"ok-name"}', contentType: 'text/plain' })],
       [400, send('POST', '/v1/organizations', { authorization: auth(admin), body: JSON.stringify({ id: 1, name: 'abc', contactEmail: 'a@b.co', visibility: 'PUBLIC' }), contentType: json })],
-      [400, send('POST', `/v1/organizations/${org.name}/invitations`, { authorization: auth(admin), body: '{"emails":[1]}', contentType: json })],
-      [400, send('GET', `/v1/organizations/${org.name}/invitations/not-a-uuid`, { authorization: auth(admin) })],
-      [400, send('GET', `/v1/organizations/${org.name}/invitations/${invitationId}`, { authorization: auth(unverified) })],
-      [400, send('PUT', `/v1/organizations/${org.name}/invitations/${invitationId}`, { authorization: auth(invitee), body: '{"status":"NOPE"}', contentType: json })],
-      [400, send('POST', `/v1/organizations/abc/invitations/${invitationId}/resend`, { authorization: auth(admin) })],
-      [400, send('GET', `/v1/organizations/${org.name}/invitations?limit=0`, { authorization: auth(admin) })],
-      [401, send('POST', `/v1/organizations/${org.id}/invitations/${invitationId}/resend`, { authorization: auth(stranger) })],
-      [401, send('POST', `/v1/organizations/${org.name}/invitations`, { authorization: auth(stranger), body: '{"emails":["a@example.com"]}', contentType: json })],
+      [400, send('POST', paths.invitations(org.name), { authorization: auth(admin), body: '{"emails":[1]}', contentType: json })],
+      [400, send('GET', paths.invitation(org.name, 'not-a-uuid'), { authorization: auth(admin) })],
+      [400, send('GET', paths.invitation(org.name, invitationId), { authorization: auth(unverified) })],
+      [400, send('PUT', paths.invitation(org.name, invitationId), { authorization: auth(invitee), body: '{"status":"NOPE"}', contentType: json })],
+      [400, send('POST', paths.resend('abc', invitationId), { authorization: auth(admin) })],
+      [400, send('GET', `${paths.invitations(org.name)}?limit=0`, { authorization: auth(admin) })],
+      [401, send('POST', paths.resend(org.id, invitationId), { authorization: auth(stranger) })],
+      [401, send('POST', paths.invitations(org.name), { authorization: auth(stranger), body: '{"emails":["a@example.com"]}', contentType: json })],
       [401, send('GET', '/v1/user/organizations', { authorization: 'Bearer expired.token.here' })],
-      [404, send('GET', `/v1/organizations/${uniqueOrgName('missing')}`, { authorization: auth(admin) })],
-      [404, send('GET', `/v1/organizations/${org.name}`, { authorization: auth(stranger) })],
-      [404, send('GET', `/v1/organizations/${org.name}/invitations/${randomUUID()}`, { authorization: auth(admin) })],
-      [404, send('PUT', `/v1/organizations/${org.name}/invitations/${invitationId}`, { authorization: auth(stranger), body: '{"status":"ACCEPTED"}', contentType: json })],
-      [404, send('POST', `/v1/organizations/987654321/invitations/${invitationId}/resend`, { authorization: auth(admin) })],
+      [404, send('GET', paths.organization(uniqueOrgName('missing')), { authorization: auth(admin) })],
+      [404, send('GET', paths.organization(org.name), { authorization: auth(stranger) })],
+      [404, send('GET', paths.invitation(org.name, randomUUID()), { authorization: auth(admin) })],
+      [404, send('PUT', paths.invitation(org.name, invitationId), { authorization: auth(stranger), body: '{"status":"ACCEPTED"}', contentType: json })],
+      [404, send('POST', paths.resend(987654321, invitationId), { authorization: auth(admin) })],
       [404, send('GET', '/v1/nope', { authorization: auth(admin) })],
       [409, send('POST', '/v1/organizations', { authorization: auth(stranger), body: JSON.stringify({ name: org.name, contactEmail: 'c@example.com', visibility: 'PUBLIC' }), contentType: json })],
-      [410, send('POST', `/v1/organizations/${org.id}/invitations/${expired.id}/resend`, { authorization: auth(admin) })],
+      [410, send('POST', paths.resend(org.id, expired.id), { authorization: auth(admin) })],
     ];
 
     for (const [status, pending] of cases) expectCleanError(await pending, status);

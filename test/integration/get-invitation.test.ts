@@ -3,69 +3,24 @@
  * case-insensitively) and org admins may read an invitation; everyone else, and every unknown
  * id or organization, gets one and the same 404 body so that nothing can be probed.
  */
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toMembershipItem } from '../../shared/adapters/dynamodb/organization-store.ts';
-import { createOrganization, expireInvitation, invite, type TestUser } from '../support/fixtures.ts';
-import { startTestStack, uniqueOrgName, userFactory, type TestStack } from '../support/stack.ts';
+import { describe, expect, it } from 'vitest';
+import { addMember, createOrganization, orgWithInvitation, paths, type TestUser } from '../support/fixtures.ts';
+import { uniqueOrgName, useTestStack } from '../support/stack.ts';
+import { addAdminMember, expireInvitation } from '../support/table.ts';
 
-let stack: TestStack;
-let user: ReturnType<typeof userFactory>;
-
-beforeAll(async () => {
-  stack = await startTestStack({ RATE_LIMIT_CREATE: '1000/600', RATE_LIMIT_RESEND: '1000/600' });
-  user = userFactory(stack.issuer);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+const { stack, user } = useTestStack();
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const invitationPath = (orgName: string, invitationId: string) => `/v1/organizations/${orgName}/invitations/${invitationId}`;
-
 function getInvitation(orgName: string, invitationId: string, caller: Pick<TestUser, 'token'>) {
-  return stack.api.get(invitationPath(orgName, invitationId), { token: caller.token });
-}
-
-/** An organization (PRIVATE) created by a fresh admin, with one pending invitation. */
-async function orgWithInvitation(inviteeEmail?: string) {
-  const admin = user('admin');
-  const org = await createOrganization(stack, admin);
-  const invitee = user('invitee', inviteeEmail === undefined ? {} : { email: inviteeEmail });
-  const { invitations } = await invite(stack, admin, org.name, [invitee.email]);
-  expect(invitations).toHaveLength(1);
-  return { admin, org, invitee, invitation: invitations[0] };
+  return stack.api.get(paths.invitation(orgName, invitationId), { token: caller.token });
 }
 
 /** A token for the same user with a different email claim (and optionally unverified). */
 function sameUserWithEmail(base: TestUser, email: string, emailVerified = true): TestUser {
   return user('same', { sub: base.sub, email, emailVerified });
-}
-
-/** Makes `member` an ADMIN member who is not the creator (the API has no route for this yet). */
-async function addAdminMember(orgId: number, member: TestUser) {
-  await stack.db.send(
-    new PutCommand({
-      TableName: stack.tableName,
-      Item: toMembershipItem({ orgId, userId: member.sub, email: member.email, username: 'co-admin', associationType: 'ADMIN' }),
-    }),
-  );
-}
-
-/** A plain MEMBER: invited, then accepted. */
-async function addPlainMember(admin: TestUser, orgName: string) {
-  const member = user('member');
-  const { invitations } = await invite(stack, admin, orgName, [member.email]);
-  const accepted = await stack.api.put(invitationPath(orgName, invitations[0].id), {
-    token: member.token,
-    body: { status: 'ACCEPTED' },
-  });
-  expect(accepted.status, accepted.text).toBe(200);
-  return member;
 }
 
 /** The reference 404 every non-reader must get: an unknown id in an existing organization. */
@@ -80,17 +35,25 @@ async function unknownInvitationResponse(orgName: string, caller: TestUser) {
 
 describe('GET invitation: who may read it', () => {
   it('returns the invitation to the invitee', async () => {
-    const { org, invitee, invitation } = await orgWithInvitation();
+    const { org, invitee, invitation } = await orgWithInvitation(stack, user);
 
     const response = await getInvitation(org.name, invitation.id, invitee);
 
     expect(response.status, response.text).toBe(200);
     expect(response.body).toEqual(invitation);
-    expect(response.body).toMatchObject({ id: invitation.id, userEmail: invitee.email, status: 'PENDING', sendCount: 1 });
+    expect(response.body).toMatchObject({
+      id: invitation.id,
+      userEmail: invitee.email,
+      status: 'PENDING',
+      emailStatus: 'PENDING',
+      sendCount: 0,
+    });
   });
 
   it('matches the token email case-insensitively, both ways', async () => {
-    const { org, invitee, invitation } = await orgWithInvitation(`Mixed.Case-${randomUUID().slice(0, 8)}@Example.COM`);
+    const { org, invitee, invitation } = await orgWithInvitation(stack, user, {
+      inviteeEmail: `Mixed.Case-${randomUUID().slice(0, 8)}@Example.COM`,
+    });
 
     const lowerCase = await getInvitation(org.name, invitation.id, sameUserWithEmail(invitee, invitee.email.toLowerCase()));
     const upperCase = await getInvitation(org.name, invitation.id, sameUserWithEmail(invitee, invitee.email.toUpperCase()));
@@ -101,7 +64,7 @@ describe('GET invitation: who may read it', () => {
   });
 
   it('accepts an uppercase UUID in the path', async () => {
-    const { org, invitee, invitation } = await orgWithInvitation();
+    const { org, invitee, invitation } = await orgWithInvitation(stack, user);
 
     const response = await getInvitation(org.name, invitation.id.toUpperCase(), invitee);
 
@@ -110,7 +73,7 @@ describe('GET invitation: who may read it', () => {
   });
 
   it('returns the invitation to the organization creator', async () => {
-    const { admin, org, invitation } = await orgWithInvitation();
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
 
     const response = await getInvitation(org.name, invitation.id, admin);
 
@@ -119,7 +82,7 @@ describe('GET invitation: who may read it', () => {
   });
 
   it('returns the invitation to a realm admin who is not a member', async () => {
-    const { org, invitation } = await orgWithInvitation();
+    const { org, invitation } = await orgWithInvitation(stack, user);
     const realmAdmin = user('realm-admin', { realmRoles: ['default-roles-jaqpot', 'admin'] });
 
     const response = await getInvitation(org.name, invitation.id, realmAdmin);
@@ -129,9 +92,9 @@ describe('GET invitation: who may read it', () => {
   });
 
   it('returns the invitation to an ADMIN member who is not the creator', async () => {
-    const { org, invitation } = await orgWithInvitation();
+    const { org, invitation } = await orgWithInvitation(stack, user);
     const coAdmin = user('co-admin');
-    await addAdminMember(org.id, coAdmin);
+    await addAdminMember(stack, org.id, coAdmin, 'co-admin');
 
     const response = await getInvitation(org.name, invitation.id, coAdmin);
 
@@ -142,7 +105,7 @@ describe('GET invitation: who may read it', () => {
 
 describe('GET invitation: everyone else sees the same 404', () => {
   it('answers a stranger with the unknown-invitation 404', async () => {
-    const { admin, org, invitation } = await orgWithInvitation();
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
     const reference = await unknownInvitationResponse(org.name, admin);
 
     const response = await getInvitation(org.name, invitation.id, user('stranger'));
@@ -152,8 +115,8 @@ describe('GET invitation: everyone else sees the same 404', () => {
   });
 
   it('answers a plain member of the organization with 404', async () => {
-    const { admin, org, invitation } = await orgWithInvitation();
-    const member = await addPlainMember(admin, org.name);
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
+    const member = await addMember(stack, admin, org.name, user('member'));
     const reference = await unknownInvitationResponse(org.name, admin);
 
     const response = await getInvitation(org.name, invitation.id, member);
@@ -163,7 +126,7 @@ describe('GET invitation: everyone else sees the same 404', () => {
   });
 
   it('answers the admin of another organization with 404', async () => {
-    const { admin, org, invitation } = await orgWithInvitation();
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
     const otherAdmin = user('other-admin');
     await createOrganization(stack, otherAdmin);
     const reference = await unknownInvitationResponse(org.name, admin);
@@ -175,7 +138,7 @@ describe('GET invitation: everyone else sees the same 404', () => {
   });
 
   it('answers an unknown invitation id with 404, even to the creator', async () => {
-    const { admin, org } = await orgWithInvitation();
+    const { admin, org } = await orgWithInvitation(stack, user);
 
     const response = await getInvitation(org.name, randomUUID(), admin);
 
@@ -184,7 +147,7 @@ describe('GET invitation: everyone else sees the same 404', () => {
   });
 
   it('answers an unknown organization with the same 404 as an unknown invitation', async () => {
-    const { admin, org, invitee, invitation } = await orgWithInvitation();
+    const { admin, org, invitee, invitation } = await orgWithInvitation(stack, user);
     const reference = await unknownInvitationResponse(org.name, admin);
     const realmAdmin = user('realm-admin', { realmRoles: ['admin'] });
 
@@ -196,7 +159,7 @@ describe('GET invitation: everyone else sees the same 404', () => {
   });
 
   it('answers an organization name no organization can have (too short, with a dot) with the same 404', async () => {
-    const { admin, org, invitation } = await orgWithInvitation();
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
     const reference = await unknownInvitationResponse(org.name, admin);
 
     for (const impossibleName of ['ab', 'a.b']) {
@@ -207,7 +170,7 @@ describe('GET invitation: everyone else sees the same 404', () => {
   });
 
   it("answers org B's name with org A's invitation id with 404, for the invitee and for an admin of both", async () => {
-    const { admin, org: orgA, invitee, invitation } = await orgWithInvitation();
+    const { admin, org: orgA, invitee, invitation } = await orgWithInvitation(stack, user);
     const orgB = await createOrganization(stack, admin);
     const reference = await unknownInvitationResponse(orgA.name, admin);
 
@@ -226,7 +189,7 @@ describe('GET invitation: everyone else sees the same 404', () => {
     ['a trailing space', (email: string) => `${email} `],
     ['a leading space', (email: string) => ` ${email}`],
   ])('answers a token email with %s with 404', async (_label, lookalike) => {
-    const { admin, org, invitee, invitation } = await orgWithInvitation();
+    const { admin, org, invitee, invitation } = await orgWithInvitation(stack, user);
     const reference = await unknownInvitationResponse(org.name, admin);
     const impostor = user('impostor', { email: lookalike(invitee.email) });
     expect(impostor.email).not.toBe(invitee.email);
@@ -238,7 +201,7 @@ describe('GET invitation: everyone else sees the same 404', () => {
   });
 
   it('answers a caller whose token has no email with 404', async () => {
-    const { admin, org, invitee, invitation } = await orgWithInvitation();
+    const { admin, org, invitee, invitation } = await orgWithInvitation(stack, user);
     const reference = await unknownInvitationResponse(org.name, admin);
     const noEmail = { token: stack.issuer.token({ sub: invitee.sub, username: 'no-email' }) };
 
@@ -253,7 +216,7 @@ describe('GET invitation: bad requests', () => {
   it.each(['not-a-uuid', '12345', `${randomUUID()}0`, randomUUID().replace(/-/g, ''), `${randomUUID().slice(0, 35)}g`])(
     'answers a malformed uuid (%s) with 400',
     async (badId) => {
-      const { admin, org } = await orgWithInvitation();
+      const { admin, org } = await orgWithInvitation(stack, user);
 
       const response = await getInvitation(org.name, badId, admin);
 
@@ -263,7 +226,7 @@ describe('GET invitation: bad requests', () => {
   );
 
   it('answers the invitee with an unverified email with 400 and code 1001', async () => {
-    const { org, invitee, invitation } = await orgWithInvitation();
+    const { org, invitee, invitation } = await orgWithInvitation(stack, user);
     const unverified = sameUserWithEmail(invitee, invitee.email, false);
 
     const response = await getInvitation(org.name, invitation.id, unverified);
@@ -273,7 +236,7 @@ describe('GET invitation: bad requests', () => {
   });
 
   it('answers a non-invitee with an unverified email with 404, not 1001 (nothing is revealed)', async () => {
-    const { admin, org, invitation } = await orgWithInvitation();
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
     const reference = await unknownInvitationResponse(org.name, admin);
 
     const response = await getInvitation(org.name, invitation.id, user('stranger', { emailVerified: false }));
@@ -285,7 +248,7 @@ describe('GET invitation: bad requests', () => {
 
 describe('GET invitation: expired invitations', () => {
   it('still returns an expired invitation, as PENDING with an expirationDate in the past', async () => {
-    const { admin, org, invitee, invitation } = await orgWithInvitation();
+    const { admin, org, invitee, invitation } = await orgWithInvitation(stack, user);
     await expireInvitation(stack, org.id, invitation.id);
 
     for (const caller of [invitee, admin]) {

@@ -2,12 +2,12 @@
  * GET /v1/organizations/{orgName}/invitations against the local stack: who may list, the order
  * and content of the list, the status filter, and cursor paging.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrganization, expireInvitation, invite, type TestUser } from '../support/fixtures.ts';
-import { startTestStack, uniqueOrgName, userFactory, type ApiResponse, type TestStack } from '../support/stack.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { answerInvitation, createOrganization, invite, paths, type TestUser } from '../support/fixtures.ts';
+import { uniqueOrgName, useTestStack, type ApiResponse } from '../support/stack.ts';
+import { expireInvitation } from '../support/table.ts';
 
-let stack: TestStack;
-let user: ReturnType<typeof userFactory>;
+const { stack, user } = useTestStack();
 
 /**
  * Organization A, created by `admin`, holds one invitation in each state, created in this order
@@ -24,19 +24,17 @@ let newestFirst: string[];
 let orgBIds: string[];
 
 beforeAll(async () => {
-  stack = await startTestStack({ RATE_LIMIT_CREATE: '1000/600', RATE_LIMIT_RESEND: '1000/600' });
-  user = userFactory(stack.issuer);
   admin = user('admin');
   orgA = await createOrganization(stack, admin);
   orgB = await createOrganization(stack, admin);
 
   member = user('member');
   ids.accepted = await inviteOne(orgA.name, member.email);
-  await answer(member, orgA.name, ids.accepted, 'ACCEPTED');
+  await answerInvitation(stack, member, orgA.name, ids.accepted, 'ACCEPTED');
 
   const rejecter = user('rejecter');
   ids.rejected = await inviteOne(orgA.name, rejecter.email);
-  await answer(rejecter, orgA.name, ids.rejected, 'REJECTED');
+  await answerInvitation(stack, rejecter, orgA.name, ids.rejected, 'REJECTED');
 
   ids.expired = await inviteOne(orgA.name, 'expired@example.com');
   await expireInvitation(stack, orgA.id, ids.expired);
@@ -46,14 +44,9 @@ beforeAll(async () => {
   newestFirst = [ids.accepted, ids.rejected, ids.expired, ...ids.pending].reverse();
   orgBIds = [await inviteOne(orgB.name, 'b-1@example.com'), await inviteOne(orgB.name, 'b-2@example.com')].reverse();
 });
-afterAll(async () => {
-  await stack?.close();
-});
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-const invitationsPath = (orgName: string) => `/v1/organizations/${orgName}/invitations`;
 
 async function inviteOne(orgName: string, email: string): Promise<string> {
   const { invitations } = await invite(stack, admin, orgName, [email]);
@@ -61,17 +54,9 @@ async function inviteOne(orgName: string, email: string): Promise<string> {
   return invitations[0].id;
 }
 
-async function answer(invitee: TestUser, orgName: string, invitationId: string, status: 'ACCEPTED' | 'REJECTED') {
-  const response = await stack.api.put(`${invitationsPath(orgName)}/${invitationId}`, {
-    token: invitee.token,
-    body: { status },
-  });
-  expect(response.status, response.text).toBe(200);
-}
-
 function list(orgName: string, caller: TestUser | undefined, query: Record<string, string | number> = {}) {
   const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
-  return stack.api.get(`${invitationsPath(orgName)}${search ? `?${search}` : ''}`, { token: caller?.token });
+  return stack.api.get(`${paths.invitations(orgName)}${search ? `?${search}` : ''}`, { token: caller?.token });
 }
 
 async function listIds(orgName: string, caller: TestUser, query: Record<string, string | number> = {}) {

@@ -2,24 +2,14 @@
  * Organizations: create (POST /v1/organizations), read one (GET /v1/organizations/{name}) and
  * list the caller's (GET /v1/user/organizations and GET /v1/organizations).
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
-import { createOrganization, invite, type TestUser } from '../support/fixtures.ts';
-import { startTestStack, uniqueOrgName, userFactory, type TestStack } from '../support/stack.ts';
+import { addMember, createOrganization, invite, paths, type TestUser } from '../support/fixtures.ts';
+import { uniqueOrgName, useTestStack } from '../support/stack.ts';
+import { storedItem, storedMembership } from '../support/table.ts';
 
-let stack: TestStack;
-let user: ReturnType<typeof userFactory>;
-
-beforeAll(async () => {
-  stack = await startTestStack({ RATE_LIMIT_CREATE: '1000/600', RATE_LIMIT_RESEND: '1000/600' });
-  user = userFactory(stack.issuer);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+const { stack, user } = useTestStack();
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -31,32 +21,17 @@ function validBody(overrides: Record<string, unknown> = {}) {
 }
 
 function postOrganization(caller: Pick<TestUser, 'token'>, body: unknown) {
-  return stack.api.post('/v1/organizations', { token: caller.token, body });
+  return stack.api.post(paths.organizations, { token: caller.token, body });
 }
 
 function getOrganization(name: string, caller: Pick<TestUser, 'token'>) {
-  return stack.api.get(`/v1/organizations/${name}`, { token: caller.token });
-}
-
-async function storedItem(key: { PK: string; SK: string }) {
-  const { Item } = await stack.db.send(new GetCommand({ TableName: stack.tableName, Key: key, ConsistentRead: true }));
-  return Item;
-}
-
-/** Invites `member` into the organization and accepts: a plain MEMBER. */
-async function addPlainMember(admin: TestUser, orgName: string, member: TestUser) {
-  const { invitations } = await invite(stack, admin, orgName, [member.email]);
-  const accepted = await stack.api.put(`/v1/organizations/${orgName}/invitations/${invitations[0].id}`, {
-    token: member.token,
-    body: { status: 'ACCEPTED' },
-  });
-  expect(accepted.status, accepted.text).toBe(200);
+  return stack.api.get(paths.organization(name), { token: caller.token });
 }
 
 async function expectNameFree(name: string) {
   const realmAdmin = user('realm-admin', { realmRoles: ['admin'] });
   expect((await getOrganization(name, realmAdmin)).status).toBe(404);
-  expect(await storedItem(keys.organizationName(name))).toBeUndefined();
+  expect(await storedItem(stack, keys.organizationName(name))).toBeUndefined();
 }
 
 async function listOrganizations(caller: TestUser) {
@@ -113,7 +88,7 @@ describe('POST /v1/organizations', () => {
     const alice = user('alice');
     const org = await createOrganization(stack, alice);
 
-    expect(await storedItem(keys.membership(org.id, alice.sub))).toMatchObject({ userId: alice.sub, associationType: 'ADMIN' });
+    expect(await storedMembership(stack, org.id, alice.sub)).toMatchObject({ userId: alice.sub, associationType: 'ADMIN' });
     const read = await getOrganization(org.name, alice);
     expect(read.body.organizationMembers).toEqual([
       { userId: alice.sub, username: 'alice', email: alice.email, associationType: 'ADMIN' },
@@ -178,7 +153,7 @@ describe('POST /v1/organizations', () => {
     const read = await getOrganization(org.name, alice);
     expect(read.body).toMatchObject({ id: org.id, visibility: 'PRIVATE', creator: { id: alice.sub } });
     expect(read.body.organizationMembers).toHaveLength(1);
-    expect(await storedItem(keys.membership(org.id, bob.sub))).toBeUndefined();
+    expect(await storedMembership(stack, org.id, bob.sub)).toBeUndefined();
     expect(await listOrganizations(bob)).toEqual([]);
     // The same creator cannot take the name twice either.
     expect((await postOrganization(alice, validBody({ name: org.name }))).status).toBe(409);
@@ -253,7 +228,7 @@ describe('POST /v1/organizations', () => {
     ])('refuses %s', async (_label, rawBody, contentType) => {
       const alice = user('alice');
 
-      const response = await stack.api.post('/v1/organizations', {
+      const response = await stack.api.post(paths.organizations, {
         token: alice.token,
         rawBody,
         headers: { 'content-type': contentType },
@@ -291,7 +266,7 @@ describe('GET /v1/organizations/{name}', () => {
     const alice = user('alice');
     const bob = user('bob');
     const org = await createOrganization(stack, alice);
-    await addPlainMember(alice, org.name, bob);
+    await addMember(stack, alice, org.name, bob);
 
     const asBob = await getOrganization(org.name, bob);
     const asAlice = await getOrganization(org.name, alice);
@@ -375,7 +350,7 @@ describe('GET /v1/user/organizations and GET /v1/organizations', () => {
     const bobJoinedByAlice = await createOrganization(stack, bob);
     const bobOnly = await createOrganization(stack, bob, { visibility: 'PUBLIC' });
     await createOrganization(stack, carol);
-    await addPlainMember(bob, bobJoinedByAlice.name, alice);
+    await addMember(stack, bob, bobJoinedByAlice.name, alice);
     // A pending (unanswered) invitation does not count.
     const pending = await createOrganization(stack, carol);
     await invite(stack, carol, pending.name, [alice.email]);

@@ -3,26 +3,17 @@
  * (create 5/600, resend 10/600), against the local stack. This file must not override the
  * RATE_LIMIT_* variables.
  */
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { toMembershipItem } from '../../shared/adapters/dynamodb/organization-store.ts';
-import { createOrganization, invite, type TestUser } from '../support/fixtures.ts';
-import { startTestStack, userFactory, type ApiResponse, type TestStack } from '../support/stack.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createOrganization, invite, newOrganization, paths, type TestUser } from '../support/fixtures.ts';
+import { useTestStack, type ApiResponse } from '../support/stack.ts';
+import { addAdminMember, storedGuards, storedInvitation, storedInvitations } from '../support/table.ts';
 
 const WINDOW_SECONDS = 600;
 const CREATE_LIMIT = 5;
 const RESEND_LIMIT = 10;
 
-let stack: TestStack;
-let user: ReturnType<typeof userFactory>;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  user = userFactory(stack.issuer);
-});
-afterAll(async () => {
-  await stack?.close();
-});
+/** The service's default limits: no overrides. */
+const { stack, user } = useTestStack({});
 
 /**
  * The limits count in fixed windows aligned to the epoch. A test that straddled a window end
@@ -37,49 +28,18 @@ beforeEach(async () => {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const invitationsPath = (orgName: string) => `/v1/organizations/${orgName}/invitations`;
-
 let emailCounter = 0;
 const freshEmail = () => `rate-${process.pid}-${++emailCounter}-${Date.now()}@example.com`;
 
 function create(orgName: string, caller: TestUser, emails: string[] = [freshEmail()]) {
-  return stack.api.post(invitationsPath(orgName), { token: caller.token, body: { emails } });
+  return stack.api.post(paths.invitations(orgName), { token: caller.token, body: { emails } });
 }
 
 function resend(orgId: number, invitationId: string, caller: TestUser) {
-  return stack.api.post(`/v1/organizations/${orgId}/invitations/${invitationId}/resend`, { token: caller.token });
+  return stack.api.post(paths.resend(orgId, invitationId), { token: caller.token });
 }
 
-async function newOrg() {
-  const admin = user('admin');
-  const org = await createOrganization(stack, admin);
-  return { admin, ...org };
-}
-
-/** Every invitation item stored in the organization's partition. */
-async function storedInvitations(orgId: number) {
-  const { Items } = await stack.db.send(
-    new QueryCommand({
-      TableName: stack.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': `ORG#${orgId}`, ':prefix': 'INV#' },
-      ConsistentRead: true,
-    }),
-  );
-  return Items ?? [];
-}
-
-async function storedGuards(orgId: number) {
-  const { Items } = await stack.db.send(
-    new QueryCommand({
-      TableName: stack.tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-      ExpressionAttributeValues: { ':pk': `ORG#${orgId}`, ':prefix': 'GUARD#' },
-      ConsistentRead: true,
-    }),
-  );
-  return Items ?? [];
-}
+const newOrg = () => newOrganization(stack, user);
 
 const rateHeaders = (response: ApiResponse) => ({
   limit: response.headers.get('x-ratelimit-limit'),
@@ -137,17 +97,17 @@ describe('create rate limit (default 5/600)', () => {
   it('answers the 6th create within the window with 429, Retry-After and X-RateLimit-*, and writes nothing', async () => {
     const { admin, id: orgId, name } = await newOrg();
     await exhaustCreateQuota(name, admin);
-    const storedBefore = await storedInvitations(orgId);
-    const guardsBefore = await storedGuards(orgId);
+    const storedBefore = await storedInvitations(stack, orgId);
+    const guardsBefore = await storedGuards(stack, orgId);
 
     const refusedEmails = [freshEmail(), freshEmail()];
     const response = await create(name, admin, refusedEmails);
 
     expectRateLimited(response, CREATE_LIMIT);
-    expect(await storedInvitations(orgId)).toEqual(storedBefore);
-    expect(await storedGuards(orgId)).toEqual(guardsBefore);
+    expect(await storedInvitations(stack, orgId)).toEqual(storedBefore);
+    expect(await storedGuards(stack, orgId)).toEqual(guardsBefore);
     expect(storedBefore).toHaveLength(CREATE_LIMIT);
-    const listed = await stack.api.get(invitationsPath(name), { token: admin.token });
+    const listed = await stack.api.get(paths.invitations(name), { token: admin.token });
     expect(listed.body.map((i: any) => i.userEmail)).not.toContain(refusedEmails[0]);
     expect(listed.body).toHaveLength(CREATE_LIMIT);
 
@@ -158,12 +118,7 @@ describe('create rate limit (default 5/600)', () => {
   it('counts per user: another admin of the same organization is unaffected', async () => {
     const { admin, id: orgId, name } = await newOrg();
     const coAdmin = user('co-admin');
-    await stack.db.send(
-      new PutCommand({
-        TableName: stack.tableName,
-        Item: toMembershipItem({ orgId, userId: coAdmin.sub, email: coAdmin.email, associationType: 'ADMIN' }),
-      }),
-    );
+    await addAdminMember(stack, orgId, coAdmin);
     await exhaustCreateQuota(name, admin);
     expectRateLimited(await create(name, admin), CREATE_LIMIT);
 
@@ -207,8 +162,8 @@ describe('create rate limit (default 5/600)', () => {
     for (const refused of responses.filter((r) => r.status === 429)) expectRateLimited(refused, CREATE_LIMIT);
 
     const created = allowed.map((r) => r.body.invitations[0].userEmail).sort();
-    expect((await storedInvitations(orgId)).map((item) => item.userEmail).sort()).toEqual(created);
-    expect(await storedGuards(orgId)).toHaveLength(CREATE_LIMIT);
+    expect((await storedInvitations(stack, orgId)).map((item) => item.userEmail).sort()).toEqual(created);
+    expect(await storedGuards(stack, orgId)).toHaveLength(CREATE_LIMIT);
   });
 });
 
@@ -222,19 +177,20 @@ describe('resend rate limit (default 10/600)', () => {
     for (let i = 0; i < RESEND_LIMIT; i++) {
       const response = await resend(orgId, invitationId, admin);
       expect(response.status, response.text).toBe(200);
-      expect(response.body.sendCount).toBe(i + 2);
+      expect(response.body.emailStatus).toBe('PENDING');
+      expect((await storedInvitation(stack, orgId, invitationId))!.deliverySeq).toBe(i + 2);
       expect(response.headers.get('x-ratelimit-limit')).toBe('10');
       remaining.push(response.headers.get('x-ratelimit-remaining'));
     }
     expect(remaining).toEqual(['9', '8', '7', '6', '5', '4', '3', '2', '1', '0']);
-    const [before] = await storedInvitations(orgId);
+    const [before] = await storedInvitations(stack, orgId);
 
     const response = await resend(orgId, invitationId, admin);
 
     expectRateLimited(response, RESEND_LIMIT);
-    const [after] = await storedInvitations(orgId);
+    const [after] = await storedInvitations(stack, orgId);
     expect(after).toEqual(before);
-    expect(after!.sendCount).toBe(RESEND_LIMIT + 1);
+    expect(after!.deliverySeq).toBe(RESEND_LIMIT + 1);
   });
 
   it('keeps the resend and create counters apart', async () => {

@@ -1,120 +1,89 @@
 /**
  * POST /v1/organizations/{orgId}/invitations/{id}/resend: org admins resend a pending, unexpired
  * invitation. The expiry (and the pending guard's) restarts at now + INVITATION_EXPIRY_SECONDS,
- * sendCount increments and lastSentAt moves.
+ * and a new email is requested: deliverySeq increments, emailStatus is PENDING again and
+ * emailRequestedAt moves, with the invitation back in the pending-email index (GSI2). sendCount
+ * and lastSentAt count emails SES accepted; no delivery function runs in this stack, so they
+ * stay 0 and absent.
  */
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
-import { toMembershipItem } from '../../shared/adapters/dynamodb/organization-store.ts';
-import { createOrganization, expireInvitation, invite, type TestUser } from '../support/fixtures.ts';
-import { startTestStack, userFactory, type TestStack } from '../support/stack.ts';
+import { addMember, answerInvitation, createOrganization, invite, orgWithInvitation, paths, type TestUser } from '../support/fixtures.ts';
+import { useTestStack } from '../support/stack.ts';
+import { addAdminMember, expireInvitation, setInvitationExpiry, storedGuard, storedInvitation } from '../support/table.ts';
 
 /** The default INVITATION_EXPIRY_SECONDS (7 days). */
 const EXPIRY_SECONDS = 604_800;
 /** The default INVITATION_RETENTION_SECONDS (30 days). */
 const RETENTION_SECONDS = 2_592_000;
 
-let stack: TestStack;
-let user: ReturnType<typeof userFactory>;
-
-beforeAll(async () => {
-  stack = await startTestStack({ RATE_LIMIT_CREATE: '1000/600', RATE_LIMIT_RESEND: '1000/600' });
-  user = userFactory(stack.issuer);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
+const { stack, user } = useTestStack();
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const resendPath = (orgId: number | string, invitationId: string) => `/v1/organizations/${orgId}/invitations/${invitationId}/resend`;
-
 function resend(orgId: number | string, invitationId: string, caller: Pick<TestUser, 'token'>) {
-  return stack.api.post(resendPath(orgId, invitationId), { token: caller.token });
+  return stack.api.post(paths.resend(orgId, invitationId), { token: caller.token });
 }
-
-/** A PRIVATE organization created by a fresh admin, with one pending invitation. */
-async function orgWithInvitation() {
-  const admin = user('admin');
-  const org = await createOrganization(stack, admin);
-  const invitee = user('invitee');
-  const { invitations } = await invite(stack, admin, org.name, [invitee.email]);
-  expect(invitations).toHaveLength(1);
-  return { admin, org, invitee, invitation: invitations[0] };
-}
-
-async function storedItem(key: { PK: string; SK: string }) {
-  const { Item } = await stack.db.send(new GetCommand({ TableName: stack.tableName, Key: key, ConsistentRead: true }));
-  return Item;
-}
-
-const storedInvitation = (orgId: number, invitationId: string) => storedItem(keys.invitation(orgId, invitationId));
-const storedGuard = (orgId: number, email: string) => storedItem(keys.pendingGuard(orgId, email.toLowerCase()));
 
 /**
  * Moves an invitation's expiry (and its guard's) to `secondsFromNow`, still in the future, so that
- * a resend visibly pushes it out again.
+ * a resend visibly pushes it out again. Returns the new expiry in epoch seconds.
  */
 async function setExpiry(orgId: number, invitationId: string, secondsFromNow: number) {
   const expiresAt = Math.floor(Date.now() / 1000) + secondsFromNow;
-  const { Attributes } = await stack.db.send(
-    new UpdateCommand({
-      TableName: stack.tableName,
-      Key: keys.invitation(orgId, invitationId),
-      UpdateExpression: 'SET expiresAt = :e',
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeValues: { ':e': expiresAt },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  await stack.db.send(
-    new UpdateCommand({
-      TableName: stack.tableName,
-      Key: keys.pendingGuard(orgId, Attributes!.emailNormalized as string),
-      UpdateExpression: 'SET expiresAt = :e',
-      ConditionExpression: 'invitationId = :id',
-      ExpressionAttributeValues: { ':e': expiresAt, ':id': invitationId },
-    }),
-  );
+  await setInvitationExpiry(stack, orgId, invitationId, expiresAt);
   return expiresAt;
-}
-
-async function addAdminMember(orgId: number, member: TestUser) {
-  await stack.db.send(
-    new PutCommand({
-      TableName: stack.tableName,
-      Item: toMembershipItem({ orgId, userId: member.sub, email: member.email, associationType: 'ADMIN' }),
-    }),
-  );
-}
-
-async function answerAs(invitee: TestUser, orgName: string, invitationId: string, status: 'ACCEPTED' | 'REJECTED') {
-  const response = await stack.api.put(`/v1/organizations/${orgName}/invitations/${invitationId}`, {
-    token: invitee.token,
-    body: { status },
-  });
-  expect(response.status, response.text).toBe(200);
 }
 
 const epochSeconds = (iso: string) => Date.parse(iso) / 1000;
 
-/** Expects a 4xx/5xx with the standard body and that the invitation was not resent. */
+/**
+ * Records an outcome for the invitation's first email request, as the delivery function would
+ * (this stack runs none): sent once and then bounced, out of the pending-email index.
+ */
+async function recordBouncedFirstEmail(orgId: number, invitationId: string, sentAt: string) {
+  await stack.db.send(
+    new UpdateCommand({
+      TableName: stack.tableName,
+      Key: keys.invitation(orgId, invitationId),
+      UpdateExpression:
+        'SET deliveredSeq = :one, emailStatus = :bounced, sendCount = :one, lastSentAt = :sentAt, ' +
+        'lastError = :error, messageId = :messageId REMOVE GSI2PK, GSI2SK',
+      ConditionExpression: 'deliverySeq = :one',
+      ExpressionAttributeValues: {
+        ':one': 1,
+        ':bounced': 'BOUNCED',
+        ':sentAt': sentAt,
+        ':error': 'The recipient address bounced.',
+        ':messageId': `ses-${randomUUID()}`,
+      },
+    }),
+  );
+}
+
+/**
+ * Expects a 4xx/5xx with the standard body and that the invitation was not resent: still its
+ * first (and only) email request.
+ */
 async function expectRefused(response: Awaited<ReturnType<typeof resend>>, status: number, orgId: number, invitationId: string) {
   expect(response.status, response.text).toBe(status);
   expect(response.body).toEqual({ status, message: expect.any(String) });
-  const item = await storedInvitation(orgId, invitationId);
-  if (item) expect(item.sendCount).toBe(1);
+  const item = await storedInvitation(stack, orgId, invitationId);
+  if (item) {
+    expect(item.deliverySeq).toBe(1);
+    expect(item.emailRequestedAt).toBe(item.createdAt);
+    expect(item.sendCount).toBe(0);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 
 describe('resend: success', () => {
   it('answers 200 with the invitation, its expiry restarted at now + 7 days', async () => {
-    const { admin, org, invitation } = await orgWithInvitation();
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
     const oldExpiresAt = await setExpiry(org.id, invitation.id, 3600);
 
     const response = await resend(org.id, invitation.id, admin);
@@ -129,16 +98,22 @@ describe('resend: success', () => {
       status: 'PENDING',
       createdAt: invitation.createdAt,
       invitedBy: invitation.invitedBy,
-      sendCount: 2,
+      emailStatus: 'PENDING',
+      sendCount: 0,
     });
-    expect(Date.parse(response.body.lastSentAt)).toBeGreaterThan(Date.parse(invitation.lastSentAt));
+    expect(response.body).not.toHaveProperty('lastSentAt');
+    expect(response.body).not.toHaveProperty('lastError');
+    // A new email was requested, now.
+    const stored = await storedInvitation(stack, org.id, invitation.id);
+    expect(stored!.deliverySeq).toBe(2);
+    expect(Date.parse(stored!.emailRequestedAt)).toBeGreaterThan(Date.parse(invitation.createdAt));
     // The admin's reads agree.
-    const read = await stack.api.get(`/v1/organizations/${org.name}/invitations/${invitation.id}`, { token: admin.token });
+    const read = await stack.api.get(paths.invitation(org.name, invitation.id), { token: admin.token });
     expect(read.body).toEqual(response.body);
   });
 
   it('never moves the expiry backwards, even right after creation', async () => {
-    const { admin, org, invitation } = await orgWithInvitation();
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
 
     const response = await resend(org.id, invitation.id, admin);
 
@@ -147,39 +122,92 @@ describe('resend: success', () => {
     expect(Math.abs(epochSeconds(response.body.expirationDate) - (Date.now() / 1000 + EXPIRY_SECONDS))).toBeLessThan(10);
   });
 
-  it('counts every send: sendCount 1 → 2 → 3, lastSentAt moves each time', async () => {
-    const { admin, org, invitation } = await orgWithInvitation();
-    expect(invitation.sendCount).toBe(1);
+  it('counts every email request: deliverySeq 1 → 2 → 3, emailRequestedAt moves each time', async () => {
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
+    expect(invitation).toMatchObject({ emailStatus: 'PENDING', sendCount: 0 });
+    const first = await storedInvitation(stack, org.id, invitation.id);
+    expect(first).toMatchObject({
+      deliverySeq: 1,
+      deliveredSeq: 0,
+      emailRequestedAt: invitation.createdAt,
+      GSI2PK: 'EMAIL#PENDING',
+      GSI2SK: invitation.createdAt,
+    });
 
+    await new Promise((resolve) => setTimeout(resolve, 20));
     const second = await resend(org.id, invitation.id, admin);
+    const afterSecond = await storedInvitation(stack, org.id, invitation.id);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const third = await resend(org.id, invitation.id, admin);
+    const afterThird = await storedInvitation(stack, org.id, invitation.id);
 
-    expect(second.body.sendCount).toBe(2);
-    expect(third.body.sendCount).toBe(3);
-    expect(Date.parse(second.body.lastSentAt)).toBeGreaterThan(Date.parse(invitation.lastSentAt));
-    expect(Date.parse(third.body.lastSentAt)).toBeGreaterThan(Date.parse(second.body.lastSentAt));
-    expect(await storedInvitation(org.id, invitation.id)).toMatchObject({ sendCount: 3, lastSentAt: third.body.lastSentAt });
+    expect(second.status, second.text).toBe(200);
+    expect(third.status, third.text).toBe(200);
+    for (const response of [second, third]) {
+      expect(response.body).toMatchObject({ emailStatus: 'PENDING', sendCount: 0 });
+      expect(response.body).not.toHaveProperty('lastSentAt');
+    }
+    expect(afterSecond!.deliverySeq).toBe(2);
+    expect(afterThird!.deliverySeq).toBe(3);
+    expect(Date.parse(afterSecond!.emailRequestedAt)).toBeGreaterThan(Date.parse(first!.emailRequestedAt));
+    expect(Date.parse(afterThird!.emailRequestedAt)).toBeGreaterThan(Date.parse(afterSecond!.emailRequestedAt));
+    // No email was sent yet, so nothing is recorded as delivered.
+    expect(afterThird).toMatchObject({ deliveredSeq: 0, emailStatus: 'PENDING', sendCount: 0 });
+    expect(afterThird).not.toHaveProperty('lastSentAt');
+    // Each request is queued in the pending-email index under its own request time.
+    expect(afterThird).toMatchObject({ GSI2PK: 'EMAIL#PENDING', GSI2SK: afterThird!.emailRequestedAt });
   });
 
   it('moves the stored expiry, TTL and pending guard together', async () => {
-    const { admin, org, invitee, invitation } = await orgWithInvitation();
+    const { admin, org, invitee, invitation } = await orgWithInvitation(stack, user);
     await setExpiry(org.id, invitation.id, 60);
 
     const response = await resend(org.id, invitation.id, admin);
 
     expect(response.status, response.text).toBe(200);
     const newExpiresAt = epochSeconds(response.body.expirationDate);
-    expect(await storedInvitation(org.id, invitation.id)).toMatchObject({
+    const stored = await storedInvitation(stack, org.id, invitation.id);
+    expect(stored).toMatchObject({
       expiresAt: newExpiresAt,
       ttl: newExpiresAt + RETENTION_SECONDS,
-      sendCount: 2,
+      deliverySeq: 2,
+      emailStatus: 'PENDING',
+      GSI2PK: 'EMAIL#PENDING',
+      GSI2SK: stored!.emailRequestedAt,
     });
-    expect(await storedGuard(org.id, invitee.email)).toMatchObject({ invitationId: invitation.id, expiresAt: newExpiresAt });
+    expect(Date.parse(stored!.emailRequestedAt)).toBeGreaterThan(Date.parse(invitation.createdAt));
+    expect(await storedGuard(stack, org.id, invitee.email)).toMatchObject({ invitationId: invitation.id, expiresAt: newExpiresAt });
+  });
+
+  it('after a delivered (then bounced) email: requests a new one, keeping sendCount and lastSentAt, clearing lastError', async () => {
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
+    const sentAt = new Date(Date.now() - 60_000).toISOString();
+    await recordBouncedFirstEmail(org.id, invitation.id, sentAt);
+    const before = await stack.api.get(paths.invitation(org.name, invitation.id), { token: admin.token });
+    expect(before.body).toMatchObject({ emailStatus: 'BOUNCED', sendCount: 1, lastSentAt: sentAt, lastError: expect.any(String) });
+
+    const response = await resend(org.id, invitation.id, admin);
+
+    expect(response.status, response.text).toBe(200);
+    expect(response.body).toMatchObject({ emailStatus: 'PENDING', sendCount: 1, lastSentAt: sentAt });
+    expect(response.body).not.toHaveProperty('lastError');
+    const stored = await storedInvitation(stack, org.id, invitation.id);
+    expect(stored).toMatchObject({
+      deliverySeq: 2,
+      deliveredSeq: 1,
+      emailStatus: 'PENDING',
+      sendCount: 1,
+      lastSentAt: sentAt,
+      GSI2PK: 'EMAIL#PENDING',
+      GSI2SK: stored!.emailRequestedAt,
+    });
+    expect(stored).not.toHaveProperty('lastError');
+    const read = await stack.api.get(paths.invitation(org.name, invitation.id), { token: admin.token });
+    expect(read.body).toEqual(response.body);
   });
 
   it('keeps the address blocked: a new invitation to it is still skipped ALREADY_INVITED', async () => {
-    const { admin, org, invitee, invitation } = await orgWithInvitation();
+    const { admin, org, invitee, invitation } = await orgWithInvitation(stack, user);
     expect((await resend(org.id, invitation.id, admin)).status).toBe(200);
 
     const again = await invite(stack, admin, org.name, [invitee.email]);
@@ -188,7 +216,7 @@ describe('resend: success', () => {
   });
 
   it('reports the rate-limit window to a non-realm-admin', async () => {
-    const { admin, org, invitation } = await orgWithInvitation();
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
 
     const response = await resend(org.id, invitation.id, admin);
 
@@ -198,39 +226,39 @@ describe('resend: success', () => {
   });
 
   it('lets a realm admin who is not a member resend', async () => {
-    const { org, invitation } = await orgWithInvitation();
+    const { org, invitation } = await orgWithInvitation(stack, user);
     const realmAdmin = user('realm-admin', { realmRoles: ['default-roles-jaqpot', 'admin'] });
 
     const response = await resend(org.id, invitation.id, realmAdmin);
 
     expect(response.status, response.text).toBe(200);
-    expect(response.body.sendCount).toBe(2);
+    expect(response.body.emailStatus).toBe('PENDING');
+    expect((await storedInvitation(stack, org.id, invitation.id))!.deliverySeq).toBe(2);
   });
 
   it('lets an ADMIN member who is not the creator resend', async () => {
-    const { org, invitation } = await orgWithInvitation();
+    const { org, invitation } = await orgWithInvitation(stack, user);
     const coAdmin = user('co-admin');
-    await addAdminMember(org.id, coAdmin);
+    await addAdminMember(stack, org.id, coAdmin);
 
     const response = await resend(org.id, invitation.id, coAdmin);
 
     expect(response.status, response.text).toBe(200);
-    expect(response.body.sendCount).toBe(2);
+    expect(response.body.emailStatus).toBe('PENDING');
+    expect((await storedInvitation(stack, org.id, invitation.id))!.deliverySeq).toBe(2);
   });
 });
 
 describe('resend: only org admins (401)', () => {
   it('refuses a plain member with 401', async () => {
-    const { admin, org, invitation } = await orgWithInvitation();
-    const member = user('member');
-    const memberInvitation = (await invite(stack, admin, org.name, [member.email])).invitations[0];
-    await answerAs(member, org.name, memberInvitation.id, 'ACCEPTED');
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
+    const member = await addMember(stack, admin, org.name, user('member'));
 
     await expectRefused(await resend(org.id, invitation.id, member), 401, org.id, invitation.id);
   });
 
   it('refuses a stranger, the invitee, and the admin of another organization with 401', async () => {
-    const { org, invitee, invitation } = await orgWithInvitation();
+    const { org, invitee, invitation } = await orgWithInvitation(stack, user);
     const otherAdmin = user('other-admin');
     await createOrganization(stack, otherAdmin);
 
@@ -242,13 +270,13 @@ describe('resend: only org admins (401)', () => {
 
 describe('resend: bad requests (400)', () => {
   it.each(['abc', '1.5', '-1', '1e3', '0x10', ' 1'])('refuses the organization id %j with 400', async (badOrgId) => {
-    const { admin, org, invitation } = await orgWithInvitation();
+    const { admin, org, invitation } = await orgWithInvitation(stack, user);
 
     await expectRefused(await resend(encodeURIComponent(badOrgId), invitation.id, admin), 400, org.id, invitation.id);
   });
 
   it.each(['not-a-uuid', '42', `${randomUUID()}x`])('refuses the invitation id %j with 400', async (badId) => {
-    const { admin, org } = await orgWithInvitation();
+    const { admin, org } = await orgWithInvitation(stack, user);
 
     const response = await resend(org.id, badId, admin);
 
@@ -256,21 +284,21 @@ describe('resend: bad requests (400)', () => {
   });
 
   it.each(['ACCEPTED', 'REJECTED'] as const)('refuses an invitation already %s with 400', async (status) => {
-    const { admin, org, invitee, invitation } = await orgWithInvitation();
-    await answerAs(invitee, org.name, invitation.id, status);
-    const before = await storedInvitation(org.id, invitation.id);
+    const { admin, org, invitee, invitation } = await orgWithInvitation(stack, user);
+    await answerInvitation(stack, invitee, org.name, invitation.id, status);
+    const before = await storedInvitation(stack, org.id, invitation.id);
 
     const response = await resend(org.id, invitation.id, admin);
 
     expect(response.status).toBe(400);
     expect(response.body.message).toMatch(new RegExp(`already status ${status}`));
-    expect(await storedInvitation(org.id, invitation.id)).toEqual(before);
+    expect(await storedInvitation(stack, org.id, invitation.id)).toEqual(before);
   });
 });
 
 describe('resend: not found (404)', () => {
   it('answers an unknown organization id with 404', async () => {
-    const { admin, invitation } = await orgWithInvitation();
+    const { admin, invitation } = await orgWithInvitation(stack, user);
     const realmAdmin = user('realm-admin', { realmRoles: ['admin'] });
 
     for (const caller of [admin, realmAdmin]) {
@@ -281,7 +309,7 @@ describe('resend: not found (404)', () => {
   });
 
   it('answers an unknown invitation with 404', async () => {
-    const { admin, org } = await orgWithInvitation();
+    const { admin, org } = await orgWithInvitation(stack, user);
 
     const response = await resend(org.id, randomUUID(), admin);
 
@@ -290,26 +318,26 @@ describe('resend: not found (404)', () => {
   });
 
   it("answers org B's id with org A's invitation with 404 and leaves it untouched", async () => {
-    const { admin, org: orgA, invitation } = await orgWithInvitation();
+    const { admin, org: orgA, invitation } = await orgWithInvitation(stack, user);
     const orgB = await createOrganization(stack, admin);
     expect(orgB.id).not.toBe(orgA.id);
 
     await expectRefused(await resend(orgB.id, invitation.id, admin), 404, orgA.id, invitation.id);
-    expect(await storedInvitation(orgB.id, invitation.id)).toBeUndefined();
+    expect(await storedInvitation(stack, orgB.id, invitation.id)).toBeUndefined();
   });
 });
 
 describe('resend: expired (410)', () => {
   it('answers an expired invitation with 410 Gone and does not revive it', async () => {
-    const { admin, org, invitee, invitation } = await orgWithInvitation();
+    const { admin, org, invitee, invitation } = await orgWithInvitation(stack, user);
     await expireInvitation(stack, org.id, invitation.id);
-    const before = await storedInvitation(org.id, invitation.id);
+    const before = await storedInvitation(stack, org.id, invitation.id);
 
     const response = await resend(org.id, invitation.id, admin);
 
     await expectRefused(response, 410, org.id, invitation.id);
     expect(response.body.message).toMatch(/expired/i);
-    expect(await storedInvitation(org.id, invitation.id)).toEqual(before);
+    expect(await storedInvitation(stack, org.id, invitation.id)).toEqual(before);
     // The address is free again: a new invitation is created.
     const again = await invite(stack, admin, org.name, [invitee.email]);
     expect(again.invitations).toHaveLength(1);
@@ -317,7 +345,7 @@ describe('resend: expired (410)', () => {
   });
 
   it('answers 410 to a realm admin too', async () => {
-    const { org, invitation } = await orgWithInvitation();
+    const { org, invitation } = await orgWithInvitation(stack, user);
     await expireInvitation(stack, org.id, invitation.id);
     const realmAdmin = user('realm-admin', { realmRoles: ['admin'] });
 

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrganization, invite } from '../support/fixtures.ts';
-import { startTestStack, uniqueOrgName, userFactory, type TestStack } from '../support/stack.ts';
+import { describe, expect, it } from 'vitest';
+import { createOrganization, invite, paths } from '../support/fixtures.ts';
+import { uniqueOrgName, useTestStack } from '../support/stack.ts';
 
-let stack: TestStack;
-let user: ReturnType<typeof userFactory>;
-beforeAll(async () => {
-  stack = await startTestStack({ RATE_LIMIT_CREATE: '1000/600' });
-  user = userFactory(stack.issuer);
-});
-afterAll(() => stack?.close());
+const { stack, user } = useTestStack();
 
 const patch = (orgId: number | string, token: string, body: unknown) =>
   stack.api.request('PATCH', `/v1/organizations/${orgId}/partial`, { token, body });
@@ -26,7 +20,7 @@ describe('PATCH /v1/organizations/{id}/partial', () => {
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ id: org.id, name: org.name, contactEmail: 'new@example.com', visibility: 'PUBLIC' });
     const stranger = user('stranger');
-    const read = await stack.api.get(`/v1/organizations/${org.name}`, { token: stranger.token });
+    const read = await stack.api.get(paths.organization(org.name), { token: stranger.token });
     expect(read.status).toBe(200); // now PUBLIC
     expect(read.body.description).toBe('A new description');
   });
@@ -38,10 +32,10 @@ describe('PATCH /v1/organizations/{id}/partial', () => {
     const newName = uniqueOrgName('renamed');
     const response = await patch(org.id, admin.token, { name: newName, contactEmail: 'c@example.com', visibility: 'PRIVATE' });
     expect(response.status).toBe(200);
-    expect((await stack.api.get(`/v1/organizations/${org.name}`, { token: admin.token })).status).toBe(404);
-    const list = await stack.api.get(`/v1/organizations/${newName}/invitations`, { token: admin.token });
+    expect((await stack.api.get(paths.organization(org.name), { token: admin.token })).status).toBe(404);
+    const list = await stack.api.get(paths.invitations(newName), { token: admin.token });
     expect(list.body.map((i: { id: string }) => i.id)).toEqual([invitations[0].id]);
-    const reuse = await stack.api.post('/v1/organizations', {
+    const reuse = await stack.api.post(paths.organizations, {
       token: user('other').token,
       body: { name: org.name, contactEmail: 'c@example.com', visibility: 'PUBLIC' },
     });
@@ -54,7 +48,7 @@ describe('PATCH /v1/organizations/{id}/partial', () => {
     const b = await createOrganization(stack, admin);
     const response = await patch(a.id, admin.token, { name: b.name, contactEmail: 'c@example.com', visibility: 'PRIVATE' });
     expect(response.status).toBe(409);
-    expect((await stack.api.get(`/v1/organizations/${a.name}`, { token: admin.token })).body.id).toBe(a.id);
+    expect((await stack.api.get(paths.organization(a.name), { token: admin.token })).body.id).toBe(a.id);
   });
 
   it('is for org admins only (401), hides private orgs from strangers (404), knows no unknown ids (404)', async () => {

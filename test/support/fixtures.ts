@@ -1,7 +1,6 @@
 /** Small helpers over the API for integration tests. */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
-import type { TestStack } from './stack.ts';
+import type { TestStack, UserFactory } from './stack.ts';
 import { uniqueOrgName } from './stack.ts';
 
 export interface TestUser {
@@ -10,13 +9,22 @@ export interface TestUser {
   readonly token: string;
 }
 
+/** Request paths of the API. */
+export const paths = {
+  organizations: '/v1/organizations',
+  organization: (orgName: string) => `/v1/organizations/${orgName}`,
+  invitations: (orgName: string) => `/v1/organizations/${orgName}/invitations`,
+  invitation: (orgName: string, invitationId: string) => `/v1/organizations/${orgName}/invitations/${invitationId}`,
+  resend: (orgId: number | string, invitationId: string) => `/v1/organizations/${orgId}/invitations/${invitationId}/resend`,
+};
+
 export async function createOrganization(
   stack: TestStack,
   admin: TestUser,
   options: { name?: string; visibility?: 'PUBLIC' | 'PRIVATE' } = {},
 ): Promise<{ id: number; name: string }> {
   const name = options.name ?? uniqueOrgName();
-  const response = await stack.api.post('/v1/organizations', {
+  const response = await stack.api.post(paths.organizations, {
     token: admin.token,
     body: { name, contactEmail: 'contact@example.com', visibility: options.visibility ?? 'PRIVATE' },
   });
@@ -24,35 +32,48 @@ export async function createOrganization(
   return { id: response.body.id, name };
 }
 
+/** A PRIVATE organization created by a fresh user named `admin`. */
+export async function newOrganization(stack: TestStack, user: UserFactory) {
+  const admin = user('admin');
+  const org = await createOrganization(stack, admin);
+  return { admin, ...org };
+}
+
 export async function invite(stack: TestStack, admin: TestUser, orgName: string, emails: string[]) {
-  const response = await stack.api.post(`/v1/organizations/${orgName}/invitations`, { token: admin.token, body: { emails } });
+  const response = await stack.api.post(paths.invitations(orgName), { token: admin.token, body: { emails } });
   expect(response.status, response.text).toBe(201);
   return response.body as { invitations: any[]; skipped: { email: string; reason: string }[] };
 }
 
+/** The invitee answers an invitation; expects 200 and returns the answered invitation. */
+export async function answerInvitation(
+  stack: TestStack,
+  invitee: TestUser,
+  orgName: string,
+  invitationId: string,
+  status: 'ACCEPTED' | 'REJECTED',
+) {
+  const response = await stack.api.put(paths.invitation(orgName, invitationId), { token: invitee.token, body: { status } });
+  expect(response.status, response.text).toBe(200);
+  return response.body;
+}
+
+/** Makes `member` a plain MEMBER: invited by `admin`, then accepted with the member's own token. */
+export async function addMember<T extends TestUser>(stack: TestStack, admin: TestUser, orgName: string, member: T): Promise<T> {
+  const { invitations } = await invite(stack, admin, orgName, [member.email]);
+  await answerInvitation(stack, member, orgName, invitations[0].id, 'ACCEPTED');
+  return member;
+}
+
 /**
- * Simulates the passage of time: moves an invitation's expiry (and its pending guard's, which
- * always shares it) into the past, as if the expiry passed and TTL has not deleted anything yet.
+ * A PRIVATE organization created by a fresh admin, with one pending invitation to a fresh user
+ * (with the given email, if any).
  */
-export async function expireInvitation(stack: TestStack, orgId: number, invitationId: string, secondsAgo = 60) {
-  const past = Math.floor(Date.now() / 1000) - secondsAgo;
-  const { Attributes } = await stack.db.send(
-    new UpdateCommand({
-      TableName: stack.tableName,
-      Key: { PK: `ORG#${orgId}`, SK: `INV#${invitationId}` },
-      UpdateExpression: 'SET expiresAt = :past',
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeValues: { ':past': past },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  await stack.db.send(
-    new UpdateCommand({
-      TableName: stack.tableName,
-      Key: { PK: `ORG#${orgId}`, SK: `GUARD#${Attributes!.emailNormalized}` },
-      UpdateExpression: 'SET expiresAt = :past',
-      ConditionExpression: 'invitationId = :id',
-      ExpressionAttributeValues: { ':past': past, ':id': invitationId },
-    }),
-  );
+export async function orgWithInvitation(stack: TestStack, user: UserFactory, options: { inviteeEmail?: string } = {}) {
+  const admin = user('admin');
+  const org = await createOrganization(stack, admin);
+  const invitee = user('invitee', options.inviteeEmail === undefined ? {} : { email: options.inviteeEmail });
+  const { invitations } = await invite(stack, admin, org.name, [invitee.email]);
+  expect(invitations).toHaveLength(1);
+  return { admin, org, invitee, invitation: invitations[0] };
 }

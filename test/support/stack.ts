@@ -6,9 +6,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { startLocalApi } from '../../local/api-gateway.ts';
 import { createTable } from '../../local/create-table.ts';
+import { startEventSources } from '../../local/event-sources.ts';
 import { localFunctionEnvironment } from '../../local/environment.ts';
 import { LocalIssuer, type TokenClaims } from '../../local/issuer.ts';
 import { assertResponseMatchesSpec } from './openapi.ts';
@@ -16,6 +17,10 @@ import { assertResponseMatchesSpec } from './openapi.ts';
 export interface TestStack {
   readonly url: string;
   readonly tableName: string;
+  /** The SES emulator the delivery function sends to (shared by all test files). */
+  readonly sesEndpoint: string;
+  /** The stream → delivery function and the sweep; only with `{ emailDelivery: true }`. */
+  readonly events: { runSweep(): Promise<unknown> } | undefined;
   readonly issuer: LocalIssuer;
   /** Direct table access, for assertions on stored state and for simulating time passing. */
   readonly db: DynamoDBDocumentClient;
@@ -23,28 +28,117 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+/**
+ * Rate limits high enough that no test but rate-limit.test.ts ever meets them (the defaults,
+ * create 5/600 and resend 10/600, would throttle files that create many invitations per user).
+ */
+export const RELAXED_RATE_LIMITS: Readonly<Record<string, string>> = Object.freeze({
+  RATE_LIMIT_CREATE: '1000/600',
+  RATE_LIMIT_RESEND: '1000/600',
+});
+
+export type UserFactory = ReturnType<typeof userFactory>;
+
+/**
+ * One stack for the calling test file: registers a `beforeAll` that starts it (with `env` on top
+ * of the local function environment; pass `{}` for the service defaults) and an `afterAll` that
+ * closes it. Call it at the top level of the file, before any other hook that uses the stack.
+ *
+ *     const { stack, user } = useTestStack();
+ *
+ * `stack` and `user` can be taken at module level although the stack starts later: they stand for
+ * the started stack and its user factory, and throw if used before `beforeAll` has run.
+ */
+export function useTestStack(
+  env: Readonly<Record<string, string>> = RELAXED_RATE_LIMITS,
+  options: StackOptions = {},
+): {
+  stack: TestStack;
+  user: UserFactory;
+} {
+  let started: TestStack | undefined;
+  let users: UserFactory | undefined;
+  beforeAll(async () => {
+    started = await startTestStack({ ...env }, options);
+    users = userFactory(started.issuer);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+
+  const current = (): TestStack => {
+    if (!started) throw new Error('The test stack is not started yet: use it in tests and hooks, not at module level.');
+    return started;
+  };
+  const stack: TestStack = {
+    get url() {
+      return current().url;
+    },
+    get tableName() {
+      return current().tableName;
+    },
+    get sesEndpoint() {
+      return current().sesEndpoint;
+    },
+    get events() {
+      return current().events;
+    },
+    get issuer() {
+      return current().issuer;
+    },
+    get db() {
+      return current().db;
+    },
+    get api() {
+      return current().api;
+    },
+    close: () => current().close(),
+  };
+  const user: UserFactory = (name, claims) => {
+    current();
+    return users!(name, claims);
+  };
+  return { stack, user };
+}
+
+export interface StackOptions {
+  /**
+   * Also run the event-driven half: the table stream feeding the email delivery function, and
+   * the sweep (invoked by the test through `events.runSweep()`). Off by default, so that other
+   * files' stored invitations do not change under them.
+   */
+  readonly emailDelivery?: boolean;
+}
+
 /** Starts a stack. Call once per test file: handler modules read their environment once. */
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> = {}, options: StackOptions = {}): Promise<TestStack> {
   const dynamodbEndpoint = inject('dynamodbEndpoint');
+  const sesEndpoint = inject('sesEndpoint');
   const tableName = `test-${randomUUID()}`;
   const issuer = LocalIssuer.ephemeral();
   Object.assign(
     process.env,
-    localFunctionEnvironment({ tableName, dynamodbEndpoint, issuer }),
+    localFunctionEnvironment({ tableName, dynamodbEndpoint, sesEndpoint, issuer }),
     { POWERTOOLS_LOG_LEVEL: 'SILENT' },
     env,
   );
   const client = new DynamoDBClient({ endpoint: dynamodbEndpoint });
   await createTable(client, tableName);
+  const events = options.emailDelivery
+    ? await startEventSources({ dynamodbEndpoint, tableName, retryDelayMs: 200 })
+    : undefined;
   const gateway = await startLocalApi({ jwks: issuer.jwks });
   return {
     url: gateway.url,
     tableName,
+    sesEndpoint: process.env.SES_ENDPOINT ?? sesEndpoint,
+    events,
     issuer,
     db: DynamoDBDocumentClient.from(client),
     api: new ApiClient(gateway.url),
     close: async () => {
       await gateway.close();
+      await events?.stop();
       client.destroy();
     },
   };

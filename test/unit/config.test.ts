@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, loadApiConfig, loadAuthorizerConfig } from '../../shared/config.ts';
+import {
+  ConfigError,
+  DEFAULTS,
+  loadApiConfig,
+  loadAuthorizerConfig,
+  loadDeliveryConfig,
+  loadTableConfig,
+} from '../../shared/config.ts';
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -178,5 +185,169 @@ describe('loadAuthorizerConfig', () => {
     const config = loadAuthorizerConfig({ ...BASE, JWT_ISSUER: ` ${BASE.JWT_ISSUER} `, JWT_JWKS_URI: `${BASE.JWT_JWKS_URI}\n` });
     expect(config.issuer).toBe(BASE.JWT_ISSUER);
     expect(config.jwksUri).toBe(BASE.JWT_JWKS_URI);
+  });
+});
+
+describe('loadTableConfig', () => {
+  it('reads just the table name and the optional endpoint', () => {
+    expect(loadTableConfig({ TABLE_NAME: ' invitations ' })).toEqual({ tableName: 'invitations', dynamodbEndpoint: undefined });
+    expect(loadTableConfig({ TABLE_NAME: 't', DYNAMODB_ENDPOINT: 'http://localhost:8000', SENDER_EMAIL: 'not checked' })).toEqual({
+      tableName: 't',
+      dynamodbEndpoint: 'http://localhost:8000',
+    });
+  });
+
+  it('needs nothing but TABLE_NAME (no delivery or API settings)', () => {
+    expect(() => loadTableConfig({ TABLE_NAME: 't', INVITATION_EXPIRY_SECONDS: 'soon', RATE_LIMIT_CREATE: 'lots' })).not.toThrow();
+  });
+
+  it.each([
+    ['missing', {}],
+    ['blank', { TABLE_NAME: '  ' }],
+  ])('fails when TABLE_NAME is %s', (_name, env) => {
+    expect(configError(() => loadTableConfig(env)).message).toContain('TABLE_NAME is required');
+  });
+
+  it('lists both problems together', () => {
+    const lines = configError(() => loadTableConfig({ DYNAMODB_ENDPOINT: 'localhost:8000' })).message.split('\n');
+    expect(lines).toEqual(['Invalid configuration:', '- TABLE_NAME is required', '- DYNAMODB_ENDPOINT must be an http(s) URL']);
+  });
+});
+
+describe('loadDeliveryConfig', () => {
+  const BASE = {
+    TABLE_NAME: 'invitations',
+    SENDER_EMAIL: 'noreply@jaqpot.org',
+    FRONTEND_URL: 'https://app.jaqpot.org',
+  };
+
+  it('reads the required values and applies the documented defaults', () => {
+    expect(loadDeliveryConfig(BASE)).toEqual({
+      tableName: 'invitations',
+      dynamodbEndpoint: undefined,
+      sesEndpoint: undefined,
+      senderEmail: 'noreply@jaqpot.org',
+      replyTo: undefined,
+      configurationSet: undefined,
+      frontendUrl: 'https://app.jaqpot.org',
+      brandName: 'Jaqpot',
+      sendAttempts: 3,
+      sweepAgeSeconds: 900,
+    });
+    expect(DEFAULTS).toMatchObject({ BRAND_NAME: 'Jaqpot', EMAIL_SEND_ATTEMPTS: '3', EMAIL_SWEEP_AGE_SECONDS: '900' });
+  });
+
+  it('reads overrides, trimmed', () => {
+    expect(
+      loadDeliveryConfig({
+        TABLE_NAME: ' t ',
+        DYNAMODB_ENDPOINT: 'http://localhost:8000',
+        SES_ENDPOINT: ' http://localhost:8005 ',
+        SENDER_EMAIL: ' Invitations@Example.org ',
+        REPLY_TO: 'support@example.org',
+        SES_CONFIGURATION_SET: ' invitations-events ',
+        FRONTEND_URL: ' http://localhost:3000/app ',
+        BRAND_NAME: ' Acme Models ',
+        EMAIL_SEND_ATTEMPTS: '5',
+        EMAIL_SWEEP_AGE_SECONDS: ' 60 ',
+      }),
+    ).toEqual({
+      tableName: 't',
+      dynamodbEndpoint: 'http://localhost:8000',
+      sesEndpoint: 'http://localhost:8005',
+      senderEmail: 'Invitations@Example.org',
+      replyTo: 'support@example.org',
+      configurationSet: 'invitations-events',
+      frontendUrl: 'http://localhost:3000/app',
+      brandName: 'Acme Models',
+      sendAttempts: 5,
+      sweepAgeSeconds: 60,
+    });
+  });
+
+  it('treats empty or blank optional values as unset', () => {
+    const config = loadDeliveryConfig({
+      ...BASE,
+      SES_ENDPOINT: ' ',
+      REPLY_TO: '',
+      SES_CONFIGURATION_SET: '  ',
+      BRAND_NAME: ' ',
+      EMAIL_SEND_ATTEMPTS: '',
+      EMAIL_SWEEP_AGE_SECONDS: ' ',
+    });
+    expect(config).toMatchObject({ sesEndpoint: undefined, replyTo: undefined, configurationSet: undefined });
+    expect(config).toMatchObject({ brandName: 'Jaqpot', sendAttempts: 3, sweepAgeSeconds: 900 });
+  });
+
+  it.each(['TABLE_NAME', 'SENDER_EMAIL', 'FRONTEND_URL'] as const)('requires %s', (name) => {
+    const { [name]: _omitted, ...env } = BASE;
+    expect(configError(() => loadDeliveryConfig(env)).message).toContain(`${name} is required`);
+    expect(configError(() => loadDeliveryConfig({ ...BASE, [name]: '   ' })).message).toContain(`${name} is required`);
+  });
+
+  it.each(['noreply', 'Jaqpot <noreply@jaqpot.org>', 'noreply@localhost', 'no reply@jaqpot.org', 'noreply@jaqpot.org\r\nBcc: x@evil.com'])(
+    'rejects SENDER_EMAIL=%j',
+    (value) => {
+      expect(configError(() => loadDeliveryConfig({ ...BASE, SENDER_EMAIL: value })).message).toContain(
+        'SENDER_EMAIL must be an email address',
+      );
+    },
+  );
+
+  it.each(['support', 'support@', 'Support <support@jaqpot.org>'])('validates an optional REPLY_TO too: rejects %j', (value) => {
+    expect(configError(() => loadDeliveryConfig({ ...BASE, REPLY_TO: value })).message).toContain('REPLY_TO must be an email address');
+  });
+
+  it.each(['app.jaqpot.org', 'ftp://app.jaqpot.org', 'https//app.jaqpot.org', 'not a url', 'javascript:alert(1)'])(
+    'rejects FRONTEND_URL=%j',
+    (value) => {
+      const error = configError(() => loadDeliveryConfig({ ...BASE, FRONTEND_URL: value }));
+      expect(error.message).toContain('FRONTEND_URL must be an http(s) URL');
+      expect(error.message).not.toContain('FRONTEND_URL is required');
+    },
+  );
+
+  it.each(['localhost:8005', 'smtp://localhost'])('rejects SES_ENDPOINT=%j', (value) => {
+    expect(configError(() => loadDeliveryConfig({ ...BASE, SES_ENDPOINT: value })).message).toContain(
+      'SES_ENDPOINT must be an http(s) URL',
+    );
+  });
+
+  it.each(['0', '-1', '1.5', 'three'])('rejects EMAIL_SEND_ATTEMPTS=%j', (value) => {
+    expect(configError(() => loadDeliveryConfig({ ...BASE, EMAIL_SEND_ATTEMPTS: value })).message).toContain(
+      'EMAIL_SEND_ATTEMPTS must be a positive integer',
+    );
+  });
+
+  it.each(['0', '-60', '15m'])('rejects EMAIL_SWEEP_AGE_SECONDS=%j', (value) => {
+    expect(configError(() => loadDeliveryConfig({ ...BASE, EMAIL_SWEEP_AGE_SECONDS: value })).message).toContain(
+      'EMAIL_SWEEP_AGE_SECONDS must be a positive integer',
+    );
+  });
+
+  it('lists every problem at once, one per line', () => {
+    const error = configError(() =>
+      loadDeliveryConfig({
+        DYNAMODB_ENDPOINT: 'nope',
+        SES_ENDPOINT: 'nope',
+        REPLY_TO: 'nope',
+        EMAIL_SEND_ATTEMPTS: '0',
+        EMAIL_SWEEP_AGE_SECONDS: 'soon',
+      }),
+    );
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe('Invalid configuration:');
+    const names = [
+      'TABLE_NAME',
+      'DYNAMODB_ENDPOINT',
+      'SES_ENDPOINT',
+      'SENDER_EMAIL',
+      'REPLY_TO',
+      'FRONTEND_URL',
+      'EMAIL_SEND_ATTEMPTS',
+      'EMAIL_SWEEP_AGE_SECONDS',
+    ];
+    expect(lines.slice(1)).toHaveLength(names.length);
+    for (const name of names) expect(lines.filter((line) => line.startsWith(`- ${name} `))).toHaveLength(1);
   });
 });

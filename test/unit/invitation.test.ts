@@ -3,6 +3,7 @@ import {
   MAX_EMAILS_PER_REQUEST,
   assertCanView,
   decideAnswer,
+  decideDelivery,
   decideResend,
   expirationDate,
   invitationTtl,
@@ -39,11 +40,24 @@ function invitation(overrides: Partial<Invitation> = {}): Invitation {
     expiresAt: EXPIRES_AT,
     createdAt: '2023-11-07T22:13:20.000Z',
     invitedBy: 'admin-1',
-    sendCount: 1,
-    lastSentAt: '2023-11-07T22:13:20.000Z',
+    inviterName: 'alice',
+    deliverySeq: 1,
+    deliveredSeq: 0,
+    emailRequestedAt: '2023-11-07T22:13:20.000Z',
+    emailStatus: 'PENDING',
+    sendCount: 0,
     ...overrides,
   };
 }
+
+/** The fixture after its first email went out (SES accepted it). */
+const SENT: Partial<Invitation> = {
+  deliveredSeq: 1,
+  emailStatus: 'SENT',
+  sendCount: 1,
+  lastSentAt: '2023-11-07T22:13:21.000Z',
+  messageId: 'ses-message-1',
+};
 
 const invitee = (overrides = {}) => caller({ userId: 'bob', email: 'bob.smith@example.com', ...overrides });
 const stranger = (overrides = {}) => caller({ userId: 'eve', email: 'eve@example.com', ...overrides });
@@ -165,18 +179,21 @@ describe('parseInvitationRequest', () => {
 
 describe('newInvitation', () => {
   const nowMs = 1_700_000_000_999; // 2023-11-14T22:13:20.999Z
+  const admin = caller({ userId: 'admin-1', username: 'alice', email: 'alice@example.com' });
   const created = newInvitation(
     {
       id: 'f3c1a1d2-0000-4000-8000-000000000001',
       org: { id: 42, name: 'acme' },
       email: { address: 'Bob@Example.com', normalized: 'bob@example.com' },
-      invitedBy: 'admin-1',
+      inviter: admin,
     },
     nowMs,
     TIMINGS,
   );
+  const invitedBy = (inviter: Parameters<typeof newInvitation>[0]['inviter']) =>
+    newInvitation({ id: 'x', org: { id: 1, name: 'org' }, email: { address: 'a@b.co', normalized: 'a@b.co' }, inviter }, 0, TIMINGS);
 
-  it('creates a PENDING invitation for the given org and address', () => {
+  it('creates a PENDING invitation for the given org and address, with its first email requested', () => {
     expect(created).toEqual({
       id: 'f3c1a1d2-0000-4000-8000-000000000001',
       orgId: 42,
@@ -187,24 +204,46 @@ describe('newInvitation', () => {
       expiresAt: 1_700_000_000 + 604_800,
       createdAt: '2023-11-14T22:13:20.999Z',
       invitedBy: 'admin-1',
-      sendCount: 1,
-      lastSentAt: '2023-11-14T22:13:20.999Z',
+      inviterName: 'alice',
+      deliverySeq: 1,
+      deliveredSeq: 0,
+      emailRequestedAt: '2023-11-14T22:13:20.999Z',
+      emailStatus: 'PENDING',
+      sendCount: 0,
     });
   });
 
   it('computes expiresAt as floor(now / 1000) + expirySeconds', () => {
     expect(created.expiresAt).toBe(Math.floor(nowMs / 1000) + TIMINGS.expirySeconds);
     const other = newInvitation(
-      { id: 'x', org: { id: 1, name: 'org' }, email: { address: 'a@b.co', normalized: 'a@b.co' }, invitedBy: 'u' },
+      { id: 'x', org: { id: 1, name: 'org' }, email: { address: 'a@b.co', normalized: 'a@b.co' }, inviter: caller({ userId: 'u' }) },
       5_999,
       { expirySeconds: 10, retentionSeconds: 1 },
     );
     expect(other.expiresAt).toBe(15);
   });
 
+  it("records the inviter's user id and names them by preferred_username, else email", () => {
+    expect(invitedBy(caller({ userId: 'u-1', username: 'alice', email: 'alice@example.com' }))).toMatchObject({
+      invitedBy: 'u-1',
+      inviterName: 'alice',
+    });
+    expect(invitedBy(caller({ userId: 'u-2', username: undefined, email: 'Carol@Example.com' }))).toMatchObject({
+      invitedBy: 'u-2',
+      inviterName: 'Carol@Example.com',
+    });
+    expect(invitedBy(caller({ userId: 'u-3', username: undefined, email: undefined })).inviterName).toBe('An organization admin');
+  });
+
   it('has no answer fields yet', () => {
     expect(created).not.toHaveProperty('userId');
     expect(created).not.toHaveProperty('respondedAt');
+  });
+
+  it('has no delivery outcome yet: nothing sent, no error, no SES message id', () => {
+    expect(created.sendCount).toBe(0);
+    expect(created.deliveredSeq).toBeLessThan(created.deliverySeq);
+    for (const field of ['lastSentAt', 'lastError', 'messageId']) expect(created).not.toHaveProperty(field);
   });
 
   it('is live right after creation and expires exactly expirySeconds later (at second precision)', () => {
@@ -494,11 +533,11 @@ describe('decideResend', () => {
     expect(error.message).toMatch(/expired/i);
   });
 
-  it('restarts the expiry from now and reports the send time', () => {
+  it('restarts the expiry from now and reports the time of the new email request', () => {
     const nowMs = BEFORE_EXPIRY_MS; // 2023-11-14T22:13:19.999Z
     expect(decideResend(invitation(), nowMs, TIMINGS)).toEqual({
       expiresAt: Math.floor(nowMs / 1000) + TIMINGS.expirySeconds,
-      sentAt: '2023-11-14T22:13:19.999Z',
+      requestedAt: '2023-11-14T22:13:19.999Z',
     });
     expect(decideResend(invitation(), nowMs, TIMINGS).expiresAt).toBe(EXPIRES_AT - 1 + 604_800);
   });
@@ -507,10 +546,94 @@ describe('decideResend', () => {
     const result = decideResend(invitation({ expiresAt: EXPIRES_AT + 10 }), AT_EXPIRY_MS, { expirySeconds: 60, retentionSeconds: 1 });
     expect(result.expiresAt).toBe(EXPIRES_AT + 60);
   });
+
+  it.each(['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED'] as const)(
+    'allows a resend whatever the email status (%s)',
+    (emailStatus) => {
+      expect(decideResend(invitation({ ...SENT, emailStatus }), WELL_BEFORE_MS, TIMINGS)).toEqual({
+        expiresAt: Math.floor(WELL_BEFORE_MS / 1000) + TIMINGS.expirySeconds,
+        requestedAt: new Date(WELL_BEFORE_MS).toISOString(),
+      });
+    },
+  );
+});
+
+describe('decideDelivery', () => {
+  it('sends the first email request of a live invitation, with the invitation as read', () => {
+    const inv = invitation();
+    const decision = decideDelivery(inv, 1, WELL_BEFORE_MS);
+    expect(decision).toEqual({ kind: 'send', invitation: inv });
+    expect(decision.kind === 'send' && decision.invitation).toBe(inv);
+  });
+
+  it('sends the latest request after earlier ones were recorded', () => {
+    const inv = invitation({ ...SENT, deliverySeq: 3, deliveredSeq: 2, emailStatus: 'PENDING', sendCount: 2 });
+    expect(decideDelivery(inv, 3, WELL_BEFORE_MS)).toEqual({ kind: 'send', invitation: inv });
+  });
+
+  it('still sends 1 ms before expiry', () => {
+    expect(decideDelivery(invitation(), 1, BEFORE_EXPIRY_MS)).toMatchObject({ kind: 'send' });
+  });
+
+  it('skips a request for an invitation that no longer exists', () => {
+    expect(decideDelivery(undefined, 1, WELL_BEFORE_MS)).toEqual({ kind: 'skip', reason: expect.any(String) });
+  });
+
+  it.each([
+    ['exactly this request', 1, 1, 1],
+    ['a later request', 2, 2, 1],
+    ['this request, replayed after a resend was also recorded', 3, 3, 2],
+  ])('skips a request whose outcome is already recorded (%s)', (_name, deliverySeq, deliveredSeq, seq) => {
+    const inv = invitation({ ...SENT, deliverySeq, deliveredSeq, sendCount: deliveredSeq });
+    expect(decideDelivery(inv, seq, WELL_BEFORE_MS)).toEqual({ kind: 'skip', reason: expect.any(String) });
+  });
+
+  it.each([
+    [2, 1],
+    [5, 3],
+  ])('skips a request superseded by a newer resend (deliverySeq %i > seq %i)', (deliverySeq, seq) => {
+    const inv = invitation({ deliverySeq, deliveredSeq: 0 });
+    expect(decideDelivery(inv, seq, WELL_BEFORE_MS)).toEqual({ kind: 'skip', reason: expect.any(String) });
+  });
+
+  it('gives the replay and the superseded request different reasons', () => {
+    const replay = decideDelivery(invitation({ deliverySeq: 2, deliveredSeq: 1 }), 1, WELL_BEFORE_MS);
+    const superseded = decideDelivery(invitation({ deliverySeq: 2, deliveredSeq: 0 }), 1, WELL_BEFORE_MS);
+    expect(replay.kind).toBe('skip');
+    expect(superseded.kind).toBe('skip');
+    expect(replay).not.toEqual(superseded);
+  });
+
+  it.each(['ACCEPTED', 'REJECTED'] as const)('abandons the email of an invitation already %s', (status) => {
+    expect(decideDelivery(invitation({ status }), 1, WELL_BEFORE_MS)).toEqual({
+      kind: 'abandon',
+      reason: 'Not sent: the invitation was already answered.',
+    });
+  });
+
+  it.each([AT_EXPIRY_MS, AT_EXPIRY_MS + 86_400_000])('abandons the email of an expired invitation (now=%d)', (nowMs) => {
+    expect(decideDelivery(invitation(), 1, nowMs)).toEqual({
+      kind: 'abandon',
+      reason: 'Not sent: the invitation had expired.',
+    });
+  });
+
+  it('reports "answered" rather than "expired" for an answered invitation past its expiry', () => {
+    expect(decideDelivery(invitation({ status: 'ACCEPTED' }), 1, AT_EXPIRY_MS + 1000)).toMatchObject({
+      kind: 'abandon',
+      reason: 'Not sent: the invitation was already answered.',
+    });
+  });
+
+  it('skips rather than abandons a recorded or superseded request, whatever the invitation state', () => {
+    const answered = invitation({ status: 'REJECTED', deliverySeq: 2, deliveredSeq: 1 });
+    expect(decideDelivery(answered, 1, WELL_BEFORE_MS).kind).toBe('skip'); // recorded
+    expect(decideDelivery(invitation({ deliverySeq: 2 }), 1, AT_EXPIRY_MS).kind).toBe('skip'); // superseded, expired
+  });
 });
 
 describe('toInvitationView', () => {
-  it('exposes exactly the public fields of a pending invitation', () => {
+  it('exposes exactly the public fields of a pending invitation whose email is not sent yet', () => {
     const view = toInvitationView(invitation());
     expect(view).toStrictEqual({
       id: '0b6c2a3e-4f1d-4a8e-9c77-2f1f6d3b9a10',
@@ -519,20 +642,51 @@ describe('toInvitationView', () => {
       expirationDate: '2023-11-14T22:13:20.000Z',
       createdAt: '2023-11-07T22:13:20.000Z',
       invitedBy: 'admin-1',
-      sendCount: 1,
-      lastSentAt: '2023-11-07T22:13:20.000Z',
+      emailStatus: 'PENDING',
+      sendCount: 0,
     });
-    expect(Object.keys(view)).not.toContain('userId');
-    expect(Object.keys(view)).not.toContain('respondedAt');
+    for (const key of ['userId', 'respondedAt', 'lastSentAt', 'lastError']) expect(Object.keys(view)).not.toContain(key);
+  });
+
+  it('shows lastSentAt once an email was sent', () => {
+    expect(toInvitationView(invitation(SENT))).toStrictEqual({
+      id: '0b6c2a3e-4f1d-4a8e-9c77-2f1f6d3b9a10',
+      userEmail: 'Bob.Smith@Example.com',
+      status: 'PENDING',
+      expirationDate: '2023-11-14T22:13:20.000Z',
+      createdAt: '2023-11-07T22:13:20.000Z',
+      invitedBy: 'admin-1',
+      emailStatus: 'SENT',
+      sendCount: 1,
+      lastSentAt: '2023-11-07T22:13:21.000Z',
+    });
+  });
+
+  it('shows lastError when the last delivery failed', () => {
+    const view = toInvitationView(invitation({ ...SENT, emailStatus: 'BOUNCED', lastError: 'The address bounced.' }));
+    expect(view).toMatchObject({ emailStatus: 'BOUNCED', sendCount: 1, lastSentAt: SENT.lastSentAt, lastError: 'The address bounced.' });
+    const failedFirst = toInvitationView(invitation({ emailStatus: 'FAILED', deliveredSeq: 1, lastError: 'Not sent.' }));
+    expect(failedFirst).toMatchObject({ emailStatus: 'FAILED', sendCount: 0, lastError: 'Not sent.' });
+    expect(Object.keys(failedFirst)).not.toContain('lastSentAt');
   });
 
   it('includes userId and respondedAt once answered', () => {
     const view = toInvitationView(
-      invitation({ status: 'ACCEPTED', userId: 'bob', respondedAt: '2023-11-08T10:00:00.000Z', sendCount: 3 }),
+      invitation({ ...SENT, status: 'ACCEPTED', userId: 'bob', respondedAt: '2023-11-08T10:00:00.000Z', sendCount: 3 }),
     );
-    expect(Object.keys(view).sort()).toEqual(
-      ['createdAt', 'expirationDate', 'id', 'invitedBy', 'lastSentAt', 'respondedAt', 'sendCount', 'status', 'userEmail', 'userId'],
-    );
+    expect(Object.keys(view).sort()).toEqual([
+      'createdAt',
+      'emailStatus',
+      'expirationDate',
+      'id',
+      'invitedBy',
+      'lastSentAt',
+      'respondedAt',
+      'sendCount',
+      'status',
+      'userEmail',
+      'userId',
+    ]);
     expect(view).toMatchObject({ status: 'ACCEPTED', userId: 'bob', respondedAt: '2023-11-08T10:00:00.000Z', sendCount: 3 });
   });
 
@@ -542,11 +696,36 @@ describe('toInvitationView', () => {
   });
 
   it('leaks no internal fields', () => {
-    const internal = { ...invitation(), PK: 'ORG#42', SK: 'INV#x', ttl: 1, GSI1PK: 'EMAIL#bob' } as unknown as Invitation;
+    const internal = {
+      ...invitation(SENT),
+      PK: 'ORG#42',
+      SK: 'INV#x',
+      ttl: 1,
+      GSI1PK: 'EMAIL#bob',
+      GSI2PK: 'EMAIL#PENDING',
+      GSI2SK: '2023-11-07T22:13:20.000Z',
+    } as unknown as Invitation;
     const json = JSON.stringify(toInvitationView(internal));
-    for (const key of ['orgId', 'orgName', 'emailNormalized', 'expiresAt', 'PK', 'SK', 'ttl', 'GSI1PK']) {
+    for (const key of [
+      'orgId',
+      'orgName',
+      'emailNormalized',
+      'expiresAt',
+      'inviterName',
+      'deliverySeq',
+      'deliveredSeq',
+      'emailRequestedAt',
+      'messageId',
+      'PK',
+      'SK',
+      'ttl',
+      'GSI1PK',
+      'GSI2PK',
+      'GSI2SK',
+    ]) {
       expect(json).not.toContain(`"${key}"`);
     }
     expect(json).not.toContain('bob.smith@example.com');
+    expect(json).not.toContain('ses-message-1');
   });
 });

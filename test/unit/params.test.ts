@@ -131,4 +131,28 @@ describe('listQuery', () => {
       cursor: 'abc',
     });
   });
+
+  it.each(['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED'])('accepts emailStatus=%s', (emailStatus) => {
+    expect(listQuery({ emailStatus })).toEqual({ emailStatus });
+  });
+
+  it.each(['sent', 'DELIVERED', 'EXPIRED', 'ACCEPTED', '', ' SENT', 'SENT '])('rejects emailStatus=%j', (emailStatus) => {
+    expectDomainError(
+      () => listQuery({ emailStatus }),
+      'INVALID_INPUT',
+      'emailStatus must be one of PENDING, SENT, FAILED, BOUNCED, COMPLAINED.',
+    );
+  });
+
+  it('keeps status and emailStatus apart', () => {
+    expect(listQuery({ status: 'PENDING', emailStatus: 'FAILED' })).toEqual({ status: 'PENDING', emailStatus: 'FAILED' });
+    expectDomainError(() => listQuery({ status: 'SENT' }), 'INVALID_INPUT', /^status must be one of/);
+    expectDomainError(() => listQuery({ status: 'PENDING', emailStatus: 'REJECTED' }), 'INVALID_INPUT', /^emailStatus must be one of/);
+  });
+
+  it('combines all four and ignores unknown parameters', () => {
+    expect(
+      listQuery({ status: 'PENDING', emailStatus: 'BOUNCED', limit: '20', cursor: 'abc', email_status: 'x', _: '1700000000' }),
+    ).toEqual({ status: 'PENDING', emailStatus: 'BOUNCED', limit: 20, cursor: 'abc' });
+  });
 });

@@ -1,15 +1,13 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { invalidInput } from '../../domain/errors.ts';
 import type { Caller } from '../../domain/caller.ts';
-import { normalizeEmail } from '../../domain/email.ts';
 import {
   invitationTtl,
   matchesStatusFilter,
   type Invitation,
-  type InvitationStatusFilter,
   type InvitationTimings,
 } from '../../domain/invitation.ts';
-import type { CreateInvitationsResult, InvitationPage, InvitationStore } from '../../ports.ts';
+import type { CreateInvitationsResult, InvitationListQuery, InvitationPage, InvitationStore } from '../../ports.ts';
 import { transactWrite, call, serviceBusy } from './client.ts';
 import { keys } from './keys.ts';
 import { accessFrom, batchGet, toMembershipItem } from './organization-store.ts';
@@ -101,9 +99,12 @@ export class DynamoInvitationStore implements InvitationStore {
    */
   async list(
     orgId: number,
-    query: { limit?: number; cursor?: string; status?: InvitationStatusFilter; nowMs: number },
+    query: InvitationListQuery,
   ): Promise<InvitationPage> {
     const matches: Invitation[] = [];
+    const wanted = (invitation: Invitation) =>
+      (query.status === undefined || matchesStatusFilter(invitation, query.status, query.nowMs)) &&
+      (query.emailStatus === undefined || invitation.emailStatus === query.emailStatus);
     const enough = query.limit === undefined ? Infinity : query.limit + 1;
     let startKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, orgId);
     do {
@@ -122,7 +123,7 @@ export class DynamoInvitationStore implements InvitationStore {
         ),
       );
       const invitations = (page.Items ?? []).map(fromInvitationItem);
-      matches.push(...(query.status ? invitations.filter((i) => matchesStatusFilter(i, query.status!, query.nowMs)) : invitations));
+      matches.push(...invitations.filter(wanted));
       startKey = page.LastEvaluatedKey;
     } while (startKey && matches.length < enough);
     if (matches.length < enough) return { items: matches, nextCursor: undefined };
@@ -169,25 +170,36 @@ export class DynamoInvitationStore implements InvitationStore {
     return { ok: false as const, current: this.currentFrom(result.reasons[0]?.Item) };
   }
 
-  async resend(invitation: Invitation, change: { expiresAt: number; sentAt: string }, nowMs: number) {
+  /**
+   * A resend is a new email request: the next delivery sequence number, emailStatus PENDING and
+   * back in the pending-email index. The stream then hands it to the delivery function.
+   */
+  async resend(invitation: Invitation, change: { expiresAt: number; requestedAt: string }, nowMs: number) {
     const updated: Invitation = {
       ...invitation,
       expiresAt: change.expiresAt,
-      lastSentAt: change.sentAt,
-      sendCount: invitation.sendCount + 1,
+      emailRequestedAt: change.requestedAt,
+      emailStatus: 'PENDING',
+      deliverySeq: invitation.deliverySeq + 1,
+      lastError: undefined,
     };
+    const pending = keys.pendingEmail(change.requestedAt);
     const result = await transactWrite(this.client, [
       {
         Update: {
           TableName: this.tableName,
           Key: keys.invitation(invitation.orgId, invitation.id),
-          UpdateExpression: 'SET expiresAt = :expiresAt, #ttl = :ttl, lastSentAt = :sentAt ADD sendCount :one',
+          UpdateExpression:
+            'SET expiresAt = :expiresAt, #ttl = :ttl, emailRequestedAt = :requestedAt, emailStatus = :pending, ' +
+            'GSI2PK = :gsi2pk, GSI2SK = :gsi2sk ADD deliverySeq :one REMOVE lastError',
           ConditionExpression: '#status = :pending AND expiresAt > :now',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
           ExpressionAttributeValues: {
             ':expiresAt': change.expiresAt,
             ':ttl': invitationTtl(change.expiresAt, this.timings),
-            ':sentAt': change.sentAt,
+            ':requestedAt': change.requestedAt,
+            ':gsi2pk': pending.GSI2PK,
+            ':gsi2sk': pending.GSI2SK,
             ':one': 1,
             ':pending': 'PENDING',
             ':now': nowMs / 1000,
@@ -247,6 +259,7 @@ export class DynamoInvitationStore implements InvitationStore {
     return {
       ...keys.invitation(invitation.orgId, invitation.id),
       [tableSchema.invitationsByCreatedIndex.sortKey]: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
+      ...(invitation.emailStatus === 'PENDING' && keys.pendingEmail(invitation.emailRequestedAt)),
       type: 'Invitation',
       ...invitation,
       [tableSchema.ttlAttribute]: invitationTtl(invitation.expiresAt, this.timings),
@@ -254,21 +267,28 @@ export class DynamoInvitationStore implements InvitationStore {
   }
 }
 
-function fromInvitationItem(item: Item): Invitation {
+export function fromInvitationItem(item: Item): Invitation {
   return {
     id: item.id as string,
     orgId: item.orgId as number,
     orgName: item.orgName as string,
     userEmail: item.userEmail as string,
-    emailNormalized: (item.emailNormalized as string | undefined) ?? normalizeEmail(item.userEmail as string),
+    emailNormalized: item.emailNormalized as string,
     status: item.status as Invitation['status'],
     expiresAt: item.expiresAt as number,
     createdAt: item.createdAt as string,
     invitedBy: item.invitedBy as string,
+    inviterName: item.inviterName as string,
     userId: item.userId as string | undefined,
     respondedAt: item.respondedAt as string | undefined,
+    deliverySeq: item.deliverySeq as number,
+    deliveredSeq: item.deliveredSeq as number,
+    emailRequestedAt: item.emailRequestedAt as string,
+    emailStatus: item.emailStatus as Invitation['emailStatus'],
     sendCount: item.sendCount as number,
-    lastSentAt: item.lastSentAt as string,
+    lastSentAt: item.lastSentAt as string | undefined,
+    lastError: item.lastError as string | undefined,
+    messageId: item.messageId as string | undefined,
   };
 }
 

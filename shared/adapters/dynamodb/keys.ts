@@ -15,4 +15,6 @@ export const keys = {
   userOrganizations: (userId: string) => ({ GSI1PK: `USER#${userId}` }),
   userOrganizationSortKey: (orgId: number) => `ORG#${orgId}`,
   orgPartition: (orgId: number) => `ORG#${orgId}`,
+  /** GSI2: present only while an invitation's email is pending. */
+  pendingEmail: (requestedAt: string) => ({ GSI2PK: 'EMAIL#PENDING', GSI2SK: requestedAt }),
 };

@@ -5,7 +5,8 @@
  * Items (PK / SK):
  * - organization      ORG#<id>      / ORG
  * - membership        ORG#<id>      / ORG#MEMBER#<userId>   (GSI1: USER#<userId> / ORG#<id>)
- * - invitation        ORG#<id>      / INV#<uuid>            (LSI1SK: INV#<createdAt>#<uuid>)
+ * - invitation        ORG#<id>      / INV#<uuid>            (LSI1SK: INV#<createdAt>#<uuid>;
+ *                                                            GSI2 while its email is pending)
  * - pending guard     ORG#<id>      / GUARD#<normalized email>
  * - name → id         ORGNAME#<name>/ ORGNAME
  * - id counter        COUNTER       / ORGID
@@ -23,4 +24,15 @@ export const tableSchema = {
   invitationsByCreatedIndex: { name: 'LSI1', sortKey: 'LSI1SK' },
   /** Global secondary index: the organizations a user belongs to. */
   userOrganizationsIndex: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+  /**
+   * Sparse global secondary index: invitations whose email is still PENDING, oldest request
+   * first, for the sweep that re-drives deliveries the stream did not complete. Keys only plus
+   * what the sweep needs.
+   */
+  pendingEmailIndex: {
+    name: 'GSI2',
+    partitionKey: 'GSI2PK',
+    sortKey: 'GSI2SK',
+    projectedAttributes: ['orgId', 'id', 'deliverySeq'],
+  },
 } as const;

@@ -1,0 +1,53 @@
+/**
+ * The event-driven half of the service, run locally the way AWS runs it: the table's stream
+ * feeds the email delivery function (through the same filter), and a timer plays the
+ * schedule that invokes the sweep. Same handler modules; no separate local code path.
+ */
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deliveryStreamFilterPattern } from '../shared/email-delivery-trigger.ts';
+import { eventFunctions } from '../shared/routes.ts';
+import { lambdaContext } from './api-gateway.ts';
+import { startStreamPoller } from './stream-poller.ts';
+
+const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+
+export interface EventSourcesOptions {
+  readonly dynamodbEndpoint: string;
+  readonly tableName: string;
+  /** How often the sweep runs; 0 disables the timer (tests invoke it themselves). */
+  readonly sweepEveryMs?: number;
+  readonly retryDelayMs?: number;
+}
+
+type Handler<E, R> = (event: E, context: ReturnType<typeof lambdaContext>) => Promise<R>;
+
+async function loadHandler<E, R>(entry: string): Promise<Handler<E, R>> {
+  const module = await import(pathToFileURL(join(repoRoot, entry)).href);
+  return module.handler as Handler<E, R>;
+}
+
+export async function startEventSources(options: EventSourcesOptions) {
+  const deliver = await loadHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(eventFunctions.deliverInvitationEmails.entry);
+  const sweep = await loadHandler<unknown, unknown>(eventFunctions.sweepPendingEmails.entry);
+  const poller = await startStreamPoller({
+    endpoint: options.dynamodbEndpoint,
+    tableName: options.tableName,
+    filterPattern: deliveryStreamFilterPattern,
+    handler: (event) => deliver(event, lambdaContext('deliverInvitationEmails')),
+    retryDelayMs: options.retryDelayMs,
+    onDeadLetter: (record) =>
+      console.error(`email delivery: record ${record.dynamodb?.SequenceNumber} dead-lettered after retries; the sweep will re-drive it`),
+  });
+  const runSweep = () => sweep({}, lambdaContext('sweepPendingEmails'));
+  const timer = options.sweepEveryMs ? setInterval(() => void runSweep().catch(() => undefined), options.sweepEveryMs) : undefined;
+  return {
+    runSweep,
+    async stop() {
+      if (timer) clearInterval(timer);
+      await poller.stop();
+    },
+  };
+}

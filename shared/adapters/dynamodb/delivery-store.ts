@@ -1,0 +1,102 @@
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { EmailStatus, Invitation } from '../../domain/invitation.ts';
+import type { DeliveryOutcome, EmailDeliveryStore, PendingEmail } from '../../ports.ts';
+import { call } from './client.ts';
+import { fromInvitationItem } from './invitation-store.ts';
+import { keys } from './keys.ts';
+import { tableSchema } from './table-schema.ts';
+
+/** The delivery function's view of invitations: read one, record outcomes, find stragglers. */
+export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(orgId: number, invitationId: string): Promise<Invitation | undefined> {
+    const { Item } = await call(() =>
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: keys.invitation(orgId, invitationId), ConsistentRead: true }),
+      ),
+    );
+    return Item ? fromInvitationItem(Item) : undefined;
+  }
+
+  /**
+   * Keyed by the sequence number: only if `seq` is still the latest request and no outcome for
+   * it is recorded. So a replayed stream record, or the sweep racing the stream, records once;
+   * and a late outcome never overwrites the state of a newer resend.
+   */
+  async recordOutcome(orgId: number, invitationId: string, seq: number, outcome: DeliveryOutcome): Promise<boolean> {
+    const sent = outcome.kind === 'sent';
+    try {
+      await call(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.invitation(orgId, invitationId),
+            UpdateExpression: sent
+              ? 'SET emailStatus = :status, deliveredSeq = :seq, lastSentAt = :at, messageId = :messageId ADD sendCount :one REMOVE lastError, GSI2PK, GSI2SK'
+              : // No message of this request exists: a late bounce of an older one must not match.
+                'SET emailStatus = :status, deliveredSeq = :seq, lastError = :reason REMOVE messageId, GSI2PK, GSI2SK',
+            ConditionExpression: 'deliverySeq = :seq AND deliveredSeq < :seq',
+            ExpressionAttributeValues: sent
+              ? { ':status': 'SENT', ':seq': seq, ':at': outcome.at, ':messageId': outcome.messageId, ':one': 1 }
+              : { ':status': 'FAILED', ':seq': seq, ':reason': outcome.reason },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async recordFeedback(
+    orgId: number,
+    invitationId: string,
+    messageId: string,
+    status: Extract<EmailStatus, 'BOUNCED' | 'COMPLAINED'>,
+    reason: string,
+  ): Promise<boolean> {
+    try {
+      await call(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.invitation(orgId, invitationId),
+            UpdateExpression: 'SET emailStatus = :status, lastError = :reason',
+            // Only for the latest message sent, and never while a newer request is pending.
+            ConditionExpression: 'messageId = :messageId AND deliveredSeq = deliverySeq',
+            ExpressionAttributeValues: { ':status': status, ':reason': reason, ':messageId': messageId },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  async listPendingEmails(requestedBefore: string, limit: number): Promise<PendingEmail[]> {
+    const index = tableSchema.pendingEmailIndex;
+    const { Items } = await call(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :before',
+          ExpressionAttributeValues: { ':pk': keys.pendingEmail('').GSI2PK, ':before': requestedBefore },
+          Limit: limit,
+        }),
+      ),
+    );
+    return (Items ?? []).map((item) => ({
+      orgId: item.orgId as number,
+      invitationId: item.id as string,
+      deliverySeq: item.deliverySeq as number,
+    }));
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The invitation email, as pure text. Every inserted value is HTML-escaped in the HTML part, and
+ * the subject (a header) gets control characters removed and a length cap, so nothing a user
+ * typed can shape a header or the markup. Addresses never appear in headers we build: SES takes
+ * them as structured destinations.
+ */
+export interface InvitationEmailInput {
+  readonly orgName: string;
+  /** The inviter's display name: preferred_username or email. */
+  readonly inviterName: string;
+  readonly invitationId: string;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+  /** Configuration, never request headers. */
+  readonly frontendUrl: string;
+  readonly brandName: string;
+}
+
+export interface RenderedEmail {
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+}
+
+const MAX_SUBJECT_VALUE = 80;
+
+export function invitationLink(input: Pick<InvitationEmailInput, 'frontendUrl' | 'orgName' | 'invitationId'>): string {
+  const base = input.frontendUrl.replace(/\/+$/, '');
+  return `${base}/dashboard/organizations/${encodeURIComponent(input.orgName)}/invitations/${encodeURIComponent(input.invitationId)}`;
+}
+
+export function renderInvitationEmail(input: InvitationEmailInput): RenderedEmail {
+  const link = invitationLink(input);
+  const expires = formatExpiry(input.expiresAt);
+  const inviter = singleLine(input.inviterName);
+  const org = singleLine(input.orgName);
+  const brand = singleLine(input.brandName);
+  const subject = `${truncate(inviter)} invited you to join ${truncate(org)} on ${truncate(brand)}`;
+
+  const text = [
+    `${inviter} invited you to join the organization ${org} on ${brand}.`,
+    '',
+    `Accept or decline the invitation here:`,
+    link,
+    '',
+    `The invitation expires on ${expires}.`,
+    '',
+    `You received this email because ${inviter} invited this address to ${org}. If you were not expecting it, you can ignore this email.`,
+  ].join('\n');
+
+  const e = escapeHtml;
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5; color: #222;">
+<p><strong>${e(inviter)}</strong> invited you to join the organization <strong>${e(org)}</strong> on ${e(brand)}.</p>
+<p><a href="${e(link)}" style="display: inline-block; padding: 10px 16px; background: #2563eb; color: #fff; text-decoration: none; border-radius: 4px;">View the invitation</a></p>
+<p>Or open this link: <a href="${e(link)}">${e(link)}</a></p>
+<p>The invitation expires on ${e(expires)}.</p>
+<p style="color: #666; font-size: 0.9em;">You received this email because ${e(inviter)} invited this address to ${e(org)}. If you were not expecting it, you can ignore this email.</p>
+</body></html>`;
+
+  return { subject, html, text };
+}
+
+export function escapeHtml(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** Control characters (CR, LF, tabs, ...) become spaces: a value stays on one line. */
+function singleLine(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+}
+
+/** Cuts by whole code points, so an emoji (two UTF-16 units) is never split. */
+function truncate(value: string): string {
+  const characters = Array.from(value);
+  return characters.length > MAX_SUBJECT_VALUE ? `${characters.slice(0, MAX_SUBJECT_VALUE - 1).join('')}…` : value;
+}
+
+function formatExpiry(expiresAt: number): string {
+  // e.g. "Saturday, 5 December 2026 at 14:03 UTC": unambiguous in every locale.
+  return new Intl.DateTimeFormat('en-GB', {
+    dateStyle: 'full',
+    timeStyle: 'short',
+    timeZone: 'UTC',
+  }).format(new Date(expiresAt * 1000)) + ' UTC';
+}

@@ -1,0 +1,117 @@
+/**
+ * Email delivery (the outbox's consumer): sends the email for one delivery request and records
+ * the outcome once. Used by the stream-triggered function and by the sweep alike.
+ */
+import { decideDelivery } from '../domain/invitation.ts';
+import { renderInvitationEmail } from '../domain/invitation-email.ts';
+import { MailerError, type Clock, type EmailDeliveryStore, type Mailer } from '../ports.ts';
+
+export interface DeliveryDeps {
+  readonly store: EmailDeliveryStore;
+  readonly mailer: Mailer;
+  readonly clock: Clock;
+  readonly email: { readonly frontendUrl: string; readonly brandName: string };
+  /** In-process retries of throttling/transient SES errors, before the stream's own retries. */
+  readonly retry: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface DeliveryRequest {
+  readonly orgId: number;
+  readonly invitationId: string;
+  readonly seq: number;
+}
+
+export type DeliveryResult =
+  | { readonly kind: 'sent'; readonly messageId: string; readonly recorded: boolean }
+  | { readonly kind: 'failed'; readonly reason: string }
+  | { readonly kind: 'skipped'; readonly reason: string };
+
+/**
+ * Throws a retryable MailerError when SES stays unavailable after the in-process retries: the
+ * caller reports the record as failed so the stream (and later the sweep) tries again.
+ */
+export async function deliverInvitationEmail(deps: DeliveryDeps, request: DeliveryRequest): Promise<DeliveryResult> {
+  const invitation = await deps.store.get(request.orgId, request.invitationId);
+  const decision = decideDelivery(invitation, request.seq, deps.clock.nowMs());
+  if (decision.kind === 'skip') return { kind: 'skipped', reason: decision.reason };
+  if (decision.kind === 'abandon') {
+    await deps.store.recordOutcome(request.orgId, request.invitationId, request.seq, { kind: 'failed', reason: decision.reason });
+    return { kind: 'failed', reason: decision.reason };
+  }
+
+  const { invitation: current } = decision;
+  const content = renderInvitationEmail({
+    orgName: current.orgName,
+    inviterName: current.inviterName,
+    invitationId: current.id,
+    expiresAt: current.expiresAt,
+    ...deps.email,
+  });
+  try {
+    const { messageId } = await withRetries(deps, () =>
+      deps.mailer.send({
+        to: current.userEmail,
+        ...content,
+        tags: { invitationId: current.id, orgId: String(current.orgId), deliverySeq: String(request.seq) },
+      }),
+    );
+    // A crash between the send above and this write is the one case that can send twice.
+    const recorded = await deps.store.recordOutcome(request.orgId, request.invitationId, request.seq, {
+      kind: 'sent',
+      messageId,
+      at: new Date(deps.clock.nowMs()).toISOString(),
+    });
+    return { kind: 'sent', messageId, recorded };
+  } catch (error) {
+    if (!(error instanceof MailerError) || error.retryable) throw error;
+    await deps.store.recordOutcome(request.orgId, request.invitationId, request.seq, { kind: 'failed', reason: error.reason });
+    return { kind: 'failed', reason: error.reason };
+  }
+}
+
+/** Exponential backoff with full jitter, for retryable mailer errors only. */
+async function withRetries<T>(deps: DeliveryDeps, send: () => Promise<T>): Promise<T> {
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      const retryable = error instanceof MailerError && error.retryable;
+      if (!retryable || attempt >= deps.retry.attempts) throw error;
+      const cap = Math.min(deps.retry.maxDelayMs, deps.retry.baseDelayMs * 2 ** (attempt - 1));
+      await sleep(Math.random() * cap);
+    }
+  }
+}
+
+export interface SweepResult {
+  readonly found: number;
+  readonly sent: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly stillUnavailable: number;
+}
+
+/**
+ * Re-drives emails left PENDING longer than `minAgeSeconds`: the stream keeps records for 24
+ * hours only, and records that exhausted their retries went to the dead-letter queue.
+ */
+export async function sweepPendingEmails(deps: DeliveryDeps, minAgeSeconds: number, limit: number): Promise<SweepResult> {
+  const before = new Date(deps.clock.nowMs() - minAgeSeconds * 1000).toISOString();
+  const pending = await deps.store.listPendingEmails(before, limit);
+  const result = { found: pending.length, sent: 0, failed: 0, skipped: 0, stillUnavailable: 0 };
+  for (const item of pending) {
+    try {
+      const outcome = await deliverInvitationEmail(deps, { orgId: item.orgId, invitationId: item.invitationId, seq: item.deliverySeq });
+      result[outcome.kind === 'sent' ? 'sent' : outcome.kind === 'failed' ? 'failed' : 'skipped']++;
+    } catch (error) {
+      if (!(error instanceof MailerError)) throw error;
+      // SES is down or throttling: the rest would fail the same way; the next sweep goes on.
+      result.stillUnavailable = pending.length - (result.sent + result.failed + result.skipped);
+      break;
+    }
+  }
+  return result;
+}
+
