@@ -10,7 +10,12 @@ import { DomainError } from '../../domain/errors.ts';
 
 /** One client per container, created at cold start. `endpoint` is only set for DynamoDB Local. */
 export function createDocumentClient(options: { endpoint?: string } = {}): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({ ...(options.endpoint && { endpoint: options.endpoint }) });
+  const client = new DynamoDBClient({
+    ...(options.endpoint && { endpoint: options.endpoint }),
+    // Fail fast and let the SDK's retries (3 attempts, backoff) try again, well within API
+    // Gateway's 30 s: a hung connection must not turn into a gateway timeout.
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+  });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

@@ -21,8 +21,10 @@ export class SesMailer implements Mailer {
   constructor(private readonly options: SesMailerOptions) {
     this.client = new SESv2Client({
       ...(options.endpoint && { endpoint: options.endpoint }),
-      // Retries are ours (with the stream's bounded retries behind them); keep each call short.
+      // Retries are ours (with the stream's bounded retries behind them); keep each call short,
+      // so a black-holed network cannot hold the function until its timeout.
       maxAttempts: 1,
+      requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
     });
   }
 
