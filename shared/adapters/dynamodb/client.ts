@@ -2,7 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   TransactWriteCommand,
+  UpdateCommand,
   type TransactWriteCommandInput,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
@@ -48,6 +50,17 @@ export async function call<T>(operation: () => Promise<T>): Promise<T> {
     const name = (error as { name?: string; code?: string }).name ?? '';
     const code = (error as { code?: string }).code ?? '';
     if (TRANSIENT_ERRORS.has(name) || TRANSIENT_ERRORS.has(code)) throw serviceBusy();
+    throw error;
+  }
+}
+
+/** A conditional UpdateItem: false when its condition does not hold (nothing was written). */
+export async function updateIfCondition(client: DynamoDBDocumentClient, input: UpdateCommandInput): Promise<boolean> {
+  try {
+    await call(() => client.send(new UpdateCommand(input)));
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
     throw error;
   }
 }

@@ -1,7 +1,7 @@
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EmailStatus, Invitation } from '../../domain/invitation.ts';
 import type { DeliveryOutcome, EmailDeliveryStore, PendingEmail } from '../../ports.ts';
-import { call } from './client.ts';
+import { call, updateIfCondition } from './client.ts';
 import { fromInvitationItem } from './invitation-store.ts';
 import { keys } from './keys.ts';
 import { tableSchema } from './table-schema.ts';
@@ -29,55 +29,35 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
    */
   async recordOutcome(orgId: number, invitationId: string, seq: number, outcome: DeliveryOutcome): Promise<boolean> {
     const sent = outcome.kind === 'sent';
-    try {
-      await call(() =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.invitation(orgId, invitationId),
-            UpdateExpression: sent
-              ? 'SET emailStatus = :status, deliveredSeq = :seq, lastSentAt = :at, messageId = :messageId ADD sendCount :one REMOVE lastError, GSI2PK, GSI2SK'
-              : // No message of this request exists: a late bounce of an older one must not match.
-                'SET emailStatus = :status, deliveredSeq = :seq, lastError = :reason REMOVE messageId, GSI2PK, GSI2SK',
-            ConditionExpression: 'deliverySeq = :seq AND deliveredSeq < :seq',
-            ExpressionAttributeValues: sent
-              ? { ':status': 'SENT', ':seq': seq, ':at': outcome.at, ':messageId': outcome.messageId, ':one': 1 }
-              : { ':status': 'FAILED', ':seq': seq, ':reason': outcome.reason },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
-      throw error;
-    }
+    return updateIfCondition(this.client, {
+      TableName: this.tableName,
+      Key: keys.invitation(orgId, invitationId),
+      UpdateExpression: sent
+        ? 'SET emailStatus = :status, deliveredSeq = :seq, lastSentAt = :at, messageId = :messageId ADD sendCount :one REMOVE lastError, GSI2PK, GSI2SK'
+        : // No message of this request exists: a late bounce of an older one must not match.
+          'SET emailStatus = :status, deliveredSeq = :seq, lastError = :reason REMOVE messageId, GSI2PK, GSI2SK',
+      ConditionExpression: 'deliverySeq = :seq AND deliveredSeq < :seq',
+      ExpressionAttributeValues: sent
+        ? { ':status': 'SENT', ':seq': seq, ':at': outcome.at, ':messageId': outcome.messageId, ':one': 1 }
+        : { ':status': 'FAILED', ':seq': seq, ':reason': outcome.reason },
+    });
   }
 
-  async recordFeedback(
+  recordFeedback(
     orgId: number,
     invitationId: string,
     messageId: string,
     status: Extract<EmailStatus, 'BOUNCED' | 'COMPLAINED'>,
     reason: string,
   ): Promise<boolean> {
-    try {
-      await call(() =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.invitation(orgId, invitationId),
-            UpdateExpression: 'SET emailStatus = :status, lastError = :reason',
-            // Only for the latest message sent, and never while a newer request is pending.
-            ConditionExpression: 'messageId = :messageId AND deliveredSeq = deliverySeq',
-            ExpressionAttributeValues: { ':status': status, ':reason': reason, ':messageId': messageId },
-          }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
-      throw error;
-    }
+    return updateIfCondition(this.client, {
+      TableName: this.tableName,
+      Key: keys.invitation(orgId, invitationId),
+      UpdateExpression: 'SET emailStatus = :status, lastError = :reason',
+      // Only for the latest message sent, and never while a newer request is pending.
+      ConditionExpression: 'messageId = :messageId AND deliveredSeq = deliverySeq',
+      ExpressionAttributeValues: { ':status': status, ':reason': reason, ':messageId': messageId },
+    });
   }
 
   async listPendingEmails(requestedBefore: string, limit: number): Promise<PendingEmail[]> {
