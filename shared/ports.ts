@@ -142,3 +142,27 @@ export interface EmailDeliveryStore {
   /** Invitations whose email has been PENDING since before `requestedBefore` (ISO), oldest first. */
   listPendingEmails(requestedBefore: string, limit: number): Promise<PendingEmail[]>;
 }
+
+/** A response kept for an Idempotency-Key, to answer a retry with exactly the same thing. */
+export interface StoredResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export type IdempotencyClaim =
+  | { readonly kind: 'claimed' }
+  | { readonly kind: 'completed'; readonly response: StoredResponse }
+  | { readonly kind: 'in-progress' }
+  | { readonly kind: 'mismatch' };
+
+export interface IdempotencyStore {
+  /**
+   * Claims (scope, key) for a request whose content hashes to `fingerprint`, or reports what
+   * holds it: the completed response, another request still in flight, or a different request.
+   */
+  claim(scope: string, key: string, fingerprint: string, nowMs: number): Promise<IdempotencyClaim>;
+  complete(scope: string, key: string, fingerprint: string, response: StoredResponse): Promise<void>;
+  /** Releases a claim whose request failed, so that a retry runs again. */
+  release(scope: string, key: string, fingerprint: string): Promise<void>;
+}

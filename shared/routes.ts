@@ -76,7 +76,8 @@ export const routes: readonly Route[] = [
     method: 'POST',
     path: '/v1/organizations/{org}/invitations',
     entry: 'functions/create-invitations.ts',
-    dynamodb: [...READ_ORG_BY_NAME, 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    // DeleteItem: releasing an Idempotency-Key whose request failed.
+    dynamodb: [...READ_ORG_BY_NAME, 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
   },
   {
     id: 'listInvitations',

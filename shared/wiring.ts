@@ -8,18 +8,21 @@ import { DynamoOrganizationStore } from './adapters/dynamodb/organization-store.
 import { DynamoRateLimiter } from './adapters/dynamodb/rate-limiter.ts';
 import { randomIds, systemClock } from './adapters/system.ts';
 import { DynamoEmailDeliveryStore } from './adapters/dynamodb/delivery-store.ts';
+import { DynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store.ts';
+import type { IdempotencyStore } from './ports.ts';
 import { SesMailer } from './adapters/ses/mailer.ts';
 import { loadApiConfig, loadDeliveryConfig, loadTableConfig, type DeliveryConfig } from './config.ts';
 import type { DeliveryDeps } from './services/email-delivery.ts';
 import type { InvitationDeps } from './services/invitations.ts';
 
-export function createApiDependencies(env: NodeJS.ProcessEnv = process.env): InvitationDeps {
+export function createApiDependencies(env: NodeJS.ProcessEnv = process.env): InvitationDeps & { idempotency: IdempotencyStore } {
   const config = loadApiConfig(env);
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
   return {
     organizations: new DynamoOrganizationStore(client, config.tableName),
     invitations: new DynamoInvitationStore(client, config.tableName, config.invitations),
     rateLimiter: new DynamoRateLimiter(client, config.tableName),
+    idempotency: new DynamoIdempotencyStore(client, config.tableName),
     clock: systemClock,
     ids: randomIds,
     timings: config.invitations,

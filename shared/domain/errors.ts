@@ -9,6 +9,7 @@ export type DomainErrorKind =
   | 'NOT_FOUND' // 404
   | 'CONFLICT' // 409
   | 'GONE' // 410
+  | 'UNPROCESSABLE' // 422
   | 'RATE_LIMITED' // 429
   | 'UNAVAILABLE'; // 503: a dependency is throttled or down; safe to retry
 

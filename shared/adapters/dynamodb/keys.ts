@@ -10,6 +10,8 @@ export const keys = {
     PK: `RATE#${action}#${userId}`,
     SK: String(windowIndex),
   }),
+  /** Idempotency records are scoped to the caller: the same key from two users never collides. */
+  idempotency: (scope: string, key: string) => ({ PK: `IDEMP#${scope}`, SK: key }),
   /** LSI1 sort key: ISO timestamps sort chronologically as strings. */
   invitationCreatedSortKey: (createdAt: string, invitationId: string) => `INV#${createdAt}#${invitationId}`,
   userOrganizations: (userId: string) => ({ GSI1PK: `USER#${userId}` }),

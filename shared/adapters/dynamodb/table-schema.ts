@@ -11,6 +11,7 @@
  * - name → id         ORGNAME#<name>/ ORGNAME
  * - id counter        COUNTER       / ORGID
  * - rate-limit window RATE#<action>#<userId> / <window index>
+ * - idempotency key   IDEMP#<userId>/ <Idempotency-Key>
  *
  * Organization, members, invitations and guards share a partition so that one Query returns an
  * organization with its members, and invitation lookups are naturally scoped to their org.

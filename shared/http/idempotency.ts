@@ -1,0 +1,67 @@
+/**
+ * Idempotency-Key support (RFC draft "The Idempotency-Key HTTP Header Field"): a retried request
+ * with the same key and the same content gets the first response again and changes nothing; the
+ * same key with different content is 422; while the first is still running, 409. Keys are
+ * scoped to the caller. Only successful responses are kept: a refused request releases its key,
+ * so a corrected retry runs normally.
+ */
+import { createHash } from 'node:crypto';
+import type { Caller } from '../domain/caller.ts';
+import { DomainError, invalidInput } from '../domain/errors.ts';
+import type { IdempotencyStore } from '../ports.ts';
+import type { ApiResult } from './api-handler.ts';
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+export interface IdempotentRequest {
+  readonly caller: Caller;
+  readonly key: string | undefined;
+  /** What makes two requests "the same": the parsed, normalized content, not its serialization. */
+  readonly content: unknown;
+  readonly nowMs: number;
+}
+
+export async function idempotent(
+  store: IdempotencyStore,
+  request: IdempotentRequest,
+  run: () => Promise<ApiResult>,
+): Promise<ApiResult> {
+  if (request.key === undefined) return run();
+  if (!KEY.test(request.key)) throw invalidInput('Idempotency-Key must be 1 to 255 visible ASCII characters.');
+  const scope = request.caller.userId;
+  const fingerprint = fingerprintOf(request.content);
+
+  const claim = await store.claim(scope, request.key, fingerprint, request.nowMs);
+  if (claim.kind === 'mismatch') {
+    throw new DomainError('UNPROCESSABLE', 'This Idempotency-Key was already used for a different request.');
+  }
+  if (claim.kind === 'in-progress') {
+    throw new DomainError('CONFLICT', 'A request with this Idempotency-Key is still in progress. Retry shortly.');
+  }
+  if (claim.kind === 'completed') {
+    return { ...claim.response, headers: { ...claim.response.headers, 'Idempotent-Replayed': 'true' } };
+  }
+
+  let result: ApiResult;
+  try {
+    result = await run();
+  } catch (error) {
+    await store.release(scope, request.key, fingerprint).catch(() => undefined);
+    throw error;
+  }
+  const statusCode = result.statusCode ?? 200;
+  if (statusCode < 300) {
+    await store.complete(scope, request.key, fingerprint, {
+      statusCode,
+      headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)])),
+      body: result.body ?? '',
+    });
+  } else {
+    await store.release(scope, request.key, fingerprint);
+  }
+  return result;
+}
+
+export function fingerprintOf(content: unknown): string {
+  return createHash('sha256').update(JSON.stringify(content)).digest('base64url');
+}
