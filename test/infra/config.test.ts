@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { isExampleValue, loadStackConfig, StackConfigError, type StackConfig } from '../../infra/config.ts';
+import { CDK_JSON_CONTEXT } from './helpers.ts';
+
+const REQUIRED = {
+  jwtIssuer: 'https://login.acme.test/realms/acme',
+  jwtJwksUri: 'https://login.acme.test/realms/acme/protocol/openid-connect/certs',
+  jwtAudience: 'acme-frontend',
+  senderEmail: 'invitations@acme.test',
+  frontendUrl: 'https://app.acme.test',
+};
+
+function load(context: Record<string, unknown>): StackConfig {
+  return loadStackConfig((key) => context[key]);
+}
+
+function problemsOf(context: Record<string, unknown>): string[] {
+  try {
+    load(context);
+  } catch (error) {
+    expect(error).toBeInstanceOf(StackConfigError);
+    expect((error as Error).message).toMatch(/^Invalid stack configuration/);
+    return (error as StackConfigError).problems;
+  }
+  throw new Error('expected a StackConfigError');
+}
+
+describe('loadStackConfig', () => {
+  it('accepts the example context in cdk.json (npm run synth works out of the box)', () => {
+    const config = load(CDK_JSON_CONTEXT);
+    expect(config.stackName).toBe('JaqpotInvitations');
+    expect(config.data).toEqual({ removalPolicy: 'retain', deletionProtection: true });
+  });
+
+  it('applies the documented defaults when only the required values are given', () => {
+    expect(load(REQUIRED)).toEqual({
+      stackName: 'JaqpotInvitations',
+      jwt: {
+        issuer: REQUIRED.jwtIssuer,
+        jwksUri: REQUIRED.jwtJwksUri,
+        audience: 'acme-frontend',
+        clockToleranceSeconds: 30,
+      },
+      email: {
+        senderEmail: 'invitations@acme.test',
+        senderDomain: undefined,
+        identityName: 'invitations@acme.test',
+        useExistingIdentity: false,
+        replyTo: undefined,
+        brandName: 'Jaqpot',
+        frontendUrl: 'https://app.acme.test',
+        sendAttempts: 3,
+        sweepAgeSeconds: 900,
+        sweepIntervalMinutes: 5,
+        sandboxRecipients: [],
+      },
+      api: { allowedOrigins: ['https://app.acme.test'], throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+      invitations: { expirySeconds: 604800, retentionSeconds: 2592000, rateLimitCreate: '5/600', rateLimitResend: '10/600' },
+      observability: {
+        logRetentionDays: 30,
+        logLevel: 'INFO',
+        metricsNamespace: 'JaqpotInvitations',
+        alarmEmail: undefined,
+        alarmTopicArn: undefined,
+      },
+      data: { removalPolicy: 'retain', deletionProtection: true },
+    } satisfies StackConfig);
+  });
+
+  it('reads --context strings (numbers, booleans, comma lists) like cdk.json values', () => {
+    const config = load({
+      ...REQUIRED,
+      jwtAudience: ' web , cli ,web',
+      allowedOrigins: 'https://a.acme.test, http://localhost:3001',
+      invitationExpirySeconds: '3600',
+      deletionProtection: 'false',
+      removalPolicy: 'DESTROY',
+      logLevel: 'debug',
+      logRetentionDays: '7',
+      sesSandboxRecipients: 'alice@acme.test,bob@acme.test',
+    });
+    expect(config.jwt.audience).toBe('web,cli');
+    expect(config.api.allowedOrigins).toEqual(['https://a.acme.test', 'http://localhost:3001']);
+    expect(config.invitations.expirySeconds).toBe(3600);
+    expect(config.data).toEqual({ removalPolicy: 'destroy', deletionProtection: false });
+    expect(config.observability).toMatchObject({ logLevel: 'DEBUG', logRetentionDays: 7 });
+    expect(config.email.sandboxRecipients).toEqual(['alice@acme.test', 'bob@acme.test']);
+    expect(load({ ...REQUIRED, allowedOrigins: ['https://x.acme.test'] }).api.allowedOrigins).toEqual(['https://x.acme.test']);
+    expect(load({ ...REQUIRED, jwtAudience: 'any' }).jwt.audience).toBe('any');
+  });
+
+  it('uses the sender domain as the SES identity when one is given', () => {
+    const config = load({ ...REQUIRED, senderDomain: 'ACME.test' });
+    expect(config.email).toMatchObject({ senderDomain: 'acme.test', identityName: 'acme.test', senderEmail: 'invitations@acme.test' });
+  });
+
+  it('lists every missing required value at once', () => {
+    expect(problemsOf({})).toEqual([
+      'jwtIssuer is required',
+      'jwtJwksUri is required',
+      'jwtAudience is required: the accepted "aud" values (comma-separated), or "any"',
+      'senderEmail is required',
+      'frontendUrl is required',
+    ]);
+  });
+
+  it('explains each malformed value', () => {
+    const problems = problemsOf({
+      ...REQUIRED,
+      stackName: '1-bad name',
+      jwtIssuer: 'http://login.acme.test/realms/acme',
+      jwtAudience: 'any,web',
+      senderEmail: 'not an email',
+      frontendUrl: 'ftp://app.acme.test',
+      allowedOrigins: 'https://app.acme.test/,*',
+      invitationExpirySeconds: '0',
+      rateLimitCreate: '5 per minute',
+      logRetentionDays: 42,
+      logLevel: 'loud',
+      removalPolicy: 'snapshot',
+      deletionProtection: 'yes',
+      alarmEmail: 'ops',
+      alarmTopicArn: 'my-topic',
+      metricsNamespace: 'AWS/Lambda',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^stackName must start with a letter/),
+        'jwtIssuer must be an https URL, got "http://login.acme.test/realms/acme"',
+        'jwtAudience "any" cannot be combined with other audiences',
+        'senderEmail must be an email address, got "not an email"',
+        'frontendUrl must be an http(s) URL, got "ftp://app.acme.test"',
+        'allowedOrigins: "https://app.acme.test/" is not an origin (scheme://host[:port], no path or trailing slash)',
+        'allowedOrigins "*" cannot be combined with other origins',
+        'invitationExpirySeconds must be an integer of at least 1, got "0"',
+        expect.stringMatching(/^rateLimitCreate: expected "<requests>\/<seconds>"/),
+        expect.stringMatching(/^logRetentionDays must be one of 1, 3, 5, 7, 14, 30/),
+        'logLevel must be DEBUG, INFO, WARN or ERROR',
+        'removalPolicy must be "retain" or "destroy"',
+        'deletionProtection must be true or false, got "yes"',
+        'alarmEmail must be an email address, got "ops"',
+        'alarmTopicArn must be an SNS topic ARN, got "my-topic"',
+        expect.stringMatching(/^metricsNamespace must be/),
+      ]),
+    );
+    expect(problems).toHaveLength(16);
+  });
+
+  it('requires the sender address to be at the sender domain', () => {
+    expect(problemsOf({ ...REQUIRED, senderDomain: 'other.test' })).toEqual([
+      'senderEmail (invitations@acme.test) must be an address at senderDomain (other.test)',
+    ]);
+  });
+
+  it('refuses cdk.json example values when deploying (rejectExampleValues)', () => {
+    expect(problemsOf({ ...CDK_JSON_CONTEXT, rejectExampleValues: 'true' })).toEqual([
+      'jwtIssuer is still an example value (example.com/.org/.net): set your own',
+      'jwtJwksUri is still an example value (example.com/.org/.net): set your own',
+      'senderEmail is still an example value (example.com/.org/.net): set your own',
+      'frontendUrl is still an example value (example.com/.org/.net): set your own',
+    ]);
+    expect(() => load({ ...CDK_JSON_CONTEXT, ...REQUIRED, rejectExampleValues: true })).not.toThrow();
+  });
+});
+
+describe('isExampleValue', () => {
+  it.each([
+    ['https://keycloak.example.com/realms/x', true],
+    ['invitations@example.org', true],
+    ['https://example.net', true],
+    ['https://example.com:8443/x', true],
+    ['https://myexample.com', false],
+    ['https://example.company.io', false],
+    ['ops@acme.test', false],
+    [42, false],
+  ])('%s → %s', (value, expected) => {
+    expect(isExampleValue(value)).toBe(expected);
+  });
+});

@@ -1,0 +1,506 @@
+/**
+ * Fine-grained assertions on the synthesized template (functions not bundled: see
+ * bundling.test.ts for that). Every synth here also runs cdk-nag's AwsSolutions checks.
+ */
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tableSchema } from '../../shared/adapters/dynamodb/table-schema.ts';
+import { deliveryStreamFilterPattern } from '../../shared/email-delivery-trigger.ts';
+import { authorizerEntry, eventFunctions, routes, type Route } from '../../shared/routes.ts';
+import { AUTHORIZER_ALARM, DELIVERY_STREAM, SERVICE_NAME } from '../../infra/stack.ts';
+import type { ServiceFunction } from '../../infra/service-function.ts';
+import { actionsOf, logicalId, resourcesOfType, roleStatements, synth, type Synthesized } from './helpers.ts';
+
+const STACK_NAME = 'JaqpotInvitations';
+const EVENT_FUNCTION_IDS = Object.keys(eventFunctions);
+const ALL_FUNCTION_IDS = [...routes.map((r) => r.id), 'authorizer', ...EVENT_FUNCTION_IDS];
+const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+let built: Synthesized;
+let template: Template;
+
+beforeAll(() => {
+  built = synth();
+  template = built.template;
+});
+
+function fn(id: string): ServiceFunction {
+  const found = built.stack.functions.get(id);
+  if (!found) throw new Error(`no function ${id}`);
+  return found;
+}
+
+function functionResource(id: string) {
+  return template.toJSON().Resources[logicalId(built, fn(id).function)] as { Properties: Record<string, any> };
+}
+
+function statementsOf(id: string) {
+  return roleStatements(template, logicalId(built, fn(id).role));
+}
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it('reports no unacknowledged finding', () => {
+    const report = new AwsSolutionsChecks(built.app).validateScope(built.stack);
+    expect(report.violations).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('gives a reason with every acknowledgement', () => {
+    // Validations.acknowledge() records { [ruleId]: reason } in the construct's metadata.
+    const acknowledgements = built.stack.node
+      .findAll()
+      .flatMap((construct: IConstruct) =>
+        construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY),
+      )
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
+    expect(acknowledgements.map(([id]) => id)).toEqual(['Annotation::AwsSolutions-SQS3']);
+    for (const [id, reason] of acknowledgements) expect(reason.length, id).toBeGreaterThan(40);
+  });
+
+  it('fails the synth on a finding that is not acknowledged (the plugin is wired like infra/build.ts does)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    new sqs.Queue(new Stack(app, 'Probe'), 'PlainQueue');
+    expect(() => app.synth()).toThrow(/AwsSolutions-SQS4/);
+  });
+});
+
+describe('functions', () => {
+  it('creates one function per route, plus the authorizer, the delivery, the sweep and the feedback functions', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(routes.length + 1 + EVENT_FUNCTION_IDS.length);
+    const names = Object.values(functions).map((f) => f.Properties.FunctionName);
+    expect(names.sort()).toEqual(ALL_FUNCTION_IDS.map((id) => `${STACK_NAME}-${id}`).sort());
+    // Routes sharing a handler file still get a function each.
+    expect(routes.filter((r) => r.entry === 'functions/list-user-organizations.ts').map((r) => r.id)).toHaveLength(2);
+  });
+
+  it('runs Node.js 24 on arm64 with an explicit log group that has a retention', () => {
+    for (const id of ALL_FUNCTION_IDS) {
+      const props = functionResource(id).Properties;
+      expect(props, id).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(props.LoggingConfig.LogGroup, id).toEqual({ Ref: logicalId(built, fn(id).logGroup) });
+      expect(props.Environment.Variables.NODE_OPTIONS, id).toBe('--enable-source-maps');
+    }
+    const logGroups = Object.values(resourcesOfType(template, 'AWS::Logs::LogGroup'));
+    expect(logGroups).toHaveLength(ALL_FUNCTION_IDS.length + 1); // + API access logs
+    for (const group of logGroups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('gives each kind of function exactly the configuration it validates at cold start', () => {
+    const env = (id: string) => functionResource(id).Properties.Environment.Variables as Record<string, unknown>;
+    const common = {
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: 'JaqpotInvitations',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const table = { Ref: logicalId(built, built.stack.table) };
+    expect(env('createInvitations')).toEqual({
+      ...common,
+      TABLE_NAME: table,
+      INVITATION_EXPIRY_SECONDS: '604800',
+      INVITATION_RETENTION_SECONDS: '2592000',
+      RATE_LIMIT_CREATE: '5/600',
+      RATE_LIMIT_RESEND: '10/600',
+    });
+    expect(env('notFound')).toEqual(common);
+    expect(env('authorizer')).toEqual({
+      ...common,
+      JWT_ISSUER: 'https://keycloak.example.com/realms/jaqpot',
+      JWT_JWKS_URI: 'https://keycloak.example.com/realms/jaqpot/protocol/openid-connect/certs',
+      JWT_AUDIENCE: 'jaqpot-frontend',
+      JWT_CLOCK_TOLERANCE_SECONDS: '30',
+    });
+    const delivery = {
+      ...common,
+      TABLE_NAME: table,
+      SENDER_EMAIL: 'invitations@example.com',
+      SES_CONFIGURATION_SET: { Ref: Match.stringLikeRegexp('^ConfigurationSet') },
+      FRONTEND_URL: 'https://app.example.com',
+      BRAND_NAME: 'Jaqpot',
+      EMAIL_SEND_ATTEMPTS: '3',
+      EMAIL_SWEEP_AGE_SECONDS: '900',
+    };
+    for (const id of ['deliverInvitationEmails', 'sweepPendingEmails']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `${STACK_NAME}-${id}`,
+        Environment: { Variables: Match.exact(delivery) },
+      });
+    }
+    expect(env('emailFeedback')).toEqual({ ...common, TABLE_NAME: table });
+  });
+
+  it('fails the synth when a function would refuse its configuration at cold start', () => {
+    expect(() => synth({ rateLimitResend: '0/60' })).toThrow(/rateLimitResend/);
+  });
+});
+
+describe('least privilege', () => {
+  const tableArn = () => ({ 'Fn::GetAtt': [logicalId(built, built.stack.table), 'Arn'] });
+
+  it.each(routes.map((route) => [route.id, route] as const))('%s may do exactly what its route needs', (id, route: Route) => {
+    const statements = statementsOf(id);
+    const expected = [...LOG_ACTIONS, ...route.dynamodb];
+    expect(actionsOf(statements)).toEqual([...new Set(expected)].sort());
+    const tableStatement = statements.find((s) => s.Sid === 'Table');
+    if (route.dynamodb.length === 0) expect(tableStatement).toBeUndefined();
+    else expect(tableStatement?.Resource).toEqual(tableArn());
+  });
+
+  it('lets read-only functions not write', () => {
+    for (const id of ['getInvitation', 'getOrganization', 'listInvitations', 'listOrganizations', 'listUserOrganizations', 'notFound']) {
+      const actions = actionsOf(statementsOf(id));
+      for (const write of WRITE_ACTIONS) expect(actions, id).not.toContain(write);
+    }
+    expect(actionsOf(statementsOf('getInvitation'))).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', ...LOG_ACTIONS]);
+  });
+
+  it('queries the named indexes, never index/*', () => {
+    const queryIndexes = statementsOf('listUserOrganizations').find((s) => s.Sid === 'QueryIndexes');
+    const names = [tableSchema.invitationsByCreatedIndex.name, tableSchema.userOrganizationsIndex.name, tableSchema.pendingEmailIndex.name];
+    expect(queryIndexes).toMatchObject({ Action: 'dynamodb:Query' });
+    expect(JSON.stringify(queryIndexes!.Resource)).not.toContain('*');
+    for (const name of names) expect(JSON.stringify(queryIndexes!.Resource)).toContain(`/index/${name}`);
+    expect(statementsOf('getInvitation').find((s) => s.Sid === 'QueryIndexes')).toBeUndefined();
+  });
+
+  it('lets only the delivery and sweep functions send email, and only as the configured identity and configuration set', () => {
+    const senders = ALL_FUNCTION_IDS.filter((id) => actionsOf(statementsOf(id)).some((action) => action.startsWith('ses:')));
+    expect(senders.sort()).toEqual(['deliverInvitationEmails', 'sweepPendingEmails']);
+    for (const id of senders) {
+      const send = statementsOf(id).find((s) => s.Sid === 'SendInvitationEmails')!;
+      expect(send.Action).toBe('ses:SendEmail');
+      const resources = JSON.stringify(send.Resource);
+      expect(resources).toMatch(/:identity\/".*"Ref":"SenderIdentity/);
+      expect(resources).toMatch(/:configuration-set\/".*"Ref":"ConfigurationSet/);
+      expect(send.Resource).toHaveLength(2);
+    }
+  });
+
+  it('gives the event functions their DynamoDB actions, stream reading and dead-letter sending', () => {
+    const stream = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+    const sqsSend = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
+    const expected = {
+      deliverInvitationEmails: [...LOG_ACTIONS, ...eventFunctions.deliverInvitationEmails.dynamodb, ...stream, 'ses:SendEmail', ...sqsSend],
+      sweepPendingEmails: [...LOG_ACTIONS, ...eventFunctions.sweepPendingEmails.dynamodb, 'ses:SendEmail'],
+      emailFeedback: [...LOG_ACTIONS, ...eventFunctions.emailFeedback.dynamodb, ...sqsSend],
+      authorizer: [...LOG_ACTIONS],
+    };
+    for (const [id, actions] of Object.entries(expected)) expect(actionsOf(statementsOf(id)), id).toEqual([...new Set(actions)].sort());
+    const streamStatement = statementsOf('deliverInvitationEmails').find((s) => JSON.stringify(s.Action).includes('GetRecords'))!;
+    expect(streamStatement.Resource).toEqual({ 'Fn::GetAtt': [logicalId(built, built.stack.table), 'StreamArn'] });
+  });
+
+  it('uses no wildcard resource and no AWS managed policy anywhere', () => {
+    for (const policy of Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        expect(JSON.stringify(statement.Resource)).not.toContain('*');
+        expect(JSON.stringify(statement.Action)).not.toContain('*');
+      }
+    }
+    for (const role of Object.values(resourcesOfType(template, 'AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('adds sandbox recipient identities to the send permission only when configured', () => {
+    const sandbox = synth({ sesSandboxRecipients: 'tester@acme.test' });
+    const statements = roleStatements(sandbox.template, logicalId(sandbox, sandbox.stack.functions.get('deliverInvitationEmails')!.role));
+    const send = statements.find((s) => s.Sid === 'SendInvitationEmails')!;
+    expect(send.Resource).toHaveLength(3);
+    expect(JSON.stringify(send.Resource)).toContain(':identity/tester@acme.test');
+  });
+});
+
+describe('table', () => {
+  it('matches the schema the local setup creates: keys, LSI1, GSI1, sparse GSI2 with INCLUDE, stream, TTL, PITR', () => {
+    const { partitionKey, sortKey, invitationsByCreatedIndex: lsi, userOrganizationsIndex: gsi1, pendingEmailIndex: gsi2 } = tableSchema;
+    const key = (hash: string, range: string) => [
+      { AttributeName: hash, KeyType: 'HASH' },
+      { AttributeName: range, KeyType: 'RANGE' },
+    ];
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: key(partitionKey, sortKey),
+      LocalSecondaryIndexes: [{ IndexName: lsi.name, KeySchema: key(partitionKey, lsi.sortKey), Projection: { ProjectionType: 'ALL' } }],
+      GlobalSecondaryIndexes: [
+        { IndexName: gsi1.name, KeySchema: key(gsi1.partitionKey, gsi1.sortKey), Projection: { ProjectionType: 'ALL' } },
+        {
+          IndexName: gsi2.name,
+          KeySchema: key(gsi2.partitionKey, gsi2.sortKey),
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...gsi2.projectedAttributes] },
+        },
+      ],
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      TimeToLiveSpecification: { AttributeName: tableSchema.ttlAttribute, Enabled: true },
+      Replicas: [
+        Match.objectLike({
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+        }),
+      ],
+    });
+    template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const table = Object.values(resourcesOfType(template, 'AWS::DynamoDB::GlobalTable'))[0]!;
+    const attributes = table.Properties.AttributeDefinitions as Array<{ AttributeName: string; AttributeType: string }>;
+    expect(attributes.map((a) => `${a.AttributeName}:${a.AttributeType}`).sort()).toEqual(
+      [partitionKey, sortKey, lsi.sortKey, gsi1.partitionKey, gsi1.sortKey, gsi2.partitionKey, gsi2.sortKey].map((name) => `${name}:S`).sort(),
+    );
+  });
+
+  it('can drop deletion protection and retention for test stacks', () => {
+    const test = synth({ deletionProtection: 'false', removalPolicy: 'destroy' });
+    test.template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      Replicas: [Match.objectLike({ DeletionProtectionEnabled: false })],
+    });
+    test.template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Delete' });
+    test.template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
+  });
+});
+
+describe('API', () => {
+  it('creates every route of the route table, each with the Lambda authorizer and its own function', () => {
+    const authorizerId = { Ref: Match.stringLikeRegexp('^HttpApiJwtAuthorizer') };
+    const apiRoutes = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route'));
+    expect(apiRoutes).toHaveLength(routes.length);
+    const integrations = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration');
+    for (const route of routes) {
+      const routeKey = route.path === '$default' ? '$default' : `${route.method} ${route.path}`;
+      const apiRoute = apiRoutes.find((r) => r.Properties.RouteKey === routeKey);
+      expect(apiRoute, routeKey).toBeDefined();
+      expect(apiRoute!.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: expect.stringMatching(/^HttpApiJwtAuthorizer/) } });
+      const integrationId = (apiRoute!.Properties.Target['Fn::Join'][1] as unknown[])[1] as { Ref: string };
+      const integration = integrations[integrationId.Ref]!;
+      expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+      expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(logicalId(built, fn(route.id).function));
+    }
+    template.allResourcesProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'CUSTOM', AuthorizerId: authorizerId });
+  });
+
+  it('uses one path variable name per position, as API Gateway requires', () => {
+    const namesByPosition = new Map<number, Set<string>>();
+    for (const route of routes) {
+      route.path.split('/').forEach((segment, i) => {
+        const variable = /^\{(\w+)\}$/.exec(segment)?.[1];
+        if (variable) namesByPosition.set(i, (namesByPosition.get(i) ?? new Set()).add(variable));
+      });
+    }
+    for (const names of namesByPosition.values()) expect(names.size).toBe(1);
+  });
+
+  it('authorizes with the authorizer function: simple responses, Authorization header, 5 minute cache', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 300,
+      AuthorizerUri: Match.objectLike({
+        'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [logicalId(built, fn('authorizer').function), 'Arn'] }])],
+      }),
+    });
+    expect(authorizerEntry).toBe('functions/authorizer.ts');
+  });
+
+  it('allows CORS for the configured origins (default: the frontend origin)', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ['https://app.example.com'],
+        AllowHeaders: ['authorization', 'content-type'],
+        AllowMethods: ['GET', 'PATCH', 'POST', 'PUT'],
+        ExposeHeaders: Match.arrayWith(['location', 'retry-after', 'x-next-cursor', 'x-ratelimit-reset']),
+      }),
+    });
+    const custom = synth({ allowedOrigins: 'https://a.acme.test,https://b.acme.test' });
+    custom.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://a.acme.test', 'https://b.acme.test'] }),
+    });
+  });
+
+  it('throttles the default stage and writes JSON access logs', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] }, Format: Match.anyValue() },
+    });
+    const stage = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Stage'))[0]!;
+    const format = JSON.parse(stage.Properties.AccessLogSettings.Format) as Record<string, string>;
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', routeKey: '$context.routeKey' });
+  });
+});
+
+describe('email delivery', () => {
+  it('feeds the delivery function from the table stream with the shared filter, bisecting, bounded retries and a DLQ', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(built, fn('deliverInvitationEmails').function) },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(built, built.stack.table), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: DELIVERY_STREAM.batchSize,
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: DELIVERY_STREAM.retryAttempts,
+      MaximumRecordAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(built, built.stack.deadLetterQueue), 'Arn'] } } },
+    });
+    const mapping = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping'))[0]!;
+    const filters = mapping.Properties.FilterCriteria.Filters as Array<{ Pattern: string }>;
+    expect(filters).toHaveLength(1);
+    expect(JSON.parse(filters[0]!.Pattern)).toEqual(deliveryStreamFilterPattern);
+  });
+
+  it('runs the sweep on a schedule', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(built, fn('sweepPendingEmails').function), 'Arn'] } })],
+    });
+  });
+
+  it('keeps failed deliveries 14 days in an encrypted, TLS-only dead-letter queue', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('creates the sender identity and a configuration set publishing bounce, complaint, delivery and reject events to the feedback function', () => {
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'invitations@example.com',
+      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: Match.stringLikeRegexp('^ConfigurationSet') } },
+    });
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: ['bounce', 'complaint', 'delivery', 'reject'],
+        SnsDestination: { TopicARN: { Ref: Match.stringLikeRegexp('^EmailEventsTopic') } },
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: Match.stringLikeRegexp('^EmailEventsTopic') },
+      Endpoint: { 'Fn::GetAtt': [logicalId(built, fn('emailFeedback').function), 'Arn'] },
+    });
+  });
+
+  it('verifies a sender domain with Easy DKIM and outputs its DNS records', () => {
+    const domain = synth({ senderDomain: 'acme.test', senderEmail: 'invitations@acme.test' });
+    domain.template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'acme.test',
+      DkimAttributes: { SigningEnabled: true },
+      DkimSigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
+    });
+    domain.template.hasOutput('DkimRecord1', {});
+    const send = roleStatements(domain.template, logicalId(domain, domain.stack.functions.get('deliverInvitationEmails')!.role)).find(
+      (s) => s.Sid === 'SendInvitationEmails',
+    )!;
+    expect(JSON.stringify(send.Resource)).toMatch(/:identity\/".*"Ref":"SenderIdentity/);
+  });
+
+  it('refers to an existing identity instead of creating one when asked', () => {
+    const existing = synth({ useExistingSenderIdentity: 'true' });
+    existing.template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    const send = roleStatements(existing.template, logicalId(existing, existing.stack.functions.get('sweepPendingEmails')!.role)).find(
+      (s) => s.Sid === 'SendInvitationEmails',
+    )!;
+    expect(JSON.stringify(send.Resource)).toContain(':identity/invitations@example.com');
+  });
+});
+
+describe('alarms', () => {
+  const alarms = (t: Template) => Object.values(resourcesOfType(t, 'AWS::CloudWatch::Alarm'));
+
+  it('alarms on API 5xx, every function’s errors and throttles, DLQ depth and email failures', () => {
+    const all = alarms(template);
+    expect(all).toHaveLength(1 + 2 * ALL_FUNCTION_IDS.length + 2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    for (const id of ALL_FUNCTION_IDS) {
+      const metrics = id === 'authorizer' ? ['Throttles'] : ['Errors', 'Throttles'];
+      for (const metric of metrics) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(built, fn(id).function) } }],
+          Threshold: 1,
+        });
+      }
+    }
+    // The authorizer rejects bad tokens by failing: its alarm watches the share of failures.
+    const authorizerRef = { Ref: logicalId(built, fn('authorizer').function) };
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: AUTHORIZER_ALARM.errorPercent,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: Match.stringLikeRegexp('100 \\* errors / invocations') }),
+        Match.objectLike({
+          Id: 'errors',
+          MetricStat: Match.objectLike({
+            Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: authorizerRef }] },
+          }),
+        }),
+        Match.objectLike({ Id: 'invocations', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Invocations' }) }) }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'JaqpotInvitations',
+      MetricName: 'EmailsFailed',
+      Dimensions: [{ Name: 'service', Value: 'organization-invitations' }],
+      Statistic: 'Sum',
+    });
+    // No topic configured: the alarms exist but notify nobody.
+    for (const alarm of all) expect(alarm.Properties.AlarmActions).toBeUndefined();
+    template.resourceCountIs('AWS::SNS::Topic', 1); // the SES events topic only
+  });
+
+  it('sends alarms to a new topic with an email subscription when alarmEmail is set', () => {
+    const withEmail = synth({ alarmEmail: 'ops@acme.test', metricsNamespace: 'Acme/Invitations' });
+    withEmail.template.resourceCountIs('AWS::SNS::Topic', 2);
+    withEmail.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@acme.test' });
+    for (const alarm of alarms(withEmail.template)) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
+    }
+    withEmail.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' })]),
+      },
+    });
+    withEmail.template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Acme/Invitations', MetricName: 'EmailsFailed' });
+  });
+
+  it('sends alarms to an existing topic when alarmTopicArn is set', () => {
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:ops-alarms';
+    const withTopic = synth({ alarmTopicArn: arn });
+    withTopic.template.resourceCountIs('AWS::SNS::Topic', 1);
+    for (const alarm of alarms(withTopic.template)) expect(alarm.Properties.AlarmActions).toEqual([arn]);
+  });
+});
+
+describe('outputs', () => {
+  it('outputs the API URL, the table name and the DLQ URL', () => {
+    template.hasOutput('ApiUrl', { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
+    template.hasOutput('TableName', { Value: { Ref: logicalId(built, built.stack.table) } });
+    template.hasOutput('DeadLetterQueueUrl', { Value: { Ref: logicalId(built, built.stack.deadLetterQueue) } });
+  });
+});
