@@ -12,7 +12,6 @@ import type {
 } from 'aws-lambda';
 import { loadAuthorizerConfig } from '../shared/config.ts';
 import type { AuthorizerContext } from '../shared/http/caller.ts';
-import { logger } from '../shared/observability.ts';
 
 const config = loadAuthorizerConfig();
 
@@ -42,10 +41,24 @@ export async function handler(
   try {
     payload = await verifier.verify(token);
   } catch (error) {
-    logger.info('token rejected', { reason: (error as Error).message, requestId: event.requestContext?.requestId });
+    logRejection((error as Error).message, event.requestContext?.requestId);
     throw new Error('Unauthorized');
   }
   return { isAuthorized: true, context: contextFrom(payload) };
+}
+
+/**
+ * One structured JSON line per refused token. The authorizer runs on every request (cached 5
+ * minutes per token), so it stays tiny: no Powertools here, which would triple its bundle. It
+ * honours the same POWERTOOLS_LOG_LEVEL as the other functions.
+ */
+const logRejections = ['DEBUG', 'INFO', ''].includes((process.env.POWERTOOLS_LOG_LEVEL ?? '').toUpperCase());
+
+function logRejection(reason: string, correlationId: string | undefined) {
+  if (!logRejections) return;
+  console.info(
+    JSON.stringify({ level: 'INFO', service: 'organization-invitations', message: 'token rejected', reason, correlation_id: correlationId }),
+  );
 }
 
 /** What handlers need from the token, flattened (the context may hold only scalar values). */
