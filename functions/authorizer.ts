@@ -5,6 +5,8 @@
  * (returning isAuthorized: false would be a 403, any other error a 500).
  */
 import { JwtVerifier } from 'aws-jwt-verify';
+import { SimpleFetcher } from 'aws-jwt-verify/https';
+import { SimpleJwksCache, SimplePenaltyBox } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import type {
   APIGatewayRequestAuthorizerEventV2,
@@ -18,6 +20,29 @@ const config = loadAuthorizerConfig();
 /** Asymmetric algorithms only; aws-jwt-verify already refuses `none` and HMAC. */
 const ALLOWED_ALGORITHMS = /^(RS|ES)(256|384|512)$/;
 
+/**
+ * aws-jwt-verify backs off (10 s per JWKS URI) when a fetched JWKS lacks the token's kid, but not
+ * when the fetch itself fails: then a flood of tokens with random kids would fetch on every
+ * request, hammering an issuer that is down and making each request wait on it. Failed fetches
+ * start the same penalty here. (A genuinely new signing key is then refused for up to 10 s while
+ * the issuer is unreachable, which it would be anyway.)
+ */
+const penaltyBox = new SimplePenaltyBox({ waitSeconds: 10 });
+const fetcher = new SimpleFetcher();
+const jwksCache = new SimpleJwksCache({
+  penaltyBox,
+  fetcher: {
+    async fetch(uri, ...rest) {
+      try {
+        return await fetcher.fetch(uri, ...rest);
+      } catch (error) {
+        penaltyBox.registerFailedAttempt(uri);
+        throw error;
+      }
+    },
+  },
+});
+
 export const verifier = JwtVerifier.create({
   issuer: config.issuer,
   jwksUri: config.jwksUri,
@@ -29,7 +54,7 @@ export const verifier = JwtVerifier.create({
     if (typeof payload.exp !== 'number') throw new Error('token has no exp claim');
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('token has no sub claim');
   },
-});
+}, { jwksCache });
 
 export async function handler(
   event: APIGatewayRequestAuthorizerEventV2,
