@@ -24,6 +24,20 @@ export const RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const ESM_REQUIRE_SHIM =
   "import { createRequire as __cjsCreateRequire } from 'node:module';const require = __cjsCreateRequire(import.meta.url);";
 
+/** How every function is bundled; the benchmark (bench/) builds with exactly these options. */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_SHIM,
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  bundleAwsSDK: true,
+  externalModules: [],
+  forceDockerBundling: false,
+};
+
 export interface ServiceFunctionProps {
   /** Handler file relative to the repository root (exports `handler`). */
   readonly entry: string;
@@ -81,18 +95,7 @@ export class ServiceFunction extends Construct {
         // sourcesContent is left out to keep it small).
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_SHIM,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        bundleAwsSDK: true,
-        externalModules: [],
-        forceDockerBundling: false,
-      },
+      bundling: BUNDLING,
     });
   }
 }

@@ -417,7 +417,7 @@ export const AUTHORIZER_ALARM = { minInvocations: 20, errorPercent: 50 } as cons
 type FunctionKind = 'api' | 'delivery' | 'sweep' | 'feedback';
 
 /** Request-path functions get more memory (and with it CPU) for short cold starts. */
-const FUNCTION_SIZES: Record<FunctionKind, { memorySize: number; timeout: Duration }> = {
+export const FUNCTION_SIZES: Record<FunctionKind, { memorySize: number; timeout: Duration }> = {
   api: { memorySize: 512, timeout: Duration.seconds(10) },
   delivery: { memorySize: 256, timeout: Duration.seconds(60) },
   sweep: { memorySize: 256, timeout: Duration.minutes(2) },

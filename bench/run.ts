@@ -1,0 +1,283 @@
+/**
+ * `npm run bench`: bundle sizes and module load times per function, warm latency per endpoint
+ * through the local stack, DynamoDB calls and capacity per request, authorizer verification
+ * time, and a cost estimate, each next to a floor measured in the same run. Prints a table,
+ * writes JSON to .local/bench/results.json.
+ *
+ *   --check          fail (exit 1) when a budget is exceeded
+ *   --deterministic  sizes and call counts only (what CI checks); no timings
+ *   --requests N     requests per endpoint and concurrency (default 500)
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../infra/service-function.ts';
+import { FUNCTION_SIZES } from '../infra/stack.ts';
+import { startLocalApi } from '../local/api-gateway.ts';
+import { createTable } from '../local/create-table.ts';
+import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import { localFunctionEnvironment } from '../local/environment.ts';
+import { LocalIssuer } from '../local/issuer.ts';
+import { bundle, bundleFloor, functionsUnderTest, median, medianLoadMs, type FloorKind } from './bundles.ts';
+import { installDynamoDbMeter, meterReading, setMeterLabel } from './dynamodb-meter.ts';
+import { endpoints, type BenchRequest, type Endpoint, type Fixture } from './endpoints.ts';
+import { costEstimate, PRICES } from './cost.ts';
+
+const { values: options } = parseArgs({
+  options: {
+    check: { type: 'boolean', default: false },
+    deterministic: { type: 'boolean', default: false },
+    requests: { type: 'string', default: '500' },
+  },
+});
+const REQUESTS = Number(options.requests);
+const LOAD_RUNS = 15;
+const CALL_SAMPLES = 10;
+const WARM_UP = 20;
+const counters = new Map<string, number>();
+const nextIndex = (name: string) => {
+  const index = counters.get(name) ?? 0;
+  counters.set(name, index + 1);
+  return index;
+};
+const TABLE = 'bench';
+
+export const BUDGETS = {
+  apiGzipBytes: 150 * 1024,
+  authorizerGzipBytes: 10 * 1024,
+  loadRatio: 1.2,
+  warmOverheadRatioP50: 1.5,
+};
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const failures: string[] = [];
+const budget = (ok: boolean, text: string) => {
+  if (!ok) failures.push(text);
+  return ok ? 'ok' : 'OVER';
+};
+const started = Date.now();
+
+// ------------------------------------------------------------------ bundles and module load
+const issuer = LocalIssuer.ephemeral();
+const functionEnv = {
+  ...localFunctionEnvironment({ tableName: TABLE, dynamodbEndpoint: 'http://127.0.0.1:9', sesEndpoint: 'http://127.0.0.1:9', issuer }),
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+};
+const floors = new Map<FloorKind, Awaited<ReturnType<typeof bundleFloor>>>();
+for (const kind of ['dynamodb', 'dynamodb+ses', 'jwt'] as const) floors.set(kind, await bundleFloor(kind));
+const floorLoad = new Map<FloorKind, number>();
+if (!options.deterministic) for (const [kind, floor] of floors) floorLoad.set(kind, medianLoadMs(floor.file, functionEnv, LOAD_RUNS));
+
+const bundleRows = [];
+for (const fn of functionsUnderTest()) {
+  const built = await bundle(fn.id, { entry: fn.entry });
+  const floor = floors.get(fn.floor)!;
+  const loadMs = options.deterministic ? undefined : medianLoadMs(built.file, functionEnv, LOAD_RUNS);
+  const sizeBudget = fn.kind === 'authorizer' ? BUDGETS.authorizerGzipBytes : fn.kind === 'api' ? BUDGETS.apiGzipBytes : undefined;
+  const loadRatio = loadMs === undefined ? undefined : loadMs / floorLoad.get(fn.floor)!;
+  bundleRows.push({
+    function: fn.id,
+    rawKB: kb(built.rawBytes),
+    gzipKB: kb(built.gzipBytes),
+    floorGzipKB: kb(floor.gzipBytes),
+    sizeBudget: sizeBudget === undefined ? '-' : budget(built.gzipBytes <= sizeBudget, `${fn.id}: ${kb(built.gzipBytes)} KB gzip > ${kb(sizeBudget)} KB`),
+    loadMs: round(loadMs),
+    floorLoadMs: round(floorLoad.get(fn.floor)),
+    loadRatio: round(loadRatio),
+    loadBudget:
+      loadRatio === undefined ? '-' : budget(loadRatio <= BUDGETS.loadRatio, `${fn.id}: module load ${round(loadRatio)}× the floor > ${BUDGETS.loadRatio}×`),
+  });
+}
+console.log('\nBundles (as the CDK stack builds them) and module load (median of 15 fresh processes)');
+console.table(bundleRows);
+
+// ------------------------------------------------------------------ the local stack
+const dynamodb = await startDynamoDbLocal({ inMemory: true });
+try {
+  installDynamoDbMeter();
+  Object.assign(
+    process.env,
+    localFunctionEnvironment({ tableName: TABLE, dynamodbEndpoint: dynamodb.endpoint, sesEndpoint: 'http://127.0.0.1:9', issuer }),
+    { POWERTOOLS_LOG_LEVEL: 'SILENT', RATE_LIMIT_CREATE: '1000000000/600', RATE_LIMIT_RESEND: '1000000000/600' },
+  );
+  const raw = new DynamoDBClient({ endpoint: dynamodb.endpoint });
+  const db = DynamoDBDocumentClient.from(raw);
+  await createTable(raw, TABLE);
+  const api = await startLocalApi({ jwks: issuer.jwks });
+  const answersNeeded = CALL_SAMPLES + (options.deterministic ? 0 : 2 * (REQUESTS + WARM_UP));
+  const fixture = await seed(api.url, answersNeeded);
+  const list = endpoints(db, TABLE, fixture);
+
+  // DynamoDB calls and capacity per request (sequential, labelled).
+  const callRows = [];
+  for (const endpoint of list) {
+    setMeterLabel(endpoint.name);
+    for (let i = 0; i < CALL_SAMPLES; i++) await send(api.url, endpoint.request(nextIndex(endpoint.name)));
+    setMeterLabel(undefined);
+    const reading = meterReading(endpoint.name);
+    const calls = reading.calls / CALL_SAMPLES;
+    callRows.push({
+      endpoint: endpoint.name,
+      calls,
+      documented: endpoint.documentedCalls,
+      budget: budget(calls === endpoint.documentedCalls, `${endpoint.name}: ${calls} DynamoDB calls per request, documented ${endpoint.documentedCalls}`),
+      RCU: round(reading.readCapacity / CALL_SAMPLES),
+      WCU: round(reading.writeCapacity / CALL_SAMPLES),
+      commands: Object.entries(reading.commands).map(([c, n]) => `${c.replace('Command', '')}×${n / CALL_SAMPLES}`).join(' '),
+    });
+  }
+  // Create with 10 emails must make as many calls as with 1.
+  setMeterLabel('createInvitations×10');
+  for (let i = 0; i < CALL_SAMPLES; i++) {
+    const emails = Array.from({ length: 10 }, (_, j) => `ten-${i}-${j}-${Date.now()}@bench.test`);
+    await send(api.url, { ...list.find((e) => e.name === 'createInvitations')!.request(0), body: { emails } });
+  }
+  setMeterLabel(undefined);
+  const ten = meterReading('createInvitations×10');
+  const one = callRows.find((row) => row.endpoint === 'createInvitations')!;
+  callRows.push({
+    endpoint: 'createInvitations (10 emails)',
+    calls: ten.calls / CALL_SAMPLES,
+    documented: one.documented,
+    budget: budget(ten.calls / CALL_SAMPLES === one.calls, `create with 10 emails makes ${ten.calls / CALL_SAMPLES} calls, with 1: ${one.calls}`),
+    RCU: round(ten.readCapacity / CALL_SAMPLES),
+    WCU: round(ten.writeCapacity / CALL_SAMPLES),
+    commands: Object.entries(ten.commands).map(([c, n]) => `${c.replace('Command', '')}×${n / CALL_SAMPLES}`).join(' '),
+  });
+  console.log('\nDynamoDB calls and consumed capacity per request (SDK middleware, ReturnConsumedCapacity)');
+  console.table(callRows);
+
+  const latencyRows = [];
+  let authorizerMs: number | undefined;
+  if (!options.deterministic) {
+    for (const endpoint of list) {
+      for (const concurrency of [1, 8]) {
+        // Every request and floor run gets a fresh index: answers and floor writes must not repeat.
+        const service = await measure(REQUESTS, concurrency, () => send(api.url, endpoint.request(nextIndex(endpoint.name))));
+        const floor = await measure(REQUESTS, concurrency, () => endpoint.floor(nextIndex(`${endpoint.name}-floor`)));
+        const ratio = service.p50 / floor.p50;
+        latencyRows.push({
+          endpoint: endpoint.name,
+          concurrency,
+          p50: round(service.p50),
+          p95: round(service.p95),
+          p99: round(service.p99),
+          floorP50: round(floor.p50),
+          floorP99: round(floor.p99),
+          ratioP50: round(ratio),
+          budget: budget(ratio <= BUDGETS.warmOverheadRatioP50, `${endpoint.name} @${concurrency}: p50 ${round(ratio)}× the floor > ${BUDGETS.warmOverheadRatioP50}×`),
+        });
+      }
+    }
+    console.log(`\nWarm latency in ms through the local stack (${REQUESTS} requests each), floor = the same DynamoDB calls made directly`);
+    console.table(latencyRows);
+
+    const { handler } = (await import('../functions/authorizer.ts')) as { handler: (event: unknown) => Promise<unknown> };
+    const token = fixture.adminToken;
+    const event = { headers: { authorization: `Bearer ${token}` }, requestContext: {} };
+    for (let i = 0; i < 50; i++) await handler(event);
+    const t0 = performance.now();
+    const runs = 1000;
+    for (let i = 0; i < runs; i++) await handler(event);
+    authorizerMs = (performance.now() - t0) / runs;
+    console.log(`\nAuthorizer: ${round(authorizerMs)} ms per token verified (RS256, warm JWKS cache, ${runs} runs)`);
+  }
+
+  const cost = costEstimate({
+    latency: latencyRows,
+    calls: callRows,
+    authorizerMs,
+    memoryMb: FUNCTION_SIZES.api.memorySize,
+    deliveryMemoryMb: FUNCTION_SIZES.delivery.memorySize,
+  });
+  if (cost) {
+    console.log('\nEstimated AWS cost (list prices, us-east-1, arm64; see PRICES in bench/cost.ts)');
+    console.table(cost.rows);
+  }
+
+  const results = { date: new Date().toISOString(), node: process.version, requests: REQUESTS, bundles: bundleRows, calls: callRows, latency: latencyRows, authorizerMs, cost, prices: PRICES, budgets: BUDGETS, failures };
+  mkdirSync(join(REPO_ROOT, '.local', 'bench'), { recursive: true });
+  const out = join(REPO_ROOT, '.local', 'bench', 'results.json');
+  writeFileSync(out, JSON.stringify(results, null, 2));
+  console.log(`\nResults: ${out} (${Math.round((Date.now() - started) / 1000)} s)`);
+  await api.close();
+  raw.destroy();
+} finally {
+  await dynamodb.stop();
+}
+
+if (failures.length > 0) {
+  console.log(`\nBudgets exceeded:\n- ${failures.join('\n- ')}`);
+  if (options.check) process.exit(1);
+} else {
+  console.log(`\nAll ${options.deterministic ? 'deterministic ' : ''}budgets hold.`);
+}
+process.exit(0);
+
+// ------------------------------------------------------------------ helpers
+async function send(baseUrl: string, request: BenchRequest) {
+  const response = await fetch(`${baseUrl}${request.path}`, {
+    method: request.method,
+    headers: { authorization: `Bearer ${request.token}`, ...(request.body !== undefined && { 'content-type': 'application/json' }) },
+    body: request.body === undefined ? undefined : JSON.stringify(request.body),
+  });
+  const text = await response.text();
+  if (response.status !== request.expect) {
+    throw new Error(`${request.method} ${request.path}: expected ${request.expect}, got ${response.status} ${text.slice(0, 200)}`);
+  }
+  return text;
+}
+
+async function measure(count: number, concurrency: number, run: () => Promise<unknown>) {
+  for (let i = 0; i < WARM_UP; i++) await run();
+  const samples: number[] = [];
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (started < count) {
+        started++;
+        const t0 = performance.now();
+        await run();
+        samples.push(performance.now() - t0);
+      }
+    }),
+  );
+  samples.sort((a, b) => a - b);
+  const at = (p: number) => samples[Math.min(samples.length - 1, Math.ceil(p * samples.length) - 1)]!;
+  return { p50: median(samples), p95: at(0.95), p99: at(0.99) };
+}
+
+async function seed(baseUrl: string, answers: number): Promise<Fixture> {
+  const adminSub = 'bench-admin';
+  const adminToken = issuer.token({ sub: adminSub, email: 'admin@bench.test', username: 'bench-admin', expiresIn: 7200 });
+  const orgName = 'bench-org';
+  const org = JSON.parse(
+    await send(baseUrl, { method: 'POST', path: '/v1/organizations', token: adminToken, body: { name: orgName, contactEmail: 'org@bench.test', visibility: 'PRIVATE' }, expect: 201 }),
+  );
+  const invite = async (emails: string[]) =>
+    JSON.parse(await send(baseUrl, { method: 'POST', path: `/v1/organizations/${orgName}/invitations`, token: adminToken, body: { emails }, expect: 201 }))
+      .invitations as Array<{ id: string; userEmail: string }>;
+  const [first] = await invite(['reader@bench.test']);
+  for (let i = 0; i < 19; i++) await invite([`listed-${i}@bench.test`]);
+  const toAnswer: Fixture['toAnswer'] = [];
+  for (let i = 0; i < answers; i += 10) {
+    const emails = Array.from({ length: Math.min(10, answers - i) }, (_, j) => `invitee-${i + j}@bench.test`);
+    for (const invitation of await invite(emails)) {
+      const sub = invitation.userEmail.split('@')[0]!;
+      toAnswer.push({ id: invitation.id, token: issuer.token({ sub, email: invitation.userEmail, expiresIn: 7200 }) });
+    }
+  }
+  return { orgId: org.id, orgName, adminSub, adminToken, invitationId: first!.id, toAnswer };
+}
+
+function kb(bytes: number) {
+  return Math.round((bytes / 1024) * 10) / 10;
+}
+
+function round(value: number | undefined) {
+  return value === undefined ? undefined : Math.round(value * 100) / 100;
+}
+
+export type { Endpoint };
