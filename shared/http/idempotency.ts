@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Caller } from '../domain/caller.ts';
 import { DomainError, invalidInput } from '../domain/errors.ts';
 import type { IdempotencyStore } from '../ports.ts';
+import { logger } from '../observability.ts';
 import type { ApiResult } from './api-handler.ts';
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -50,14 +51,20 @@ export async function idempotent(
     throw error;
   }
   const statusCode = result.statusCode ?? 200;
-  if (statusCode < 300) {
+  if (statusCode >= 300) {
+    await store.release(scope, request.key, fingerprint).catch(() => undefined);
+    return result;
+  }
+  try {
     await store.complete(scope, request.key, fingerprint, {
       statusCode,
       headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)])),
       body: result.body ?? '',
     });
-  } else {
-    await store.release(scope, request.key, fingerprint);
+  } catch (error) {
+    // The work is done and committed: answer it. A retry with this key then gets 409 until the
+    // claim's lease ends, and after that runs again (finding the invitations: ALREADY_INVITED).
+    logger.warn('could not record the idempotent response', { error: (error as Error).message });
   }
   return result;
 }

@@ -31,8 +31,15 @@ const TRANSIENT_ERRORS = new Set([
   'ServiceUnavailable',
   'InternalServerError',
   'TimeoutError',
+  'TransactionInProgressException',
   'ECONNREFUSED',
   'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
 ]);
 
 export function serviceBusy() {
@@ -49,7 +56,9 @@ export async function call<T>(operation: () => Promise<T>): Promise<T> {
   } catch (error) {
     const name = (error as { name?: string; code?: string }).name ?? '';
     const code = (error as { code?: string }).code ?? '';
-    if (TRANSIENT_ERRORS.has(name) || TRANSIENT_ERRORS.has(code)) throw serviceBusy();
+    // `$retryable`: the SDK's own verdict (throttling and transient service errors).
+    const retryable = Boolean((error as { $retryable?: unknown }).$retryable);
+    if (retryable || TRANSIENT_ERRORS.has(name) || TRANSIENT_ERRORS.has(code)) throw serviceBusy();
     throw error;
   }
 }
