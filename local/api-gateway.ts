@@ -78,7 +78,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, load: (entry: s
   if (body === undefined) {
     return send(res, 413, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Request Entity Too Large' }));
   }
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  // Concatenated, not resolved: a request target like "//host/v1/..." is a path, not a URL.
+  const url = new URL(`http://localhost${req.url ?? '/'}`);
   const method = (req.method ?? 'GET').toUpperCase();
   const match = matchRoute(method, url.pathname)!;
   const routeKey = match.route.path === '$default' ? '$default' : `${match.route.method} ${match.route.path}`;

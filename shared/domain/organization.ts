@@ -80,7 +80,12 @@ const UPDATABLE_FIELDS = new Set(['name', 'contactEmail', 'visibility', 'descrip
 export function parseOrganizationUpdate(body: unknown): OrganizationUpdate {
   if (!isPlainObject(body)) throw invalidInput('The request body must be a JSON object.');
   const unknown = Object.keys(body).filter((field) => !UPDATABLE_FIELDS.has(field));
-  if (unknown.length > 0) throw invalidInput(`These fields cannot be updated here: ${unknown.join(', ')}.`);
+  if (unknown.length > 0) {
+    // Name a few, shortened: the message must not echo an arbitrarily large body back.
+    const named = unknown.slice(0, 3).map((field) => (field.length > 40 ? `${field.slice(0, 39)}…` : field));
+    const more = unknown.length > named.length ? ` and ${unknown.length - named.length} more` : '';
+    throw invalidInput(`Only name, contactEmail, visibility and description can be updated; got ${named.join(', ')}${more}.`);
+  }
   const { name, contactEmail, visibility, description } = parseNewOrganization(body);
   return { name, contactEmail, visibility, description };
 }

@@ -1,0 +1,796 @@
+/**
+ * Property-based fuzzing of every route through the real gateway, authorizer and handlers
+ * (issue 5). Random seeds: fast-check prints the seed and the (shrunk) counterexample of a
+ * failure; replay one with FUZZ_SEED=<seed> (and FUZZ_PATH=<path>) and `-t '<test name>'`.
+ * FUZZ_RUNS=<factor> scales the runs; FUZZ_SCAN_EACH_RUN=1 checks the table around every run, so
+ * that an unexplained write gets its own counterexample; FUZZ_STATS=1 prints the statuses seen.
+ *
+ * Every request carries a VALID token: an org admin of a real organization, a co-admin, a plain
+ * member, an invitee, a stranger. For every response:
+ * - never 5xx; always JSON with Content-Type application/json; errors are exactly
+ *   `{status, message[, code]}` and leak no internals; unknown routes are the JSON 404;
+ *   documented routes answer a status and body openapi.yaml documents (test/support/fuzz.ts);
+ * - the status is one the route may legitimately give this caller for this input (per property).
+ * After each property:
+ * - the table (a full Scan before and after) changed only as the 2xx responses explain
+ *   (WriteLedger): a request that must fail wrote nothing;
+ * - no privilege changed: the fixture users' memberships and associationType, the organizations'
+ *   creators, the fixture invitations' states, name → id consistency; no built-in prototype
+ *   gained a property (handlers run in this process).
+ */
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { answerInvitation, createOrganization, invite, paths, type TestUser } from '../support/fixtures.ts';
+import {
+  bodyVerdict,
+  checkResponse,
+  describeChanges,
+  diff,
+  documentedOperations,
+  fuzzBodies,
+  fuzzHeaders,
+  isPlainObject,
+  labelled,
+  pathSegment,
+  prototypeFingerprint,
+  queryString,
+  rawRequest,
+  resolveRoute,
+  scanTable,
+  short,
+  WriteLedger,
+  type FuzzBody,
+  type RawRequest,
+  type RawResponse,
+  type Snapshot,
+} from '../support/fuzz.ts';
+import { RELAXED_RATE_LIMITS, uniqueOrgName, useTestStack } from '../support/stack.ts';
+import { addAdminMember, expireInvitation } from '../support/table.ts';
+
+const { stack, user } = useTestStack({
+  ...RELAXED_RATE_LIMITS,
+  RATE_LIMIT_CREATE: '100000/600',
+  RATE_LIMIT_RESEND: '100000/600',
+});
+
+const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
+const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
+const replay = process.env.FUZZ_SEED === undefined
+  ? {}
+  : { seed: Number(process.env.FUZZ_SEED), ...(process.env.FUZZ_PATH !== undefined && { path: process.env.FUZZ_PATH }) };
+const PROPERTY_TIMEOUT = 60_000;
+/** FUZZ_SCAN_EACH_RUN=1: scan the table around every run instead of around every property. */
+const SCAN_EACH_RUN = process.env.FUZZ_SCAN_EACH_RUN === '1';
+
+// ---------------------------------------------------------------------------------------------
+// Fixture
+
+type Org = { id: number; name: string };
+type Actor = TestUser & { role: 'admin' | 'coAdmin' | 'member' | 'invitee' | 'stranger' | 'creator' | 'impostor' | 'lookalike' };
+
+/**
+ * A (PRIVATE), created by `admin`: `coAdmin` is an ADMIN member (stored directly), `member` a
+ * MEMBER (accepted invitation), `invitee` has a pending invitation, plus a rejected and an
+ * expired invitation. S (PRIVATE), also created by `admin`, is the one whose name and details
+ * the PATCH fuzz may really change. P (PUBLIC) belongs to `creator`, who also creates the
+ * organizations of the create fuzz. `stranger` belongs to nothing. `impostor` has the invitee's
+ * email, unverified; `lookalike` a verified Unicode lookalike of it (dotless ı for i).
+ */
+let A: Org;
+let S: Org;
+let P: Org;
+let admin: Actor;
+let coAdmin: Actor;
+let member: Actor;
+let invitee: Actor;
+let stranger: Actor;
+let impostor: Actor;
+let lookalike: Actor;
+let creator: Actor;
+const inv = { pending: '', accepted: '', rejected: '', expired: '' };
+/** Memberships of the fixture users after setup: `${orgId}|${userId}` → associationType. */
+let fixtureMemberships: Map<string, string>;
+let orgItemA: Record<string, any>;
+let realCursors: string[] = [];
+
+/** Users whose tokens the claims fuzz made up; the organizations they create are theirs. */
+const claimsUsers = new Set<string>();
+
+const actor = (role: Actor['role'], name: string, claims: { email?: string; emailVerified?: boolean } = {}): Actor =>
+  labelled({ ...user(name, claims), role });
+// Actors print as their role in counterexamples (see labelled()).
+
+beforeAll(async () => {
+  admin = actor('admin', 'admin');
+  coAdmin = actor('coAdmin', 'coadmin');
+  member = actor('member', 'member');
+  invitee = actor('invitee', 'invitee');
+  stranger = actor('stranger', 'stranger');
+  creator = actor('creator', 'creator');
+  impostor = actor('impostor', 'impostor', { email: invitee.email, emailVerified: false });
+  lookalike = actor('lookalike', 'lookalike', { email: invitee.email.replace(/i/g, '\u0131') });
+  A = await createOrganization(stack, admin, { visibility: 'PRIVATE' });
+  S = await createOrganization(stack, admin, { name: uniqueOrgName('sacrificial'), visibility: 'PRIVATE' });
+  P = await createOrganization(stack, creator, { name: uniqueOrgName('public'), visibility: 'PUBLIC' });
+  await addAdminMember(stack, A.id, coAdmin, 'coadmin');
+
+  const rejecter = user('rejecter');
+  const created = await invite(stack, admin, A.name, [member.email, rejecter.email, 'expired-invitee@example.com']);
+  const idOf = (email: string) => created.invitations.find((i) => i.userEmail === email).id as string;
+  inv.accepted = idOf(member.email);
+  inv.rejected = idOf(rejecter.email);
+  inv.expired = idOf('expired-invitee@example.com');
+  await answerInvitation(stack, member, A.name, inv.accepted, 'ACCEPTED');
+  await answerInvitation(stack, rejecter, A.name, inv.rejected, 'REJECTED');
+  await expireInvitation(stack, A.id, inv.expired);
+  inv.pending = (await invite(stack, admin, A.name, [invitee.email])).invitations[0].id;
+
+  // Real cursors, for the list fuzz to replay and mutate.
+  for (const query of ['limit=1', 'limit=2', 'limit=1&status=PENDING', 'limit=1&status=EXPIRED']) {
+    const res = await fetch(`${stack.url}${paths.invitations(A.name)}?${query}`, { headers: { authorization: `Bearer ${admin.token}` } });
+    const cursor = res.headers.get('x-next-cursor');
+    if (cursor) realCursors.push(cursor);
+  }
+  expect(realCursors.length).toBeGreaterThan(0);
+
+  const snapshot = await scanTable(stack);
+  fixtureMemberships = membershipsOf(snapshot, fixtureUserIds());
+  orgItemA = snapshot.get(`ORG#${A.id}|ORG`)!;
+});
+
+const fixtureUserIds = () => new Set([admin.sub, coAdmin.sub, member.sub, invitee.sub, stranger.sub, impostor.sub, lookalike.sub]);
+const everyone = (): Actor[] => [admin, coAdmin, member, invitee, stranger, impostor, lookalike];
+const isOrgAdminOfA = (a: Actor) => a.role === 'admin' || a.role === 'coAdmin';
+
+function membershipsOf(snapshot: Snapshot, userIds: Set<string>): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const item of snapshot.values()) {
+    if (typeof item.SK === 'string' && item.SK.startsWith('ORG#MEMBER#') && userIds.has(item.userId)) {
+      found.set(`${item.orgId}|${item.userId}`, item.associationType);
+    }
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a property
+
+async function send(who: Actor, req: Omit<RawRequest, 'headers'> & { headers?: Record<string, string | undefined> }): Promise<[RawRequest, RawResponse]> {
+  const full: RawRequest = { ...req, headers: { authorization: `Bearer ${who.token}`, ...req.headers } };
+  const res = await rawRequest(stack.url, full);
+  statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+  return [full, res];
+}
+
+/** Statuses seen by the current property; FUZZ_STATS=1 prints them (to see what the fuzz reaches). */
+let statuses = new Map<number, number>();
+
+/**
+ * Runs a property, then checks the table changed only as the ledger's 2xx responses explain,
+ * that no privilege changed and no prototype was polluted.
+ */
+async function fuzz<T>(arbitrary: fc.Arbitrary<T>, numRuns: number, run: (value: T, ledger: WriteLedger) => Promise<void>) {
+  const before = await scanTable(stack);
+  const prototypes = prototypeFingerprint();
+  const ledger = new WriteLedger();
+  statuses = new Map();
+  await fc.assert(
+    fc.asyncProperty(arbitrary, async (value) => {
+      if (!SCAN_EACH_RUN) return run(value, ledger);
+      // Diagnosis mode: a write is pinned on the run (and shrunk counterexample) that made it.
+      const start = await scanTable(stack);
+      await run(value, ledger);
+      const unexplained = ledger.unexplained(diff(start, await scanTable(stack)));
+      if (unexplained.length > 0) throw new Error(`writes no 2xx response explains:\n${describeChanges(unexplained)}`);
+    }),
+    { numRuns, ...replay },
+  );
+  if (process.env.FUZZ_STATS) console.log(expect.getState().currentTestName, Object.fromEntries([...statuses].sort()));
+  const after = await scanTable(stack);
+  const unexplained = ledger.unexplained(diff(before, after));
+  expect(unexplained, `writes no 2xx response explains:\n${describeChanges(unexplained)}`).toEqual([]);
+  expect(prototypeFingerprint(), 'a built-in prototype was polluted').toBe(prototypes);
+  expectPrivilegesUnchanged(after);
+}
+
+function expectPrivilegesUnchanged(after: Snapshot) {
+  expect(membershipsOf(after, fixtureUserIds()), 'memberships of the fixture users').toEqual(fixtureMemberships);
+  const orgA = after.get(`ORG#${A.id}|ORG`)!;
+  expect({ ...orgA, updatedAt: undefined }, 'organization A').toEqual({ ...orgItemA, updatedAt: undefined });
+  expect(after.get(`ORG#${S.id}|ORG`)?.creator?.id).toBe(admin.sub);
+  expect(after.get(`ORG#${P.id}|ORG`)?.creator?.id).toBe(creator.sub);
+  const invitation = (id: string) => after.get(`ORG#${A.id}|INV#${id}`)!;
+  expect(invitation(inv.pending).status).toBe('PENDING');
+  expect(invitation(inv.pending).userId).toBeUndefined();
+  expect(invitation(inv.accepted)).toMatchObject({ status: 'ACCEPTED', userId: member.sub });
+  expect(invitation(inv.rejected).status).toBe('REJECTED');
+  expect(invitation(inv.expired).status).toBe('PENDING');
+  expect(invitation(inv.expired).expiresAt * 1000).toBeLessThan(Date.now());
+  // Names and organizations stay a bijection.
+  const orgs = [...after.values()].filter((item) => item.SK === 'ORG' && String(item.PK).startsWith('ORG#'));
+  const names = [...after.values()].filter((item) => item.SK === 'ORGNAME');
+  for (const name of names) {
+    const org = after.get(`ORG#${name.orgId}|ORG`);
+    expect(org?.name, `${name.PK} points at organization ${name.orgId}`).toBe(String(name.PK).slice('ORGNAME#'.length));
+  }
+  for (const org of orgs) expect(after.get(`ORGNAME#${org.name}|ORGNAME`)?.orgId, `name of ${org.PK}`).toBe(org.id);
+  // Creators are ADMIN members of their organizations, and only the create route made creators.
+  for (const org of orgs) {
+    expect(after.get(`${org.PK}|ORG#MEMBER#${org.creator.id}`)?.associationType, `creator of ${org.PK}`).toBe('ADMIN');
+    if (![A.id, S.id].includes(org.id) && !claimsUsers.has(org.creator.id)) expect(org.creator.id, `creator of ${org.PK}`).toBe(creator.sub);
+  }
+}
+
+/** The invitation ids of the table, by organization id. */
+function invitationOrgs(snapshot: Snapshot): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const item of snapshot.values()) if (String(item.SK).startsWith('INV#')) found.set(item.id, item.orgId);
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Body oracles: inputs every route must refuse with 400, whatever the caller.
+
+const NAME = /^[\w-]{3,200}$/;
+const ORG_FIELDS = ['name', 'contactEmail', 'visibility', 'description'];
+
+function orgBodyMustFail(value: unknown, partial: boolean): string | undefined {
+  if (!isPlainObject(value)) return 'not an object';
+  if (partial) {
+    const unknown = Object.keys(value).filter((k) => !ORG_FIELDS.includes(k));
+    if (unknown.length) return `unknown fields ${unknown.join(',')}`;
+  }
+  if (Object.hasOwn(value, 'id')) return 'id';
+  if (typeof value.name !== 'string' || !NAME.test(value.name)) return 'name';
+  if (typeof value.contactEmail !== 'string') return 'contactEmail';
+  if (value.visibility !== 'PUBLIC' && value.visibility !== 'PRIVATE') return 'visibility';
+  const d = value.description;
+  if (d !== undefined && d !== null && (typeof d !== 'string' || d.length < 3 || d.length > 50_000)) return 'description';
+  for (const field of ['contactPhone', 'website', 'address']) {
+    const v = value[field];
+    if (v !== undefined && v !== null && typeof v !== 'string') return field;
+  }
+  return undefined;
+}
+
+function invitationsBodyMustFail(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return 'not an object';
+  const emails = value.emails;
+  if (!Array.isArray(emails)) return 'emails not an array';
+  if (emails.length === 0 || emails.length > 10) return `${emails.length} emails`;
+  if (emails.some((e) => typeof e !== 'string')) return 'non-string email';
+  return undefined;
+}
+
+const ANSWERS = ['PENDING', 'ACCEPTED', 'REJECTED'];
+function answerBodyMustFail(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return 'not an object';
+  if (typeof value.status !== 'string' || !ANSWERS.includes(value.status)) return 'status';
+  return undefined;
+}
+
+/** Why the body must be refused (400), or undefined when the route may accept it. */
+function mustFail(body: FuzzBody, content: (value: unknown) => string | undefined): string | undefined {
+  const verdict = bodyVerdict(body);
+  return verdict.reject ? verdict.why : content(verdict.value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field arbitraries (valid values), for records that mix valid and wrong fields.
+
+const orgFields = () => ({
+  name: fc.oneof(fc.stringMatching(/^[\w-]{3,30}$/), fc.constantFrom(A.name, S.name, P.name)),
+  contactEmail: fc.oneof(fc.constant('contact@example.com'), fc.emailAddress()),
+  visibility: fc.constantFrom('PUBLIC', 'PRIVATE'),
+  description: fc.string({ minLength: 3, maxLength: 60 }),
+});
+const createOrgFields = () => ({
+  ...orgFields(),
+  contactPhone: fc.string({ maxLength: 20 }),
+  website: fc.webUrl(),
+  address: fc.string({ maxLength: 40 }),
+});
+const invitationFields = () => ({
+  emails: fc.oneof(
+    fc.array(fc.emailAddress(), { minLength: 1, maxLength: 10 }),
+    fc.array(fc.constantFrom('a@b.co', ' A@B.CO ', member.email, admin.email, 'x@y'), { minLength: 1, maxLength: 3 }),
+  ),
+});
+const answerFields = () => ({
+  status: fc.constantFrom('PENDING', 'ACCEPTED', 'REJECTED'),
+  id: fc.uuid(),
+  userEmail: fc.constantFrom(invitee.email, stranger.email),
+  userId: fc.constantFrom(stranger.sub, admin.sub),
+  expirationDate: fc.constant('2999-01-01T00:00:00Z'),
+});
+
+/** 400 when the body must fail, else the statuses the route may give this caller. */
+const statusesFor = (mustFailWhy: string | undefined, otherwise: number[]) => (mustFailWhy ? [400] : otherwise);
+
+// ---------------------------------------------------------------------------------------------
+
+describe('fuzz: bodies', () => {
+  it('POST /v1/organizations: hostile bodies are 400; valid ones 201 (or 409 for a taken name), creating only that organization', { timeout: PROPERTY_TIMEOUT }, async () => {
+    await fuzz(fuzzBodies(createOrgFields()), runs(80), async (body, ledger) => {
+      const [req, res] = await send(creator, { method: 'POST', path: paths.organizations, headers: fuzzHeaders(body), body: body.body });
+      const why = mustFail(body, (v) => orgBodyMustFail(v, false));
+      const checked = checkResponse(req, res, statusesFor(why, [201, 400, 409]));
+      ledger.note(checked, creator.sub);
+      if (checked.status === 201) {
+        const sent = bodyVerdict(body) as { value: any };
+        expect(checked.body).toMatchObject({ name: sent.value.name, canEdit: true, isMember: true, creator: { id: creator.sub } });
+        expect(res.headers.location).toBe(`/v1/organizations/${encodeURIComponent(sent.value.name)}`);
+      }
+    });
+  });
+
+  it('PATCH /v1/organizations/{id}/partial by non-admins of A: 400 for bad bodies, else 401 (member) / 404 (PRIVATE to others); nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(fc.constantFrom(member, invitee, stranger), fuzzBodies(orgFields()));
+    await fuzz(arb, runs(60), async ([who, body], ledger) => {
+      const [req, res] = await send(who, { method: 'PATCH', path: `/v1/organizations/${A.id}/partial`, headers: fuzzHeaders(body), body: body.body });
+      const why = mustFail(body, (v) => orgBodyMustFail(v, true));
+      ledger.note(checkResponse(req, res, statusesFor(why, who.role === 'member' ? [400, 401] : [400, 404])), who.sub);
+    });
+  });
+
+  it('PATCH /v1/organizations/{id}/partial by the admin of S: 400 for bad bodies; valid ones 200 or 409 (name taken), changing only S', { timeout: PROPERTY_TIMEOUT }, async () => {
+    await fuzz(fuzzBodies(orgFields()), runs(60), async (body, ledger) => {
+      const [req, res] = await send(admin, { method: 'PATCH', path: `/v1/organizations/${S.id}/partial`, headers: fuzzHeaders(body), body: body.body });
+      const why = mustFail(body, (v) => orgBodyMustFail(v, true));
+      const checked = checkResponse(req, res, statusesFor(why, [200, 400, 409]));
+      ledger.note(checked, admin.sub);
+      if (checked.status === 200) {
+        const sent = bodyVerdict(body) as { value: any };
+        expect(checked.body).toMatchObject({ id: S.id, name: sent.value.name, creator: { id: admin.sub } });
+        S = { id: S.id, name: sent.value.name };
+      }
+    });
+  });
+
+  it('POST /v1/organizations/{org}/invitations by admins of A (with random Idempotency-Keys): 400 for bad bodies, 201 only for valid ones', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const key = fc.option(
+      fc.oneof(
+        fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 255 }),
+        fc.constantFrom('', ' ', 'a b', '\u00e9', 'x'.repeat(256), '\t', 'k\u00ff'),
+      ),
+      { nil: undefined },
+    );
+    const arb = fc.tuple(fc.constantFrom(admin, coAdmin), fuzzBodies(invitationFields()), key);
+    await fuzz(arb, runs(80), async ([who, body, idempotencyKey], ledger) => {
+      const [req, res] = await send(who, {
+        method: 'POST',
+        path: paths.invitations(A.name),
+        headers: { ...fuzzHeaders(body), 'idempotency-key': idempotencyKey },
+        body: body.body,
+      });
+      const why = mustFail(body, invitationsBodyMustFail);
+      const checked = checkResponse(req, res, statusesFor(why, [201, 400, 409, 422]));
+      ledger.note(checked, who.sub);
+      if (checked.status === 201) {
+        const sent = (bodyVerdict(body) as { value: any }).value.emails.map((e: string) => e.trim().toLowerCase());
+        for (const created of checked.body.invitations) expect(sent).toContain(created.userEmail.toLowerCase());
+      }
+    });
+  });
+
+  it('POST /v1/organizations/{org}/invitations by non-admins: 400 for bad bodies, else 401/404; nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(fc.constantFrom(member, invitee, stranger), fuzzBodies(invitationFields()));
+    await fuzz(arb, runs(60), async ([who, body], ledger) => {
+      const [req, res] = await send(who, { method: 'POST', path: paths.invitations(A.name), headers: fuzzHeaders(body), body: body.body });
+      ledger.note(checkResponse(req, res, statusesFor(mustFail(body, invitationsBodyMustFail), [400, 401, 404])), who.sub);
+    });
+  });
+
+  it('PUT /v1/organizations/{name}/invitations/{uuid} with hostile bodies: non-invitees 400/404, the invitee 400 or a no-op 200; nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+    // The invitee never sends a final ACCEPTED/REJECTED here (that would be a legitimate write).
+    const notAnAnswer = (body: FuzzBody) => {
+      const verdict = bodyVerdict(body);
+      return verdict.reject || !(isPlainObject(verdict.value) && ['ACCEPTED', 'REJECTED'].includes(verdict.value.status as string));
+    };
+    const arb = fc.oneof(
+      fc.tuple(fc.constantFrom(admin, coAdmin, member, stranger, impostor, lookalike), fuzzBodies(answerFields())),
+      fc.tuple(fc.constant(invitee), fuzzBodies(answerFields()).filter(notAnAnswer)),
+    );
+    await fuzz(arb, runs(80), async ([who, body], ledger) => {
+      const [req, res] = await send(who, { method: 'PUT', path: paths.invitation(A.name, inv.pending), headers: fuzzHeaders(body), body: body.body });
+      const why = mustFail(body, answerBodyMustFail);
+      // The impostor (the invitee's email, unverified) is told to verify it: 400 code 1001.
+      const checked = checkResponse(req, res, statusesFor(why, who === invitee ? [200] : who === impostor ? [400] : [404]));
+      if (who === impostor && checked.status === 400 && !why) expect(checked.body.code).toBe(1001);
+      ledger.note(checked, who.sub);
+      if (checked.status === 200) expect(checked.body).toMatchObject({ id: inv.pending, status: 'PENDING' });
+    });
+  });
+
+  it('POST .../resend ignores any body: random bodies and content types change nothing for non-admins', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(fc.constantFrom(member, invitee, stranger), fuzzBodies(answerFields()), fc.constantFrom(inv.pending, inv.expired, inv.accepted));
+    await fuzz(arb, runs(40), async ([who, body, id], ledger) => {
+      const [req, res] = await send(who, { method: 'POST', path: paths.resend(A.id, id), headers: fuzzHeaders(body), body: body.body });
+      ledger.note(checkResponse(req, res, who.role === 'member' ? [401] : [401, 404]), who.sub);
+    });
+  });
+});
+
+describe('fuzz: error messages', () => {
+  it('error messages are short and do not echo unbounded input (at most 512 characters)', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const MAX_MESSAGE = 512;
+    // Many or long unknown fields next to valid ones, plus the generic hostile bodies.
+    const unknownFields = fc
+      .tuple(fc.record(orgFields()), fc.oneof(fc.array(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 3000 }), hugeKey()))
+      .map(([valid, keys]) => {
+        const body: Record<string, unknown> = { ...valid };
+        for (const key of keys) body[key] = 1;
+        return labelled<FuzzBody>({ kind: 'unknown fields', contentType: 'application/json', body: JSON.stringify(body) });
+      });
+    const targets = () => [
+      { who: admin, method: 'PATCH', path: `/v1/organizations/${S.id}/partial` },
+      { who: member, method: 'PATCH', path: `/v1/organizations/${A.id}/partial` },
+      { who: creator, method: 'POST', path: paths.organizations },
+      { who: admin, method: 'POST', path: paths.invitations(A.name) },
+      { who: stranger, method: 'PUT', path: paths.invitation(A.name, inv.pending) },
+    ];
+    const arb = fc.tuple(fc.constantFrom(...targets().map((t) => labelled(t))), fc.oneof(unknownFields, fuzzBodies(orgFields()), fuzzBodies(invitationFields())));
+    await fuzz(arb, runs(40), async ([target, body], ledger) => {
+      const [req, res] = await send(target.who, { method: target.method, path: target.path, headers: fuzzHeaders(body), body: body.body });
+      const checked = checkResponse(req, res, [200, 201, 400, 401, 404, 409]);
+      ledger.note(checked, target.who.sub);
+      if (checked.status === 200 && target.path.endsWith(`/${S.id}/partial`)) S = { id: S.id, name: checked.body.name };
+      if (checked.status >= 400) {
+        expect(checked.body.message.length, `${target.method} ${target.path} → ${short(checked.body.message)}`).toBeLessThanOrEqual(MAX_MESSAGE);
+      }
+    });
+  });
+});
+
+/** One unknown field whose name is 1 KB to 60 KB long. */
+const hugeKey = () => fc.integer({ min: 1_000, max: 60_000 }).map((n) => ['k'.repeat(n)]);
+
+describe('fuzz: paths', () => {
+  const orgNames = () => [A.name, S.name, P.name];
+  const orgIds = () => [String(A.id), String(S.id), String(P.id)];
+  const invitationIds = () => [inv.pending, inv.accepted, inv.rejected, inv.expired];
+
+  it('GET /v1/organizations/{name}: 200 only for organizations the caller may see, else 404', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(fc.constantFrom(...everyone(), creator), pathSegment(orgNames()));
+    await fuzz(arb, runs(80), async ([who, segment], ledger) => {
+      const [req, res] = await send(who, { method: 'GET', path: `/v1/organizations/${segment}` });
+      const checked = checkResponse(req, res, [200, 404], 'GET /v1/organizations/{name}');
+      ledger.note(checked, who.sub);
+      if (checked.status === 200 && checked.route.operation?.template === '/v1/organizations/{name}') {
+        expect(checked.body.name).toBe(checked.route.params.name);
+        expect(checked.body.visibility === 'PUBLIC' || checked.body.isMember, `${who.role} saw PRIVATE ${checked.body.name}`).toBe(true);
+        if (who === stranger) expect(checked.body.visibility).toBe('PUBLIC');
+      }
+    });
+  });
+
+  it('PATCH /v1/organizations/{id}/partial: random ids; only admins of the organization reach 200', { timeout: PROPERTY_TIMEOUT }, async () => {
+    // A's own details: a 200 can only be A's admins re-saving A unchanged (updatedAt moves).
+    const sameAsA = JSON.stringify({ name: A.name, contactEmail: orgItemA.contactEmail, visibility: orgItemA.visibility });
+    const arb = fc.tuple(fc.constantFrom(admin, coAdmin, member, stranger), pathSegment(orgIds()));
+    await fuzz(arb, runs(60), async ([who, segment], ledger) => {
+      const [req, res] = await send(who, {
+        method: 'PATCH',
+        path: `/v1/organizations/${segment}/partial`,
+        headers: { 'content-type': 'application/json' },
+        body: sameAsA,
+      });
+      const checked = checkResponse(req, res, [200, 400, 401, 404, 409], 'PATCH /v1/organizations/{id}/partial');
+      ledger.note(checked, who.sub);
+      if (checked.status === 200) {
+        expect(isOrgAdminOfA(who), `${who.role} updated organization ${checked.body.id}`).toBe(true);
+        expect(checked.body.id).toBe(A.id);
+      }
+    });
+  });
+
+  it('POST /v1/organizations/{org}/invitations: random names; only admins reach 201, which invites nobody here', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(fc.constantFrom(admin, coAdmin, member, stranger), pathSegment(orgNames()));
+    await fuzz(arb, runs(60), async ([who, segment], ledger) => {
+      const [req, res] = await send(who, {
+        method: 'POST',
+        path: `/v1/organizations/${segment}/invitations`,
+        headers: { 'content-type': 'application/json' },
+        // admin is a member of A and S: skipped as ALREADY_MEMBER wherever it lands.
+        body: JSON.stringify({ emails: [admin.email] }),
+      });
+      const checked = checkResponse(req, res, [201, 401, 404], 'POST /v1/organizations/{orgName}/invitations');
+      ledger.note(checked, who.sub);
+      if (checked.status === 201) {
+        expect(who === admin || (who === coAdmin && checked.route.params.orgName === A.name), `${who.role} created invitations`).toBe(true);
+        expect(checked.body.invitations).toEqual([]);
+      }
+    });
+  });
+
+  it('GET /v1/organizations/{org}/invitations: random names; only admins of the organization reach 200', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(fc.constantFrom(...everyone()), pathSegment(orgNames()), fc.constantFrom('', '?limit=5', '?status=PENDING'));
+    const before = invitationOrgs(await scanTable(stack));
+    await fuzz(arb, runs(60), async ([who, segment, query], ledger) => {
+      const [req, res] = await send(who, { method: 'GET', path: `/v1/organizations/${segment}/invitations${query}` });
+      const checked = checkResponse(req, res, [200, 400, 401, 404], 'GET /v1/organizations/{orgName}/invitations');
+      ledger.note(checked, who.sub);
+      if (checked.status === 200 && checked.route.operation?.template === '/v1/organizations/{orgName}/invitations') {
+        const orgName = checked.route.params.orgName;
+        expect(who === admin || (who === coAdmin && orgName === A.name), `${who.role} listed ${orgName}`).toBe(true);
+        const orgId = orgName === A.name ? A.id : S.id;
+        for (const item of checked.body) expect(before.get(item.id), `invitation ${item.id} of ${orgName}`).toBe(orgId);
+      }
+    });
+  });
+
+  it('GET /v1/organizations/{name}/invitations/{uuid}: random names and ids; 200 only for the invitee or an admin, and only in its organization', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(fc.constantFrom(...everyone()), pathSegment(orgNames(), 12), pathSegment(invitationIds(), 12));
+    await fuzz(arb, runs(80), async ([who, org, id], ledger) => {
+      const [req, res] = await send(who, { method: 'GET', path: `/v1/organizations/${org}/invitations/${id}` });
+      const checked = checkResponse(req, res, [200, 400, 404], 'GET /v1/organizations/{name}/invitations/{uuid}');
+      ledger.note(checked, who.sub);
+      if (checked.status === 200 && checked.route.operation?.template === '/v1/organizations/{name}/invitations/{uuid}') {
+        expect(checked.route.params.name, 'the organization of the invitation').toBe(A.name);
+        expect(invitationIds()).toContain(checked.body.id);
+        expect(checked.route.params.uuid?.toLowerCase()).toBe(checked.body.id);
+        const own = checked.body.userEmail.toLowerCase() === who.email.toLowerCase() && who !== impostor;
+        expect(isOrgAdminOfA(who) || own, `${who.role} read ${checked.body.userEmail}'s invitation`).toBe(true);
+      }
+    });
+  });
+
+  it('PUT /v1/organizations/{name}/invitations/{uuid}: random names and ids; non-invitees (impostors included) never answer (400/404), nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(
+      fc.constantFrom(admin, coAdmin, member, stranger, invitee, impostor, lookalike),
+      pathSegment(orgNames(), 12),
+      pathSegment(invitationIds(), 12),
+      fc.constantFrom('ACCEPTED', 'REJECTED'),
+    );
+    await fuzz(arb, runs(80), async ([who, org, id, answer], ledger) => {
+      // The invitee only ever sends PENDING (a no-op): a real answer would be a legitimate write.
+      const status = who === invitee ? 'PENDING' : answer;
+      const [req, res] = await send(who, {
+        method: 'PUT',
+        path: `/v1/organizations/${org}/invitations/${id}`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ status }),
+      });
+      const checked = checkResponse(req, res, who === invitee ? [200, 400, 404] : [400, 404], 'PUT /v1/organizations/{name}/invitations/{uuid}');
+      ledger.note(checked, who.sub);
+      if (checked.status === 200) expect(checked.body).toMatchObject({ id: inv.pending, status: 'PENDING' });
+    });
+  });
+
+  it('POST /v1/organizations/{orgId}/invitations/{id}/resend: random ids; only admins of A resend, only the pending invitation', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(fc.constantFrom(...everyone()), pathSegment(orgIds(), 12), pathSegment(invitationIds(), 12));
+    await fuzz(arb, runs(80), async ([who, org, id], ledger) => {
+      const [req, res] = await send(who, { method: 'POST', path: `/v1/organizations/${org}/invitations/${id}/resend` });
+      const allowed = isOrgAdminOfA(who) ? [200, 400, 401, 404, 410] : [400, 401, 404];
+      const checked = checkResponse(req, res, allowed, 'POST /v1/organizations/{orgId}/invitations/{id}/resend');
+      ledger.note(checked, who.sub);
+      if (checked.status === 200) expect(checked.body).toMatchObject({ id: inv.pending, status: 'PENDING' });
+    });
+  });
+});
+
+describe('fuzz: query strings', () => {
+  const cursors = () =>
+    fc.oneof(
+      fc.constantFrom(...realCursors),
+      // Real cursors, mutated.
+      fc.tuple(fc.constantFrom(...realCursors), fc.nat(), fc.constantFrom(...'AZaz09-_=+/.%')).map(([c, i, ch]) => c.slice(0, i % c.length) + ch + c.slice((i % c.length) + 1)),
+      fc.tuple(fc.constantFrom(...realCursors), fc.nat()).map(([c, i]) => c.slice(0, i % c.length)),
+      // Forged: well-formed positions with random contents and organizations.
+      fc
+        .record({
+          o: fc.oneof(fc.constantFrom(A.id, S.id, P.id), fc.integer(), fc.string({ maxLength: 4 })),
+          s: fc.oneof(fc.string({ maxLength: 60 }).map((x) => `INV#${x}`), fc.constantFrom('INV#', 'ORG', `ORG#MEMBER#${admin.sub}`, `INV#${inv.pending}`)),
+          l: fc.oneof(fc.string({ maxLength: 60 }).map((x) => `INV#${x}`), fc.constant('INV#\uffff'), fc.string({ unit: 'binary', maxLength: 20 })),
+        })
+        .map((p) => Buffer.from(JSON.stringify(p)).toString('base64url')),
+      fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? 'null').toString('base64url')),
+      fc.base64String({ maxLength: 200 }),
+      fc.integer({ min: 1000, max: 1100 }).map((n) => Buffer.from(JSON.stringify({ o: A.id, s: `INV#${'x'.repeat(n)}`, l: 'INV#' })).toString('base64url')),
+    );
+
+  it('GET /v1/organizations/{org}/invitations?…: admins get 200 (filtered, limited, newest first) or 400; others 400/401', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(fc.oneof({ weight: 2, arbitrary: fc.constantFrom(admin, coAdmin) }, { weight: 1, arbitrary: fc.constantFrom(...everyone()) }), queryString(cursors()));
+    const known = invitationOrgs(await scanTable(stack));
+    await fuzz(arb, runs(100), async ([who, query], ledger) => {
+      const [req, res] = await send(who, { method: 'GET', path: `${paths.invitations(A.name)}?${query.text}` });
+      const admin = isOrgAdminOfA(who);
+      const checked = checkResponse(req, res, admin ? [200, 400] : [400, 401]);
+      ledger.note(checked, who.sub);
+
+      // What the gateway hands the handler: repeated parameters joined with commas.
+      const params = new URLSearchParams(query.text.split('#')[0]);
+      const value = (name: string) => (params.has(name) ? params.getAll(name).join(',') : undefined);
+      const [status, emailStatus, limit, cursor] = ['status', 'emailStatus', 'limit', 'cursor'].map(value);
+      const clean =
+        (status === undefined || ['PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED'].includes(status)) &&
+        (emailStatus === undefined || ['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED'].includes(emailStatus)) &&
+        (limit === undefined || (/^\d+$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 100)) &&
+        cursor === undefined;
+      if (clean) expect(checked.status, 'a valid query').toBe(admin ? 200 : 401);
+      if (cursor !== undefined && limit === undefined) expect(checked.status, 'cursor without limit').toBe(400);
+      if (checked.status !== 200) return;
+
+      const items = checked.body as any[];
+      const now = Date.now();
+      for (const item of items) {
+        expect(known.get(item.id), `invitation ${item.id} is A's`).toBe(A.id);
+        const expired = item.status === 'PENDING' && Date.parse(item.expirationDate) <= now;
+        if (status === 'EXPIRED') expect(expired, `${item.id} is expired`).toBe(true);
+        if (status === 'PENDING') expect(item.status === 'PENDING' && !expired, `${item.id} is pending`).toBe(true);
+        if (status === 'ACCEPTED' || status === 'REJECTED') expect(item.status).toBe(status);
+        if (emailStatus !== undefined) expect(item.emailStatus).toBe(emailStatus);
+      }
+      if (limit !== undefined) expect(items.length).toBeLessThanOrEqual(Number(limit));
+      else expect(res.headers['x-next-cursor']).toBeUndefined();
+      const created = items.map((i) => i.createdAt as string);
+      expect(created, 'newest first').toEqual([...created].sort().reverse());
+    });
+  });
+});
+
+describe('fuzz: methods, unknown routes, headers and tokens', () => {
+  it('random methods and paths: unknown routes are the JSON 404, known ones a documented status; nothing written unexplained', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const vocabulary = () =>
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constantFrom('v1', 'organizations', 'user', 'invitations', 'resend', 'partial', A.name, String(A.id), inv.pending, inv.expired) },
+        { weight: 2, arbitrary: fc.constantFrom('..', '.', '%2e%2e', '', 'V1', 'v2', 'ORGANIZATIONS', 'organization', 'members', 'users', '%00', '%2F', '$default', 'admin', 'swagger.json', 'openapi.yaml', '.env', 'health') },
+        { weight: 1, arbitrary: pathSegment([A.name, inv.pending]) },
+      );
+    const randomPath = fc
+      .tuple(fc.constantFrom('/v1', '/v1/organizations', '/v1/user', '/', '/v2', '/V1', '/api/v1', ''), fc.array(vocabulary(), { maxLength: 5 }), fc.constantFrom('', '/', '?a=1', '?status=PENDING&limit=1', '/?', '#x'))
+      .map(([prefix, segments, suffix]) => `${prefix}/${segments.join('/')}${suffix}`);
+    // Documented paths with real or hostile variables, sometimes bent (extra, missing or
+    // upper-cased segment, trailing slash), under any method.
+    const real = [A.name, S.name, P.name, String(A.id), String(S.id), inv.pending, inv.expired, inv.accepted];
+    const variable = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...real) }, { weight: 1, arbitrary: pathSegment(real) });
+    const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'] as const;
+    const anyMethod = fc.constantFrom(...METHODS);
+    const templatePath = fc
+      .constantFrom(...documentedOperations())
+      .chain((op) =>
+        fc.tuple(
+          fc.oneof({ weight: 3, arbitrary: fc.constant(op.method) }, { weight: 1, arbitrary: anyMethod }),
+          fc.tuple(...op.pathTemplate.split('/').map((part) => (/^\{\w+\}$/.test(part) ? variable : fc.constant(part)))),
+          fc.constantFrom('as is', 'as is', 'as is', 'as is', 'trailing slash', 'extra segment', 'missing segment', 'upper case'),
+        ),
+      )
+      .map(([method, parts, bend]) => {
+        const bent = [...parts];
+        if (bend === 'extra segment') bent.push('x');
+        if (bend === 'missing segment') bent.pop();
+        if (bend === 'upper case') bent[2] = bent[2]!.toUpperCase();
+        return [method, bent.join('/') + (bend === 'trailing slash' ? '/' : '')] as const;
+      });
+    const methodAndPath = fc
+      .oneof(fc.tuple(anyMethod, randomPath), templatePath)
+      // A leading "//" has its own property below.
+      .map(([method, target]) => [method, target.replace(/^\/+/, '/')] as const)
+      // Well under Node's 16 KB header limit (its 431 would not be the service's answer).
+      .filter(([, target]) => target.length <= 8_000);
+    const body = fc.option(
+      fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.constantFrom('{"status":"ACCEPTED"}', '{"emails":["a@b.co"]}', '{"name":"x"}')),
+      { nil: undefined },
+    );
+    const arb = fc.tuple(fc.constantFrom(admin, coAdmin, member, stranger), methodAndPath, body);
+    await fuzz(arb.map((t) => labelled(t)), runs(100), async ([who, [method, target], json], ledger) => {
+      const hasBody = json !== undefined && method !== 'GET' && method !== 'HEAD';
+      const [req, res] = await send(who, {
+        method,
+        path: target,
+        headers: hasBody ? { 'content-type': 'application/json' } : {},
+        body: hasBody ? json : undefined,
+      });
+      const checked = checkResponse(req, res, [200, 201, 400, 401, 404, 409, 410, 422]);
+      ledger.note(checked, who.sub);
+      if (!resolveRoute(method, target).operation && method !== 'HEAD') {
+        expect(checked.body, `${method} ${target}`).toEqual({ status: 404, message: expect.any(String) });
+      }
+      if (checked.status === 200 && checked.route.operation?.template === '/v1/organizations/{name}' && who === stranger) {
+        expect(checked.body.visibility).toBe('PUBLIC');
+      }
+    });
+  });
+
+  it('request targets starting with "//": JSON 404 (never 5xx, never routed as another path)', { timeout: PROPERTY_TIMEOUT }, async () => {
+    // API Gateway routes on the raw path; no documented path starts with an empty segment. If a
+    // gateway merged duplicate slashes, the merged path may be a real route: then 200 is fine too.
+    const arb = fc.tuple(
+      fc.constantFrom(admin, stranger),
+      fc.oneof(fc.constantFrom('', 'x', 'v1', '%zz', '[::1', 'a:b@c', 'localhost:1', '..'), fc.string({ unit: fc.constantFrom(...'ab1%:@[]'), maxLength: 6 })),
+      fc.constantFrom('', '/', '/v1/organizations', '/v1/user/organizations', '/organizations/x', `/v1/organizations/${A.name}`, `/${A.name}`),
+    );
+    await fuzz(arb.map((t) => labelled(t)), runs(30), async ([who, authority, rest], ledger) => {
+      const target = `//${authority}${rest}`;
+      const [req, res] = await send(who, { method: 'GET', path: target });
+      expect(res.status, `GET ${target} → ${res.status} ${short(res.text)}`).toBeLessThan(500);
+      expect(res.contentType).toMatch(/^application\/json/);
+      const merged = target.replace(/\/{2,}/g, '/');
+      const mergedIsRoute = !merged.includes('%') && resolveRoute('GET', merged).operation !== undefined;
+      expect(mergedIsRoute ? [200, 404] : [404], `GET ${target} → ${res.status} ${short(res.text)}`).toContain(res.status);
+      ledger.note({ status: res.status, body: undefined, route: { operation: undefined, pathname: target, params: {} } }, who.sub);
+    });
+  });
+
+  it('Authorization header variants of a valid token: 200 or exactly {"message":"Unauthorized"}, never 403/5xx', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const mutate = (token: string, i: number) => {
+      // Change a character that is not the last of its part (those can carry unused bits).
+      const parts = token.split('.');
+      const part = i % 3;
+      const text = parts[part]!;
+      const at = Math.floor(i / 3) % Math.max(1, text.length - 1);
+      parts[part] = text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+      return parts.join('.');
+    };
+    type Variant = { header: string | string[]; valid: boolean | undefined };
+    const variant = (token: string): fc.Arbitrary<Variant> =>
+      fc.oneof(
+        fc.constantFrom<Variant>(
+          { header: `Bearer ${token}`, valid: true },
+          { header: `bearer ${token}`, valid: true },
+          { header: `BEARER    ${token}`, valid: true },
+          { header: `  Bearer ${token}  `, valid: true },
+          { header: `Bearer\t${token}`, valid: undefined },
+          { header: `Bearer ${token},Bearer ${token}`, valid: false },
+          { header: [`Bearer ${token}`, `Bearer ${token}`], valid: undefined },
+          { header: `Bearer ${token} extra`, valid: false },
+          { header: `Token ${token}`, valid: false },
+          { header: token, valid: false },
+          { header: 'Bearer', valid: false },
+          { header: 'Bearer ', valid: false },
+          { header: `Bearer ${token}.`, valid: false },
+          { header: `Bearer .${token}`, valid: false },
+          { header: `Bearer ${token.split('.').slice(0, 2).join('.')}.`, valid: false },
+          { header: `Bearer ${token.split('.').slice(0, 2).join('.')}`, valid: false },
+          { header: `Bearer ${token}${token}`, valid: false },
+          { header: `Bearer ${'a'.repeat(8000)}`, valid: false },
+        ),
+        fc.nat().map((i) => ({ header: `Bearer ${mutate(token, i)}`, valid: false })),
+      );
+    const arb = fc.constantFrom(...everyone()).chain((who) => fc.tuple(fc.constant(who), variant(who.token), fc.constantFrom('/v1/user/organizations', paths.organization(A.name), '/nope')));
+    await fuzz(arb.map((t) => labelled(t)), runs(80), async ([who, { header, valid }, target], ledger) => {
+      const req: RawRequest = { method: 'GET', path: target, headers: { authorization: header } };
+      const res = await rawRequest(stack.url, req);
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      expect(res.status, `${short(header)} → ${res.status} ${short(res.text)}`).not.toBe(403);
+      expect(res.status).toBeLessThan(500);
+      expect(res.contentType).toMatch(/^application\/json/);
+      if (res.status === 401 && res.text === '{"message":"Unauthorized"}') {
+        expect(valid, `a valid header was refused: ${short(header)}`).not.toBe(true);
+        return;
+      }
+      expect(valid, `an invalid header was accepted: ${short(header)} → ${res.status}`).not.toBe(false);
+      ledger.note(checkResponse(req, res, [200, 404]), who.sub);
+    });
+  });
+
+  it('user-controlled token claims (preferred_username, email): creating, reading and inviting still work', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const claims = fc.record({
+      username: fc.option(fc.oneof(fc.string({ unit: 'binary', maxLength: 255 }), fc.constantFrom('', ' ', '<img src=x>', '\r\nBcc: x@y.z', 'ORG#MEMBER#x', '"\\')), { nil: undefined }),
+      email: fc.option(fc.oneof(fc.emailAddress(), fc.constantFrom('UPPER@EXAMPLE.COM', 'a+b@example.com', 'x@xn--80ak6aa92e.com')), { nil: undefined }),
+      emailVerified: fc.boolean(),
+    });
+    await fuzz(claims.map((c) => labelled(c)), runs(25), async (c, ledger) => {
+      const sub = `claims-${randomUUID()}`;
+      const token = stack.issuer.token({ sub, ...c });
+      claimsUsers.add(sub);
+      const who: Actor = labelled({ sub, email: c.email ?? '', token, role: 'creator' });
+      const name = uniqueOrgName('claims');
+      const body = JSON.stringify({ name, contactEmail: 'contact@example.com', visibility: 'PRIVATE' });
+      // These organizations are not the creator's: the invariant "only `creator` creates" is about fixture orgs.
+      const [req1, res1] = await send(who, { method: 'POST', path: paths.organizations, headers: { 'content-type': 'application/json' }, body });
+      const created = checkResponse(req1, res1, [201]);
+      ledger.note(created, sub);
+      const [req2, res2] = await send(who, { method: 'GET', path: paths.organization(name) });
+      ledger.note(checkResponse(req2, res2, [200]), sub);
+      const [req3, res3] = await send(who, {
+        method: 'POST',
+        path: paths.invitations(name),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ emails: ['someone@example.com'] }),
+      });
+      ledger.note(checkResponse(req3, res3, [201]), sub);
+    });
+  });
+});
