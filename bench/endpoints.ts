@@ -37,7 +37,11 @@ export interface Fixture {
   /** A pending invitation, for get and resend. */
   readonly invitationId: string;
   /** Pending invitations with their invitees' tokens, one per answer request. */
-  readonly toAnswer: Array<{ id: string; token: string }>;
+  readonly toAnswer: Array<{ id: string; token: string; email: string }>;
+  /** More pending invitations, answered by the floor with the raw calls. */
+  readonly toAnswerByFloor: Array<{ id: string; token: string; email: string }>;
+  /** The address of `invitationId`. */
+  readonly invitationEmail: string;
 }
 
 export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture): Endpoint[] {
@@ -86,11 +90,36 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
         await getName();
         await queryOrg();
         await increment(floorKey('rate', 0));
+        // The same items the service writes (a guard, and an invitation carrying the LSI1 and GSI2
+        // keys), in a partition of their own so that the list endpoint never reads them.
+        const now = new Date().toISOString();
+        const id = `floor-${i}`;
+        const FLOOR_ORG = 999_999_999;
         await send(
           new TransactWriteCommand({
             TransactItems: [
-              { Put: { TableName: table, Item: { ...floorKey('guard', i), n: i }, ConditionExpression: 'attribute_not_exists(PK)' } },
-              { Put: { TableName: table, Item: { ...floorKey('invitation', i), n: i }, ConditionExpression: 'attribute_not_exists(PK)' } },
+              {
+                Put: {
+                  TableName: table,
+                  Item: { ...keys.pendingGuard(FLOOR_ORG, `${id}@floor.test`), invitationId: id, expiresAt: 1, ttl: 1 },
+                  ConditionExpression: 'attribute_not_exists(PK)',
+                },
+              },
+              {
+                Put: {
+                  TableName: table,
+                  Item: {
+                    ...keys.invitation(FLOOR_ORG, id),
+                    LSI1SK: keys.invitationCreatedSortKey(now, id),
+                    ...keys.pendingEmail(now),
+                    id,
+                    userEmail: `${id}@floor.test`,
+                    status: 'PENDING',
+                    createdAt: now,
+                  },
+                  ConditionExpression: 'attribute_not_exists(PK)',
+                },
+              },
             ],
           }),
         );
@@ -147,22 +176,25 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
         };
       },
       floor: async (i) => {
+        const target = fx.toAnswerByFloor[i];
+        if (!target) throw new Error(`only ${fx.toAnswerByFloor.length} invitations were seeded for the answer floor`);
+        const key = keys.invitation(fx.orgId, target.id);
         await getName();
-        await send(new GetCommand({ TableName: table, Key: invitationKey, ConsistentRead: true }));
+        await send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
         await send(
           new TransactWriteCommand({
             TransactItems: [
               {
                 Update: {
                   TableName: table,
-                  Key: floorKey('answer', i),
-                  UpdateExpression: 'SET #s = :s',
-                  ConditionExpression: 'attribute_not_exists(#s)',
-                  ExpressionAttributeNames: { '#s': 'status' },
-                  ExpressionAttributeValues: { ':s': 'REJECTED' },
+                  Key: key,
+                  UpdateExpression: 'SET #s = :s, userId = :u, respondedAt = :r REMOVE #ttl',
+                  ConditionExpression: '#s = :pending',
+                  ExpressionAttributeNames: { '#s': 'status', '#ttl': 'ttl' },
+                  ExpressionAttributeValues: { ':s': 'REJECTED', ':u': 'floor', ':r': new Date().toISOString(), ':pending': 'PENDING' },
                 },
               },
-              { Delete: { TableName: table, Key: floorKey('answer-guard', i) } },
+              { Delete: { TableName: table, Key: keys.pendingGuard(fx.orgId, target.email) } },
             ],
           }),
         );
@@ -177,14 +209,28 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
         token: fx.adminToken,
         expect: 200,
       }),
-      floor: async (i) => {
+      floor: async () => {
         await batchGet([invitationKey, orgKey, adminMembership]);
         await increment(floorKey('rate', 1));
+        // The same writes as a resend: the invitation (back in GSI2) and its guard.
+        const now = new Date().toISOString();
         await send(
           new TransactWriteCommand({
             TransactItems: [
-              { Update: { TableName: table, Key: floorKey('resend', 0), UpdateExpression: 'ADD #n :one', ExpressionAttributeNames: { '#n': 'n' }, ExpressionAttributeValues: { ':one': 1 } } },
-              { Put: { TableName: table, Item: { ...floorKey('resend-guard', 0), n: i } } },
+              {
+                Update: {
+                  TableName: table,
+                  Key: invitationKey,
+                  UpdateExpression: 'SET emailRequestedAt = :now, GSI2PK = :pk, GSI2SK = :now ADD deliverySeq :one',
+                  ExpressionAttributeValues: { ':now': now, ':pk': keys.pendingEmail(now).GSI2PK, ':one': 1 },
+                },
+              },
+              {
+                Put: {
+                  TableName: table,
+                  Item: { ...keys.pendingGuard(fx.orgId, fx.invitationEmail), invitationId: fx.invitationId, expiresAt: 2_000_000_000, ttl: 2_000_000_000 },
+                },
+              },
             ],
           }),
         );

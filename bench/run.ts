@@ -261,15 +261,20 @@ async function seed(baseUrl: string, answers: number): Promise<Fixture> {
       .invitations as Array<{ id: string; userEmail: string }>;
   const [first] = await invite(['reader@bench.test']);
   for (let i = 0; i < 19; i++) await invite([`listed-${i}@bench.test`]);
-  const toAnswer: Fixture['toAnswer'] = [];
-  for (let i = 0; i < answers; i += 10) {
-    const emails = Array.from({ length: Math.min(10, answers - i) }, (_, j) => `invitee-${i + j}@bench.test`);
-    for (const invitation of await invite(emails)) {
-      const sub = invitation.userEmail.split('@')[0]!;
-      toAnswer.push({ id: invitation.id, token: issuer.token({ sub, email: invitation.userEmail, expiresIn: 7200 }) });
+  const pool = async (prefix: string, count: number) => {
+    const list: Fixture['toAnswer'] = [];
+    for (let i = 0; i < count; i += 10) {
+      const emails = Array.from({ length: Math.min(10, count - i) }, (_, j) => `${prefix}-${i + j}@bench.test`);
+      for (const invitation of await invite(emails)) {
+        const sub = invitation.userEmail.split('@')[0]!;
+        list.push({ id: invitation.id, email: invitation.userEmail, token: issuer.token({ sub, email: invitation.userEmail, expiresIn: 7200 }) });
+      }
     }
-  }
-  return { orgId: org.id, orgName, adminSub, adminToken, invitationId: first!.id, toAnswer };
+    return list;
+  };
+  const toAnswer = await pool('invitee', answers);
+  const toAnswerByFloor = await pool('floor-invitee', answers);
+  return { orgId: org.id, orgName, adminSub, adminToken, invitationId: first!.id, invitationEmail: 'reader@bench.test', toAnswer, toAnswerByFloor };
 }
 
 function kb(bytes: number) {
