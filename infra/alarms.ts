@@ -1,0 +1,118 @@
+/**
+ * Alarms on the API's 5xx, every function's errors and throttles, the dead-letter queue and
+ * permanently failed emails; actions go to an existing SNS topic (alarmTopicArn) or to a new one
+ * with an email subscription (alarmEmail), or nowhere.
+ */
+import { Aws, Duration } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { StackConfig } from './config.ts';
+import { pascalCase, SERVICE_NAME } from './functions.ts';
+import type { ServiceFunction } from './service-function.ts';
+
+/** The authorizer's alarm: the share of failed token checks, once there are enough of them. */
+export const AUTHORIZER_ALARM = { minInvocations: 20, errorPercent: 50 } as const;
+
+export interface AlarmsProps {
+  readonly config: StackConfig;
+  readonly api: HttpApi;
+  /** Every function by its id (see InvitationsStack.functions). */
+  readonly functions: ReadonlyMap<string, ServiceFunction>;
+  readonly deadLetterQueue: sqs.Queue;
+}
+
+export function createAlarms(scope: Construct, props: AlarmsProps): void {
+  const { config, api, functions, deadLetterQueue } = props;
+  const alarmTopic = createAlarmTopic(scope, config);
+  const period = Duration.minutes(5);
+  const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 1) => {
+    const created = new cloudwatch.Alarm(scope, alarmId, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    if (alarmTopic) {
+      created.addAlarmAction(new SnsAction(alarmTopic));
+      created.addOkAction(new SnsAction(alarmTopic));
+    }
+    return created;
+  };
+  alarm('Api5xxAlarm', api.metricServerError({ period, statistic: 'Sum' }), 'The API answered 5xx');
+  for (const [fnId, fn] of functions) {
+    if (fnId === 'authorizer') {
+      // The authorizer fails by design on every bad or expired token (that is how API Gateway
+      // answers 401), so its plain error count is noise. Alarm when most calls fail instead:
+      // the signature of a wrong issuer, JWKS URI or audience, or an unreachable issuer.
+      alarm(
+        'AuthorizerErrorsAlarm',
+        new cloudwatch.MathExpression({
+          expression: `IF(invocations >= ${AUTHORIZER_ALARM.minInvocations}, 100 * errors / invocations, 0)`,
+          usingMetrics: {
+            errors: fn.function.metricErrors({ period, statistic: 'Sum' }),
+            invocations: fn.function.metricInvocations({ period, statistic: 'Sum' }),
+          },
+          period,
+          label: 'authorizer rejections (%)',
+        }),
+        `More than ${AUTHORIZER_ALARM.errorPercent}% of token checks failed (check jwtIssuer, jwtJwksUri, jwtAudience)`,
+        AUTHORIZER_ALARM.errorPercent,
+      );
+    } else {
+      alarm(`${pascalCase(fnId)}ErrorsAlarm`, fn.function.metricErrors({ period, statistic: 'Sum' }), `${fnId} failed`);
+    }
+    alarm(`${pascalCase(fnId)}ThrottlesAlarm`, fn.function.metricThrottles({ period, statistic: 'Sum' }), `${fnId} was throttled`);
+  }
+  alarm(
+    'DeadLetterQueueAlarm',
+    deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+    'Email deliveries or feedback events reached the dead-letter queue',
+  );
+  alarm(
+    'EmailsFailedAlarm',
+    new cloudwatch.Metric({
+      namespace: config.observability.metricsNamespace,
+      metricName: 'EmailsFailed',
+      dimensionsMap: { service: SERVICE_NAME },
+      statistic: 'Sum',
+      period,
+    }),
+    'SES refused invitation emails permanently (see lastError on the invitations)',
+  );
+}
+
+/** The configured topic, a new one for alarmEmail, or none (alarms without actions). */
+function createAlarmTopic(scope: Construct, config: StackConfig): sns.ITopic | undefined {
+  const { alarmTopicArn, alarmEmail } = config.observability;
+  let alarmTopic: sns.ITopic | undefined;
+  if (alarmTopicArn) {
+    alarmTopic = sns.Topic.fromTopicArn(scope, 'AlarmTopic', alarmTopicArn);
+  } else if (alarmEmail) {
+    const topic = new sns.Topic(scope, 'AlarmTopic', { displayName: `${config.stackName} alarms`, enforceSSL: true });
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+        },
+      }),
+    );
+    alarmTopic = topic;
+  }
+  if (alarmTopic && alarmEmail) {
+    alarmTopic.addSubscription(new subscriptions.EmailSubscription(alarmEmail));
+  }
+  return alarmTopic;
+}

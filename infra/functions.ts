@@ -1,0 +1,107 @@
+/**
+ * What every function of the stack gets: a size by kind, an environment (validated here at synth
+ * time), and a name and construct id derived from its route or event-function id.
+ */
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { loadApiConfig, loadAuthorizerConfig, loadDeliveryConfig, loadTableConfig } from '../shared/config.ts';
+import type { StackConfig } from './config.ts';
+import { ServiceFunction } from './service-function.ts';
+
+/** The Powertools service name: the `service` dimension of every metric. */
+export const SERVICE_NAME = 'organization-invitations';
+
+export type FunctionKind = 'api' | 'delivery' | 'sweep' | 'feedback';
+
+/** Request-path functions get more memory (and with it CPU) for short cold starts. */
+export const FUNCTION_SIZES: Record<FunctionKind, { memorySize: number; timeout: Duration }> = {
+  api: { memorySize: 512, timeout: Duration.seconds(10) },
+  delivery: { memorySize: 256, timeout: Duration.seconds(60) },
+  sweep: { memorySize: 256, timeout: Duration.minutes(2) },
+  feedback: { memorySize: 256, timeout: Duration.seconds(30) },
+};
+
+export interface FunctionEnvironments {
+  /** Powertools settings only: for routes that use no table. */
+  readonly common: Record<string, string>;
+  readonly api: Record<string, string>;
+  readonly authorizer: Record<string, string>;
+  readonly delivery: Record<string, string>;
+  readonly feedback: Record<string, string>;
+}
+
+export function functionEnvironments(config: StackConfig, refs: { tableName: string; configurationSetName: string }): FunctionEnvironments {
+  const common = {
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: config.observability.metricsNamespace,
+    POWERTOOLS_LOG_LEVEL: config.observability.logLevel,
+  };
+  const api = {
+    ...common,
+    TABLE_NAME: refs.tableName,
+    INVITATION_EXPIRY_SECONDS: String(config.invitations.expirySeconds),
+    INVITATION_RETENTION_SECONDS: String(config.invitations.retentionSeconds),
+    RATE_LIMIT_CREATE: config.invitations.rateLimitCreate,
+    RATE_LIMIT_RESEND: config.invitations.rateLimitResend,
+  };
+  const authorizer = {
+    ...common,
+    JWT_ISSUER: config.jwt.issuer,
+    JWT_JWKS_URI: config.jwt.jwksUri,
+    JWT_AUDIENCE: config.jwt.audience,
+    JWT_CLOCK_TOLERANCE_SECONDS: String(config.jwt.clockToleranceSeconds),
+  };
+  const delivery: Record<string, string> = {
+    ...common,
+    TABLE_NAME: refs.tableName,
+    SENDER_EMAIL: config.email.senderEmail,
+    ...(config.email.replyTo && { REPLY_TO: config.email.replyTo }),
+    SES_CONFIGURATION_SET: refs.configurationSetName,
+    FRONTEND_URL: config.email.frontendUrl,
+    BRAND_NAME: config.email.brandName,
+    EMAIL_SEND_ATTEMPTS: String(config.email.sendAttempts),
+    EMAIL_SWEEP_AGE_SECONDS: String(config.email.sweepAgeSeconds),
+  };
+  const feedback = { ...common, TABLE_NAME: refs.tableName };
+  // The functions validate these at cold start; fail the synth instead if they would refuse.
+  loadApiConfig(api);
+  loadAuthorizerConfig(authorizer);
+  loadDeliveryConfig(delivery);
+  loadTableConfig(feedback);
+  return { common, api, authorizer, delivery, feedback };
+}
+
+/** Creates a ServiceFunction `<stackName>-<fnId>` (construct id: fnId in PascalCase) and records it. */
+export type NewFunction = (
+  fnId: string,
+  entry: string,
+  kind: FunctionKind,
+  environment: Record<string, string>,
+  description: string,
+) => ServiceFunction;
+
+export function functionFactory(
+  scope: Construct,
+  props: { stackName: string; logRetention: logs.RetentionDays; removalPolicy: RemovalPolicy },
+): { newFunction: NewFunction; functions: ReadonlyMap<string, ServiceFunction> } {
+  const functions = new Map<string, ServiceFunction>();
+  const newFunction: NewFunction = (fnId, entry, kind, environment, description) => {
+    const fn = new ServiceFunction(scope, pascalCase(fnId), {
+      entry,
+      functionName: `${props.stackName}-${fnId}`,
+      description,
+      environment,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      ...FUNCTION_SIZES[kind],
+    });
+    functions.set(fnId, fn);
+    return fn;
+  };
+  return { newFunction, functions };
+}
+
+export function pascalCase(id: string): string {
+  return id.charAt(0).toUpperCase() + id.slice(1);
+}

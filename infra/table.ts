@@ -1,0 +1,61 @@
+/**
+ * The DynamoDB table, generated from the same schema the adapters use (table-schema.ts):
+ * on-demand, PITR, TTL, a stream of new and old images (it drives email delivery), and
+ * LSI1/GSI1/GSI2. Functions get table permissions only through grantTable.
+ */
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { tableSchema } from '../shared/adapters/dynamodb/table-schema.ts';
+import type { DynamoDbAction } from '../shared/routes.ts';
+import type { ServiceFunction } from './service-function.ts';
+
+const { partitionKey, sortKey, ttlAttribute, invitationsByCreatedIndex: lsi, userOrganizationsIndex: byUser, pendingEmailIndex: pending } =
+  tableSchema;
+const indexNames = [lsi.name, byUser.name, pending.name];
+
+export function createTable(scope: Construct, props: { removalPolicy: RemovalPolicy; deletionProtection: boolean }): dynamodb.TableV2 {
+  const key = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
+  return new dynamodb.TableV2(scope, 'Table', {
+    partitionKey: key(partitionKey),
+    sortKey: key(sortKey),
+    billing: dynamodb.Billing.onDemand(),
+    timeToLiveAttribute: ttlAttribute,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    deletionProtection: props.deletionProtection,
+    removalPolicy: props.removalPolicy,
+    dynamoStream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    localSecondaryIndexes: [{ indexName: lsi.name, sortKey: key(lsi.sortKey), projectionType: dynamodb.ProjectionType.ALL }],
+    globalSecondaryIndexes: [
+      {
+        indexName: byUser.name,
+        partitionKey: key(byUser.partitionKey),
+        sortKey: key(byUser.sortKey),
+        projectionType: dynamodb.ProjectionType.ALL,
+      },
+      {
+        indexName: pending.name,
+        partitionKey: key(pending.partitionKey),
+        sortKey: key(pending.sortKey),
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...pending.projectedAttributes],
+      },
+    ],
+  });
+}
+
+/** Exactly `actions` on the table, plus Query on its indexes when the function queries. */
+export function grantTable(table: dynamodb.TableV2, fn: ServiceFunction, actions: readonly DynamoDbAction[]): void {
+  if (actions.length === 0) return;
+  fn.role.addToPolicy(new iam.PolicyStatement({ sid: 'Table', actions: [...actions], resources: [table.tableArn] }));
+  if (actions.includes('dynamodb:Query')) {
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'QueryIndexes',
+        actions: ['dynamodb:Query'],
+        resources: indexNames.map((name) => `${table.tableArn}/index/${name}`),
+      }),
+    );
+  }
+}
