@@ -155,8 +155,12 @@ try {
     for (const endpoint of list) {
       for (const concurrency of [1, 8]) {
         // Every request and floor run gets a fresh index: answers and floor writes must not repeat.
-        const service = await measure(REQUESTS, concurrency, () => send(api.url, endpoint.request(nextIndex(endpoint.name))));
-        const floor = await measure(REQUESTS, concurrency, () => endpoint.floor(nextIndex(`${endpoint.name}-floor`)));
+        const { service, floor } = await measurePair(
+          REQUESTS,
+          concurrency,
+          () => send(api.url, endpoint.request(nextIndex(endpoint.name))),
+          () => endpoint.floor(nextIndex(`${endpoint.name}-floor`)),
+        );
         const ratio = service.p50 / floor.p50;
         latencyRows.push({
           endpoint: endpoint.name,
@@ -230,20 +234,42 @@ async function send(baseUrl: string, request: BenchRequest) {
   return text;
 }
 
-async function measure(count: number, concurrency: number, run: () => Promise<unknown>) {
-  for (let i = 0; i < WARM_UP; i++) await run();
-  const samples: number[] = [];
+/**
+ * Service and floor interleaved, request by request (each worker alternates), so that whatever
+ * else the machine is doing weighs on both alike; a ratio of two separate runs would mostly
+ * measure the noise between them.
+ */
+async function measurePair(count: number, concurrency: number, service: () => Promise<unknown>, floor: () => Promise<unknown>) {
+  for (let i = 0; i < WARM_UP; i++) {
+    await service();
+    await floor();
+  }
+  const samples = { service: [] as number[], floor: [] as number[] };
+  const timed = async (run: () => Promise<unknown>, into: number[]) => {
+    const t0 = performance.now();
+    await run();
+    into.push(performance.now() - t0);
+  };
   let started = 0;
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < count) {
+    Array.from({ length: concurrency }, async (_, worker) => {
+      for (let turn = worker; started < count; turn++) {
         started++;
-        const t0 = performance.now();
-        await run();
-        samples.push(performance.now() - t0);
+        // Alternate which goes first, so neither always follows the other.
+        if (turn % 2 === 0) {
+          await timed(service, samples.service);
+          await timed(floor, samples.floor);
+        } else {
+          await timed(floor, samples.floor);
+          await timed(service, samples.service);
+        }
       }
     }),
   );
+  return { service: percentiles(samples.service), floor: percentiles(samples.floor) };
+}
+
+function percentiles(samples: number[]) {
   samples.sort((a, b) => a - b);
   const at = (p: number) => samples[Math.min(samples.length - 1, Math.ceil(p * samples.length) - 1)]!;
   return { p50: median(samples), p95: at(0.95), p99: at(0.99) };
