@@ -7,20 +7,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { loadApiConfig, loadAuthorizerConfig, loadDeliveryConfig, loadTableConfig } from '../shared/config.ts';
 import type { StackConfig } from './config.ts';
+import { FUNCTION_SIZES, type FunctionKind } from '../shared/deployment/function-sizes.ts';
 import { ServiceFunction } from './service-function.ts';
 
 /** The Powertools service name: the `service` dimension of every metric. */
 export const SERVICE_NAME = 'organization-invitations';
 
-export type FunctionKind = 'api' | 'delivery' | 'sweep' | 'feedback';
-
-/** Request-path functions get more memory (and with it CPU) for short cold starts. */
-export const FUNCTION_SIZES: Record<FunctionKind, { memorySize: number; timeout: Duration }> = {
-  api: { memorySize: 512, timeout: Duration.seconds(10) },
-  delivery: { memorySize: 256, timeout: Duration.seconds(60) },
-  sweep: { memorySize: 256, timeout: Duration.minutes(2) },
-  feedback: { memorySize: 256, timeout: Duration.seconds(30) },
-};
+export { FUNCTION_SIZES, type FunctionKind } from '../shared/deployment/function-sizes.ts';
 
 export interface FunctionEnvironments {
   /** Powertools settings only: for routes that use no table. */
@@ -94,7 +87,8 @@ export function functionFactory(
       environment,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
-      ...FUNCTION_SIZES[kind],
+      memorySize: FUNCTION_SIZES[kind].memorySize,
+      timeout: Duration.seconds(FUNCTION_SIZES[kind].timeoutSeconds),
     });
     functions.set(fnId, fn);
     return fn;
