@@ -1,17 +1,18 @@
 import { parseNewOrganization } from '../shared/domain/organization.ts';
 import { apiHandler } from '../shared/http/api-handler.ts';
-import { jsonResponse } from '../shared/http/errors.ts';
+import { jsonResponse, rateLimitHeaders } from '../shared/http/errors.ts';
 import { createOrganization, toOrganizationView } from '../shared/services/organizations.ts';
 import { createApiDependencies } from '../shared/wiring.ts';
 
 const deps = createApiDependencies();
 
-/** POST /v1/organizations: the caller becomes creator and ADMIN member. */
+/** POST /v1/organizations: the caller becomes creator and ADMIN member. Rate-limited per user. */
 export const handler = apiHandler(async ({ caller, jsonBody }) => {
   const input = parseNewOrganization(jsonBody());
-  const organization = await createOrganization(deps, caller, input);
+  const { organization, rateLimit } = await createOrganization(deps, caller, input);
   const membership = { orgId: organization.id, userId: caller.userId, associationType: 'ADMIN' as const };
   return jsonResponse(201, toOrganizationView(organization, membership, caller), {
     Location: `/v1/organizations/${encodeURIComponent(organization.name)}`,
+    ...rateLimitHeaders(rateLimit),
   });
 });

@@ -47,6 +47,8 @@ export interface StackConfig {
     readonly retentionSeconds: number;
     readonly rateLimitCreate: string;
     readonly rateLimitResend: string;
+    readonly rateLimitCreateOrganization: string;
+    readonly rateLimitUpdateOrganization: string;
   };
   readonly observability: {
     readonly logRetentionDays: number;
@@ -79,6 +81,8 @@ export const CONTEXT_DEFAULTS = {
   invitationRetentionSeconds: 2592000,
   rateLimitCreate: '5/600',
   rateLimitResend: '10/600',
+  rateLimitCreateOrganization: '10/600',
+  rateLimitUpdateOrganization: '5/60',
   emailSendAttempts: 3,
   emailSweepAgeSeconds: 900,
   sweepIntervalMinutes: 5,
@@ -206,6 +210,8 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
       retentionSeconds: r.positiveInteger('invitationRetentionSeconds'),
       rateLimitCreate: r.rateLimit('rateLimitCreate'),
       rateLimitResend: r.rateLimit('rateLimitResend'),
+      rateLimitCreateOrganization: r.rateLimit('rateLimitCreateOrganization'),
+      rateLimitUpdateOrganization: r.rateLimit('rateLimitUpdateOrganization'),
     },
     observability: {
       logRetentionDays,

@@ -37,6 +37,8 @@ export function functionEnvironments(config: StackConfig, refs: { tableName: str
     INVITATION_RETENTION_SECONDS: String(config.invitations.retentionSeconds),
     RATE_LIMIT_CREATE: config.invitations.rateLimitCreate,
     RATE_LIMIT_RESEND: config.invitations.rateLimitResend,
+    RATE_LIMIT_CREATE_ORGANIZATION: config.invitations.rateLimitCreateOrganization,
+    RATE_LIMIT_UPDATE_ORGANIZATION: config.invitations.rateLimitUpdateOrganization,
   };
   const authorizer = {
     ...common,

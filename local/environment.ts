@@ -34,6 +34,8 @@ export function localFunctionEnvironment(options: {
     'INVITATION_RETENTION_SECONDS',
     'RATE_LIMIT_CREATE',
     'RATE_LIMIT_RESEND',
+    'RATE_LIMIT_CREATE_ORGANIZATION',
+    'RATE_LIMIT_UPDATE_ORGANIZATION',
     'FRONTEND_URL',
     'SENDER_EMAIL',
     'REPLY_TO',

@@ -21,7 +21,16 @@ export interface ApiConfig {
   /** Only for local emulators; unset on AWS. */
   readonly dynamodbEndpoint: string | undefined;
   readonly invitations: InvitationTimings;
-  readonly rateLimits: { readonly create: RateLimitPolicy; readonly resend: RateLimitPolicy };
+  readonly rateLimits: RateLimits;
+}
+
+/** Per-user request budgets. */
+export interface RateLimits {
+  /** Creating invitations (RATE_LIMIT_CREATE). */
+  readonly create: RateLimitPolicy;
+  readonly resend: RateLimitPolicy;
+  readonly createOrganization: RateLimitPolicy;
+  readonly updateOrganization: RateLimitPolicy;
 }
 
 export interface AuthorizerConfig {
@@ -51,6 +60,9 @@ export const DEFAULTS = {
   INVITATION_RETENTION_SECONDS: '2592000', // 30 days
   RATE_LIMIT_CREATE: '5/600',
   RATE_LIMIT_RESEND: '10/600',
+  // As the Jaqpot server's organization endpoints.
+  RATE_LIMIT_CREATE_ORGANIZATION: '10/600',
+  RATE_LIMIT_UPDATE_ORGANIZATION: '5/60',
   JWT_CLOCK_TOLERANCE_SECONDS: '30',
   BRAND_NAME: 'Jaqpot',
   EMAIL_SEND_ATTEMPTS: '3',
@@ -69,6 +81,8 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     rateLimits: {
       create: reader.rateLimit('RATE_LIMIT_CREATE'),
       resend: reader.rateLimit('RATE_LIMIT_RESEND'),
+      createOrganization: reader.rateLimit('RATE_LIMIT_CREATE_ORGANIZATION'),
+      updateOrganization: reader.rateLimit('RATE_LIMIT_UPDATE_ORGANIZATION'),
     },
   };
   reader.throwIfInvalid();

@@ -28,14 +28,22 @@ export interface OrganizationAccess {
 }
 
 export interface OrganizationStore {
-  findIdByName(name: string): Promise<number | undefined>;
+  /** The organization a name resolves to now: its current name, or an old name still reserved for it. */
+  findIdByName(name: string, nowMs: number): Promise<number | undefined>;
   getWithMembers(orgId: number): Promise<OrganizationWithMembers | undefined>;
   getAccess(orgId: number, userId: string): Promise<OrganizationAccess | undefined>;
-  /** Allocates the id; throws CONFLICT when the name is taken. The creator becomes an ADMIN member. */
+  /**
+   * Allocates the id; throws CONFLICT when the name is taken or still reserved for another
+   * organization. The creator becomes an ADMIN member.
+   */
   create(input: NewOrganizationInput, creator: Caller, nowMs: number): Promise<Organization>;
   listForUser(userId: string): Promise<OrganizationAccess[]>;
-  /** Applies the update (renaming atomically); throws CONFLICT when the new name is taken. */
-  update(current: Organization, update: OrganizationUpdate, nowMs: number): Promise<Organization>;
+  /**
+   * Applies the update field by field (renaming atomically); on rename the old name keeps
+   * resolving to this organization, reserved for it, until `oldNameReservedUntil` (epoch
+   * seconds). Throws CONFLICT when the new name is taken or reserved for another organization.
+   */
+  update(current: Organization, update: OrganizationUpdate, nowMs: number, oldNameReservedUntil: number): Promise<Organization>;
 }
 
 export interface CreateInvitationsResult {

@@ -41,6 +41,7 @@ export const routes: readonly Route[] = [
     method: 'POST',
     path: '/v1/organizations',
     entry: 'functions/create-organization.ts',
+    // UpdateItem: the rate-limit window and the id counter.
     dynamodb: ['dynamodb:UpdateItem', 'dynamodb:PutItem'],
   },
   {
@@ -69,7 +70,9 @@ export const routes: readonly Route[] = [
     method: 'PATCH',
     path: '/v1/organizations/{org}/partial',
     entry: 'functions/update-organization.ts',
-    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    // UpdateItem: the rate-limit window, the organization's fields, the old name becoming an alias;
+    // PutItem: the new name.
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   },
   {
     id: 'createInvitations',
@@ -161,13 +164,14 @@ export const eventFunctions = {
   /** DynamoDB stream of the table, filtered by shared/email-delivery-trigger.ts; sends with SES. */
   deliverInvitationEmails: {
     entry: 'functions/deliver-invitation-emails.ts',
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // BatchGetItem: the invitation with its organization's current name.
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     sendsEmail: true,
   },
   /** A schedule; sends with SES. */
   sweepPendingEmails: {
     entry: 'functions/sweep-pending-emails.ts',
-    dynamodb: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    dynamodb: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     sendsEmail: true,
   },
   /** SNS topic of the SES configuration set's bounce and complaint events. */

@@ -14,8 +14,11 @@ import { SesMailer } from './adapters/ses/mailer.ts';
 import { loadApiConfig, loadDeliveryConfig, loadTableConfig, type DeliveryConfig } from './config.ts';
 import type { DeliveryDeps } from './services/email-delivery.ts';
 import type { InvitationDeps } from './services/invitations.ts';
+import type { OrganizationDeps } from './services/organizations.ts';
 
-export function createApiDependencies(env: NodeJS.ProcessEnv = process.env): InvitationDeps & { idempotency: IdempotencyStore } {
+export function createApiDependencies(
+  env: NodeJS.ProcessEnv = process.env,
+): InvitationDeps & OrganizationDeps & { idempotency: IdempotencyStore } {
   const config = loadApiConfig(env);
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
   return {

@@ -135,18 +135,6 @@ export function isInvitee(invitation: Invitation, caller: Caller): boolean {
   return caller.email !== undefined && normalizeEmail(caller.email) === invitation.emailNormalized;
 }
 
-/**
- * Who may read an invitation: org admins, and the invitee with a verified email. Everyone else
- * gets the same 404 as for an unknown id, so ids cannot be probed.
- */
-export function assertCanView(invitation: Invitation | undefined, caller: Caller, callerIsOrgAdmin: boolean): Invitation {
-  if (!invitation) throw invitationNotFound();
-  if (callerIsOrgAdmin) return invitation;
-  if (!isInvitee(invitation, caller)) throw invitationNotFound();
-  if (!caller.emailVerified) throw emailNotVerified();
-  return invitation;
-}
-
 export type AnswerDecision = { kind: 'unchanged' } | { kind: 'answer'; status: 'ACCEPTED' | 'REJECTED' };
 
 /** Reads the invitee's answer from a PUT body: only `status` counts, everything else is ignored. */

@@ -1,6 +1,6 @@
-import type { Caller } from './caller.ts';
 import { isValidEmail } from './email.ts';
-import { invalidInput } from './errors.ts';
+import { DomainError, invalidInput } from './errors.ts';
+import type { InvitationTimings } from './invitation.ts';
 
 export type OrganizationVisibility = 'PUBLIC' | 'PRIVATE';
 export type AssociationType = 'ADMIN' | 'MEMBER';
@@ -69,13 +69,23 @@ export function parseNewOrganization(body: unknown): NewOrganizationInput {
   };
 }
 
-export type OrganizationUpdate = Pick<Organization, 'name' | 'contactEmail' | 'visibility' | 'description'>;
+/**
+ * A partial update. name, contactEmail and visibility are required (the spec's schema);
+ * description: absent keeps the stored one, `null` clears it, a string replaces it.
+ */
+export interface OrganizationUpdate {
+  readonly name: string;
+  readonly contactEmail: string;
+  readonly visibility: OrganizationVisibility;
+  readonly description?: string | null;
+}
 
 const UPDATABLE_FIELDS = new Set(['name', 'contactEmail', 'visibility', 'description']);
 
 /**
  * Validates a partial-update body (the spec's PATCH /v1/organizations/{id}/partial schema, which
  * has additionalProperties: false): name, contactEmail and visibility required, description optional.
+ * An omitted description keeps its value (as the Jaqpot server does); `null` clears it.
  */
 export function parseOrganizationUpdate(body: unknown): OrganizationUpdate {
   if (!isPlainObject(body)) throw invalidInput('The request body must be a JSON object.');
@@ -87,18 +97,54 @@ export function parseOrganizationUpdate(body: unknown): OrganizationUpdate {
     throw invalidInput(`Only name, contactEmail, visibility and description can be updated; got ${named.join(', ')}${more}.`);
   }
   const { name, contactEmail, visibility, description } = parseNewOrganization(body);
-  return { name, contactEmail, visibility, description };
+  if (body.description === null) return { name, contactEmail, visibility, description: null };
+  return { name, contactEmail, visibility, ...(description !== undefined && { description }) };
 }
 
-/** Org admin: the creator, an ADMIN member, or a realm admin. */
-export function isOrgAdmin(org: Organization, membership: Membership | undefined, caller: Caller): boolean {
-  return caller.isRealmAdmin || org.creator.id === caller.userId || membership?.associationType === 'ADMIN';
+/** The organization after `update`: what the store writes field by field. */
+export function applyOrganizationUpdate(current: Organization, update: OrganizationUpdate, nowMs: number): Organization {
+  const { description, ...required } = update;
+  const updated: Organization = { ...current, ...required, updatedAt: new Date(nowMs).toISOString() };
+  if (description === null) return { ...updated, description: undefined };
+  return description === undefined ? updated : { ...updated, description };
 }
 
-/** PRIVATE organizations are invisible (404) to everyone but members and realm admins. */
-export function canSeeOrganization(org: Organization, membership: Membership | undefined, caller: Caller): boolean {
-  return org.visibility === 'PUBLIC' || membership !== undefined || isOrgAdmin(org, membership, caller);
+/**
+ * How long a renamed organization's old name keeps resolving to it, and stays reserved for it
+ * (epoch seconds). Every email naming the old name was sent before the rename (resends and new
+ * invitations afterwards name the new one), so its invitation can be answered until at most
+ * rename + INVITATION_EXPIRY_SECONDS, and stays readable (as expired) for
+ * INVITATION_RETENTION_SECONDS more, until TTL may delete it. Until then the link must keep
+ * opening this organization, and nobody else may take the name.
+ */
+export function renamedNameReservedUntil(nowMs: number, timings: InvitationTimings): number {
+  return Math.floor(nowMs / 1000) + timings.expirySeconds + timings.retentionSeconds;
 }
+
+/**
+ * A stored name → id entry: the organization's current name, or an old name it had (an alias,
+ * until `aliasUntil`, epoch seconds). TTL deletes expired aliases lazily, so this checks the clock.
+ */
+export interface OrganizationNameEntry {
+  readonly orgId: number;
+  readonly aliasUntil?: number;
+}
+
+export function resolvesTo(entry: OrganizationNameEntry | undefined, nowMs: number): number | undefined {
+  if (!entry) return undefined;
+  if (entry.aliasUntil !== undefined && nowMs >= entry.aliasUntil * 1000) return undefined;
+  return entry.orgId;
+}
+
+/** 409 for a name that is still reserved for the organization that recently used it. */
+export function nameRecentlyUsed(name: string, aliasUntil: number) {
+  return new DomainError(
+    'CONFLICT',
+    `The name "${name}" was recently used by another organization and is reserved for it until ${new Date(aliasUntil * 1000).toISOString()}.`,
+  );
+}
+
+export const nameTaken = (name: string) => new DomainError('CONFLICT', `An organization named "${name}" already exists.`);
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

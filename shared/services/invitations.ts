@@ -4,9 +4,14 @@
  */
 import type { Caller } from '../domain/caller.ts';
 import { normalizeEmail } from '../domain/email.ts';
-import { DomainError, notAuthorized, notFound } from '../domain/errors.ts';
 import {
-  assertCanView,
+  NO_ORGANIZATION_ID,
+  requireInvitationViewer,
+  requireInvitee,
+  requireOrgAdmin,
+} from '../domain/access.ts';
+import { DomainError } from '../domain/errors.ts';
+import {
   decideAnswer,
   decideResend,
   newInvitation,
@@ -15,7 +20,6 @@ import {
   type InvitationTimings,
   type ParsedEmail,
 } from '../domain/invitation.ts';
-import { isOrgAdmin } from '../domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from '../domain/rate-limit.ts';
 import type {
   Clock,
@@ -46,21 +50,16 @@ export interface CreateInvitationsOutcome {
   readonly rateLimit: RateLimitState | undefined;
 }
 
-const organizationNotFound = () => notFound('Organization not found.');
-const onlyAdmins = () => notAuthorized('Only organization admins can do this.');
-
 export async function createInvitations(
   deps: InvitationDeps,
   caller: Caller,
   orgName: string,
   emails: ParsedEmail[],
 ): Promise<CreateInvitationsOutcome> {
-  const orgId = await requireOrgId(deps, orgName);
-  const loaded = await deps.organizations.getWithMembers(orgId);
-  if (!loaded) throw organizationNotFound();
-  const { organization, members } = loaded;
-  const membership = members.find((m) => m.userId === caller.userId);
-  if (!isOrgAdmin(organization, membership, caller)) throw onlyAdmins();
+  const loaded = await deps.organizations.getWithMembers(await resolveOrgId(deps, orgName));
+  const membership = loaded?.members.find((m) => m.userId === caller.userId);
+  const { organization } = requireOrgAdmin(loaded && { organization: loaded.organization, membership }, caller);
+  const { members } = loaded!;
 
   // Counted once the request is valid and authorized, before anything is written.
   const rateLimit = caller.isRealmAdmin
@@ -93,18 +92,11 @@ export async function listInvitations(
   orgName: string,
   query: Omit<InvitationListQuery, 'nowMs'>,
 ): Promise<InvitationPage> {
-  const orgId = await requireOrgId(deps, orgName);
-  // Authorization and the query are independent reads: run them side by side, and answer with
-  // the page (or its error, e.g. a bad cursor) only once the caller is known to be allowed.
-  const [access, page] = await Promise.allSettled([
-    deps.organizations.getAccess(orgId, caller.userId),
-    deps.invitations.list(orgId, { ...query, nowMs: deps.clock.nowMs() }),
-  ]);
-  if (access.status === 'rejected') throw access.reason;
-  if (!access.value) throw organizationNotFound();
-  if (!isOrgAdmin(access.value.organization, access.value.membership, caller)) throw onlyAdmins();
-  if (page.status === 'rejected') throw page.reason;
-  return page.value;
+  const orgId = await resolveOrgId(deps, orgName);
+  // Access is decided before any invitation is read: a refused caller costs the two lookups
+  // the decision needs, however many invitations the organization has.
+  const { organization } = requireOrgAdmin(await deps.organizations.getAccess(orgId, caller.userId), caller);
+  return deps.invitations.list(organization.id, { ...query, nowMs: deps.clock.nowMs() });
 }
 
 export async function getInvitation(
@@ -113,12 +105,9 @@ export async function getInvitation(
   orgName: string,
   invitationId: string,
 ): Promise<Invitation> {
-  const orgId = await deps.organizations.findIdByName(orgName);
-  // An unknown organization looks exactly like an unknown invitation: nothing to probe.
-  if (orgId === undefined) return assertCanView(undefined, caller, false);
+  const orgId = await resolveOrgId(deps, orgName);
   const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
-  const admin = access !== undefined && isOrgAdmin(access.organization, access.membership, caller);
-  return assertCanView(invitation, caller, admin);
+  return requireInvitationViewer(invitation, access, caller);
 }
 
 export async function answerInvitation(
@@ -128,12 +117,12 @@ export async function answerInvitation(
   invitationId: string,
   requested: InvitationStatus,
 ): Promise<Invitation> {
-  const orgId = await deps.organizations.findIdByName(orgName);
-  const invitation = orgId === undefined ? undefined : await deps.invitations.get(orgId, invitationId);
+  const orgId = await resolveOrgId(deps, orgName);
+  const invitation = requireInvitee(await deps.invitations.get(orgId, invitationId), caller);
   const decision = decideAnswer(invitation, caller, requested, deps.clock.nowMs());
-  if (decision.kind === 'unchanged') return invitation!;
+  if (decision.kind === 'unchanged') return invitation;
   const nowMs = deps.clock.nowMs();
-  const result = await deps.invitations.answer(invitation!, { status: decision.status, caller }, nowMs);
+  const result = await deps.invitations.answer(invitation, { status: decision.status, caller }, nowMs);
   if (result.ok) return result.invitation;
   // Lost a race (another answer, or expiry): explain with the state that won.
   decideAnswer(result.current, caller, requested, nowMs);
@@ -152,8 +141,7 @@ export async function resendInvitation(
   invitationId: string,
 ): Promise<ResendOutcome> {
   const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
-  if (!access) throw organizationNotFound();
-  if (!isOrgAdmin(access.organization, access.membership, caller)) throw onlyAdmins();
+  requireOrgAdmin(access, caller);
   const nowMs = deps.clock.nowMs();
   // Decided before counting the request, so a refused resend (410, 400) costs no rate budget.
   const change = decideResend(invitation, nowMs, deps.timings);
@@ -166,10 +154,13 @@ export async function resendInvitation(
   throw raceLostUnexpectedly();
 }
 
-async function requireOrgId(deps: InvitationDeps, orgName: string): Promise<number> {
-  const orgId = await deps.organizations.findIdByName(orgName);
-  if (orgId === undefined) throw organizationNotFound();
-  return orgId;
+/**
+ * The id a name resolves to (an old name of a renamed organization included), or an id no
+ * organization has: the reads that follow then find nothing, at the same cost as for an
+ * organization the caller may not see.
+ */
+async function resolveOrgId(deps: InvitationDeps, orgName: string): Promise<number> {
+  return (await deps.organizations.findIdByName(orgName, deps.clock.nowMs())) ?? NO_ORGANIZATION_ID;
 }
 
 /** A condition failed, yet the fresh state allows the change: only a concurrent writer explains it. */

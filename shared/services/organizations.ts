@@ -1,48 +1,66 @@
 /** Organization use cases: the Jaqpot-compatible subset this service needs to stand alone. */
+import { isOrgAdmin, NO_ORGANIZATION_ID, requireOrgAdmin, requireOrgVisible } from '../domain/access.ts';
 import type { Caller } from '../domain/caller.ts';
-import { notAuthorized, notFound } from '../domain/errors.ts';
+import type { InvitationTimings } from '../domain/invitation.ts';
 import {
-  canSeeOrganization,
-  isOrgAdmin,
+  renamedNameReservedUntil,
   type Membership,
   type NewOrganizationInput,
   type Organization,
   type OrganizationUpdate,
 } from '../domain/organization.ts';
-import type { Clock, OrganizationStore } from '../ports.ts';
+import type { RateLimitPolicy, RateLimitState } from '../domain/rate-limit.ts';
+import type { Clock, OrganizationStore, RateLimiter } from '../ports.ts';
 
 export interface OrganizationDeps {
   readonly organizations: OrganizationStore;
+  readonly rateLimiter: RateLimiter;
   readonly clock: Clock;
+  /** How long invitation links stay answerable and readable: an old name stays reserved that long. */
+  readonly timings: InvitationTimings;
+  readonly rateLimits: { readonly createOrganization: RateLimitPolicy; readonly updateOrganization: RateLimitPolicy };
 }
 
-export function createOrganization(deps: OrganizationDeps, caller: Caller, input: NewOrganizationInput) {
-  return deps.organizations.create(input, caller, deps.clock.nowMs());
+export interface OrganizationOutcome {
+  readonly organization: Organization;
+  /** Absent for realm admins, who are exempt. */
+  readonly rateLimit: RateLimitState | undefined;
+}
+
+export async function createOrganization(deps: OrganizationDeps, caller: Caller, input: NewOrganizationInput): Promise<OrganizationOutcome> {
+  // Anyone signed in may create: the request counts once its body is valid.
+  const rateLimit = caller.isRealmAdmin
+    ? undefined
+    : await deps.rateLimiter.consume('createOrganization', caller.userId, deps.rateLimits.createOrganization, deps.clock.nowMs());
+  const organization = await deps.organizations.create(input, caller, deps.clock.nowMs());
+  return { organization, rateLimit };
 }
 
 export async function getOrganization(deps: OrganizationDeps, caller: Caller, name: string) {
-  const orgId = await deps.organizations.findIdByName(name);
-  const loaded = orgId === undefined ? undefined : await deps.organizations.getWithMembers(orgId);
+  const orgId = await deps.organizations.findIdByName(name, deps.clock.nowMs());
+  const loaded = await deps.organizations.getWithMembers(orgId ?? NO_ORGANIZATION_ID);
   const membership = loaded?.members.find((m) => m.userId === caller.userId);
-  if (!loaded || !canSeeOrganization(loaded.organization, membership, caller)) {
-    throw notFound('Organization not found.');
-  }
-  return toOrganizationView(loaded.organization, membership, caller, loaded.members);
+  const { organization } = requireOrgVisible(loaded && { organization: loaded.organization, membership }, caller);
+  return toOrganizationView(organization, membership, caller, loaded!.members);
 }
 
-export async function updateOrganization(deps: OrganizationDeps, caller: Caller, orgId: number, update: OrganizationUpdate) {
-  const access = await deps.organizations.getAccess(orgId, caller.userId);
-  if (!access || !canSeeOrganization(access.organization, access.membership, caller)) {
-    throw notFound('Organization not found.');
-  }
-  if (!isOrgAdmin(access.organization, access.membership, caller)) {
-    throw notAuthorized('Only organization admins can do this.');
-  }
-  const updated = await deps.organizations.update(access.organization, update, deps.clock.nowMs());
-  return toOrganizationView(updated, access.membership, caller);
+export async function updateOrganization(
+  deps: OrganizationDeps,
+  caller: Caller,
+  orgId: number,
+  update: OrganizationUpdate,
+): Promise<{ view: OrganizationView; rateLimit: RateLimitState | undefined }> {
+  const { organization, membership } = requireOrgAdmin(await deps.organizations.getAccess(orgId, caller.userId), caller);
+  // Counted once the request is valid and authorized, before anything is written.
+  const rateLimit = caller.isRealmAdmin
+    ? undefined
+    : await deps.rateLimiter.consume('updateOrganization', caller.userId, deps.rateLimits.updateOrganization, deps.clock.nowMs());
+  const nowMs = deps.clock.nowMs();
+  const updated = await deps.organizations.update(organization, update, nowMs, renamedNameReservedUntil(nowMs, deps.timings));
+  return { view: toOrganizationView(updated, membership, caller), rateLimit };
 }
 
-export async function listUserOrganizations(deps: OrganizationDeps, caller: Caller) {
+export async function listUserOrganizations(deps: Pick<OrganizationDeps, 'organizations'>, caller: Caller) {
   const found = await deps.organizations.listForUser(caller.userId);
   return found
     .map(({ organization, membership }) => toOrganizationView(organization, membership, caller))
@@ -81,3 +99,4 @@ export function toOrganizationView(
   };
 }
 
+export type OrganizationView = ReturnType<typeof toOrganizationView>;

@@ -55,7 +55,14 @@ describe('loadStackConfig', () => {
         sandboxRecipients: [],
       },
       api: { allowedOrigins: ['https://app.acme.test'], throttlingRateLimit: 50, throttlingBurstLimit: 100 },
-      invitations: { expirySeconds: 604800, retentionSeconds: 2592000, rateLimitCreate: '5/600', rateLimitResend: '10/600' },
+      invitations: {
+        expirySeconds: 604800,
+        retentionSeconds: 2592000,
+        rateLimitCreate: '5/600',
+        rateLimitResend: '10/600',
+        rateLimitCreateOrganization: '10/600',
+        rateLimitUpdateOrganization: '5/60',
+      },
       observability: {
         logRetentionDays: 30,
         logLevel: 'INFO',

@@ -108,6 +108,8 @@ describe('functions', () => {
       INVITATION_RETENTION_SECONDS: '2592000',
       RATE_LIMIT_CREATE: '5/600',
       RATE_LIMIT_RESEND: '10/600',
+      RATE_LIMIT_CREATE_ORGANIZATION: '10/600',
+      RATE_LIMIT_UPDATE_ORGANIZATION: '5/60',
     });
     expect(env('notFound')).toEqual(common);
     expect(env('authorizer')).toEqual({
@@ -159,6 +161,12 @@ describe('least privilege', () => {
       for (const write of WRITE_ACTIONS) expect(actions, id).not.toContain(write);
     }
     expect(actionsOf(statementsOf('getInvitation'))).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', ...LOG_ACTIONS]);
+  });
+
+  it('updates organizations field by field and never deletes (an old name becomes an alias)', () => {
+    expect(actionsOf(statementsOf('updateOrganization'))).toEqual(
+      ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...LOG_ACTIONS].sort(),
+    );
   });
 
   it('queries the named indexes, never index/*', () => {

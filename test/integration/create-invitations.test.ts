@@ -296,11 +296,23 @@ describe('who may create invitations', () => {
     expect(await storedInvitations(stack, orgId)).toHaveLength(1); // the member's own, accepted
   });
 
-  it('answers 401 to a stranger and writes nothing', async () => {
+  it('answers a stranger on a PRIVATE organization exactly as on an unknown one (404) and writes nothing', async () => {
     const { id: orgId, name } = await newOrg();
+    const stranger = user('stranger');
+    const response = await postInvitations(name, stranger, { emails: [uniqueEmail()] });
+    const unknown = await postInvitations(`no-such-org-${Math.random().toString(36).slice(2, 10)}`, stranger, { emails: [uniqueEmail()] });
+    expect(response.status, response.text).toBe(404);
+    expect(response.body).toEqual({ status: 404, message: 'Organization not found.' });
+    expect(response.body).toEqual(unknown.body);
+    expect(await storedInvitations(stack, orgId)).toEqual([]);
+  });
+
+  it('answers 401 to a stranger on a PUBLIC organization and writes nothing', async () => {
+    const creator = user('creator');
+    const { id: orgId, name } = await createOrganization(stack, creator, { visibility: 'PUBLIC' });
     const response = await postInvitations(name, user('stranger'), { emails: [uniqueEmail()] });
     expect(response.status, response.text).toBe(401);
-    expect(response.body.status).toBe(401);
+    expect(response.body).toEqual({ status: 401, message: 'Only organization admins can do this.' });
     expect(await storedInvitations(stack, orgId)).toEqual([]);
   });
 

@@ -7,7 +7,7 @@ import { createHmac, createPublicKey } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LocalIssuer } from '../../local/issuer.ts';
-import { invite, orgWithInvitation, paths } from '../support/fixtures.ts';
+import { createOrganization, invite, orgWithInvitation, paths } from '../support/fixtures.ts';
 import { uniqueOrgName, useTestStack } from '../support/stack.ts';
 import { expireInvitation, storedInvitation } from '../support/table.ts';
 
@@ -254,6 +254,7 @@ describe('every error response is JSON without internals', () => {
     await expireInvitation(stack, org.id, expired.id);
     const json = 'application/json';
     const unverified = user('unverified', { sub: invitee.sub, email: invitee.email, emailVerified: false });
+    const publicOrg = await createOrganization(stack, admin, { visibility: 'PUBLIC' });
 
     const cases: Array<[number, Promise<RawResponse>]> = [
       [400, send('POST', '/v1/organizations', { authorization: auth(admin), body: '{"name":', contentType: json })],
@@ -266,8 +267,10 @@ describe('every error response is JSON without internals', () => {
       [400, send('PUT', paths.invitation(org.name, invitationId), { authorization: auth(invitee), body: '{"status":"NOPE"}', contentType: json })],
       [400, send('POST', paths.resend('abc', invitationId), { authorization: auth(admin) })],
       [400, send('GET', `${paths.invitations(org.name)}?limit=0`, { authorization: auth(admin) })],
-      [401, send('POST', paths.resend(org.id, invitationId), { authorization: auth(stranger) })],
-      [401, send('POST', paths.invitations(org.name), { authorization: auth(stranger), body: '{"emails":["a@example.com"]}', contentType: json })],
+      // The organization is PRIVATE: to a stranger it does not exist (404); a PUBLIC one is 401.
+      [404, send('POST', paths.resend(org.id, invitationId), { authorization: auth(stranger) })],
+      [404, send('POST', paths.invitations(org.name), { authorization: auth(stranger), body: '{"emails":["a@example.com"]}', contentType: json })],
+      [401, send('POST', paths.invitations(publicOrg.name), { authorization: auth(stranger), body: '{"emails":["a@example.com"]}', contentType: json })],
       [401, send('GET', '/v1/user/organizations', { authorization: 'Bearer expired.token.here' })],
       [404, send('GET', paths.organization(uniqueOrgName('missing')), { authorization: auth(admin) })],
       [404, send('GET', paths.organization(org.name), { authorization: auth(stranger) })],

@@ -241,15 +241,24 @@ describe('who may list invitations', () => {
     expect(response.body.status).toBe(401);
   });
 
-  it('answers 401 to a stranger', async () => {
-    const response = await list(orgA.name, user('stranger'));
-    expect(response.status, response.text).toBe(401);
-    expect(response.body.status).toBe(401);
+  it('answers a stranger on a PRIVATE organization exactly as on an unknown one (404)', async () => {
+    const stranger = user('stranger');
+    const response = await list(orgA.name, stranger);
+    expect(response.status, response.text).toBe(404);
+    expect(response.body).toEqual({ status: 404, message: 'Organization not found.' });
+    expect(response.body).toEqual((await list('no-such-org-xyz', stranger)).body);
   });
 
-  it('answers 401 to a stranger with a status filter and limit', async () => {
+  it('answers 404 to a stranger with a status filter and limit', async () => {
     const response = await list(orgA.name, user('stranger'), { status: 'PENDING', limit: 2 });
+    expect(response.status, response.text).toBe(404);
+  });
+
+  it('answers 401 to a stranger on a PUBLIC organization', async () => {
+    const open = await createOrganization(stack, admin, { visibility: 'PUBLIC' });
+    const response = await list(open.name, user('stranger'));
     expect(response.status, response.text).toBe(401);
+    expect(response.body).toEqual({ status: 401, message: 'Only organization admins can do this.' });
   });
 
   it('answers the gateway 401 without a token', async () => {

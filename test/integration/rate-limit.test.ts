@@ -205,3 +205,98 @@ describe('resend rate limit (default 10/600)', () => {
     expect(rateHeaders(response)).toMatchObject({ limit: '5', remaining: '3' });
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Organizations: create 10/600 and update 5/60 per user by default, as the Jaqpot server.
+
+const CREATE_ORGANIZATION_LIMIT = 10;
+const UPDATE_ORGANIZATION_LIMIT = 5;
+const UPDATE_WINDOW_SECONDS = 60;
+
+const createOrg = (caller: TestUser, name = `rl-${Math.random().toString(36).slice(2, 10)}`) =>
+  stack.api.post(paths.organizations, { token: caller.token, body: { name, contactEmail: 'c@example.com', visibility: 'PRIVATE' } });
+
+const updateOrg = (orgId: number, caller: TestUser, name: string, description?: string) =>
+  stack.api.request('PATCH', `/v1/organizations/${orgId}/partial`, {
+    token: caller.token,
+    body: { name, contactEmail: 'c@example.com', visibility: 'PRIVATE', ...(description !== undefined && { description }) },
+  });
+
+describe('create organization rate limit (default 10/600)', () => {
+  it('counts down in X-RateLimit-* and answers the 11th create with 429 + Retry-After, creating nothing', async () => {
+    const founder = user('founder');
+    const remaining: Array<string | null> = [];
+    for (let i = 0; i < CREATE_ORGANIZATION_LIMIT; i++) {
+      const response = await createOrg(founder);
+      expect(response.status, response.text).toBe(201);
+      expect(response.headers.get('x-ratelimit-limit')).toBe(String(CREATE_ORGANIZATION_LIMIT));
+      expectResetWithinWindow(response);
+      remaining.push(response.headers.get('x-ratelimit-remaining'));
+    }
+    expect(remaining).toEqual(['9', '8', '7', '6', '5', '4', '3', '2', '1', '0']);
+
+    const name = `rl-refused-${Math.random().toString(36).slice(2, 10)}`;
+    const refused = await createOrg(founder, name);
+    expectRateLimited(refused, CREATE_ORGANIZATION_LIMIT);
+    expect((await stack.api.get(paths.organization(name), { token: founder.token })).status).toBe(404);
+    expect((await stack.api.get('/v1/user/organizations', { token: founder.token })).body).toHaveLength(CREATE_ORGANIZATION_LIMIT);
+    // Per user: someone else still creates.
+    expect((await createOrg(user('other'))).status).toBe(201);
+  });
+
+  it('does not count an invalid body, and exempts realm admins', async () => {
+    const founder = user('founder');
+    for (let i = 0; i < CREATE_ORGANIZATION_LIMIT + 2; i++) {
+      const bad = await stack.api.post(paths.organizations, { token: founder.token, body: { name: 'x' } });
+      expect(bad.status).toBe(400);
+    }
+    const first = await createOrg(founder);
+    expect(first.status, first.text).toBe(201);
+    expect(first.headers.get('x-ratelimit-remaining')).toBe(String(CREATE_ORGANIZATION_LIMIT - 1));
+
+    const realmAdmin = user('realm-admin', { realmRoles: ['admin'] });
+    for (let i = 0; i < CREATE_ORGANIZATION_LIMIT + 1; i++) {
+      const response = await createOrg(realmAdmin);
+      expect(response.status, response.text).toBe(201);
+      expect(response.headers.get('x-ratelimit-limit')).toBeNull();
+    }
+  });
+});
+
+describe('update organization rate limit (default 5/60)', () => {
+  beforeEach(async () => {
+    const secondsLeft = UPDATE_WINDOW_SECONDS - ((Date.now() / 1000) % UPDATE_WINDOW_SECONDS);
+    if (secondsLeft < 10) await new Promise((resolve) => setTimeout(resolve, (secondsLeft + 0.5) * 1000));
+  });
+
+  it('answers the 6th update within a minute with 429 + Retry-After and changes nothing; refused callers are not counted', async () => {
+    const admin = user('admin');
+    const org = await createOrganization(stack, admin);
+    // A stranger's refused attempts (404) cost the admin nothing and count for nobody.
+    for (let i = 0; i < UPDATE_ORGANIZATION_LIMIT + 1; i++) expect((await updateOrg(org.id, user('stranger'), org.name)).status).toBe(404);
+
+    const remaining: Array<string | null> = [];
+    for (let i = 0; i < UPDATE_ORGANIZATION_LIMIT; i++) {
+      const response = await updateOrg(org.id, admin, org.name, `Description ${i}`);
+      expect(response.status, response.text).toBe(200);
+      expect(response.headers.get('x-ratelimit-limit')).toBe(String(UPDATE_ORGANIZATION_LIMIT));
+      remaining.push(response.headers.get('x-ratelimit-remaining'));
+    }
+    expect(remaining).toEqual(['4', '3', '2', '1', '0']);
+
+    const refused = await updateOrg(org.id, admin, `${org.name}-renamed`, 'Refused');
+    expect(refused.status, refused.text).toBe(429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(UPDATE_WINDOW_SECONDS);
+    expect(refused.headers.get('x-ratelimit-remaining')).toBe('0');
+    const read = await stack.api.get(paths.organization(org.name), { token: admin.token });
+    expect(read.body).toMatchObject({ name: org.name, description: `Description ${UPDATE_ORGANIZATION_LIMIT - 1}` });
+
+    // Realm admins are exempt.
+    const realmAdmin = user('realm-admin', { realmRoles: ['admin'] });
+    for (let i = 0; i < UPDATE_ORGANIZATION_LIMIT + 1; i++) {
+      expect((await updateOrg(org.id, realmAdmin, org.name, `By the realm admin ${i}`)).status).toBe(200);
+    }
+  });
+});

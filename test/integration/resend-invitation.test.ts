@@ -257,14 +257,24 @@ describe('resend: only org admins (401)', () => {
     await expectRefused(await resend(org.id, invitation.id, member), 401, org.id, invitation.id);
   });
 
-  it('refuses a stranger, the invitee, and the admin of another organization with 401', async () => {
+  it('answers a stranger, the invitee and the admin of another organization on a PRIVATE organization exactly as on an unknown one (404)', async () => {
     const { org, invitee, invitation } = await orgWithInvitation(stack, user);
     const otherAdmin = user('other-admin');
     await createOrganization(stack, otherAdmin);
 
     for (const caller of [user('stranger'), invitee, otherAdmin]) {
-      await expectRefused(await resend(org.id, invitation.id, caller), 401, org.id, invitation.id);
+      const response = await resend(org.id, invitation.id, caller);
+      await expectRefused(response, 404, org.id, invitation.id);
+      expect(response.body).toEqual({ status: 404, message: 'Organization not found.' });
+      expect(response.body).toEqual((await resend(987654321, invitation.id, caller)).body);
     }
+  });
+
+  it('refuses a stranger on a PUBLIC organization with 401', async () => {
+    const admin = user('admin');
+    const org = await createOrganization(stack, admin, { visibility: 'PUBLIC' });
+    const { invitations } = await invite(stack, admin, org.name, [user('invitee').email]);
+    await expectRefused(await resend(org.id, invitations[0].id, user('stranger')), 401, org.id, invitations[0].id);
   });
 });
 

@@ -25,21 +25,50 @@ describe('PATCH /v1/organizations/{id}/partial', () => {
     expect(read.body.description).toBe('A new description');
   });
 
-  it('renames atomically: the new name resolves, the old one is free, invitations follow', async () => {
+  it('renames atomically: the new name resolves, the old one still resolves to it and stays reserved, invitations follow', async () => {
     const admin = user('admin');
     const org = await createOrganization(stack, admin);
     const { invitations } = await invite(stack, admin, org.name, ['renamed@example.com']);
     const newName = uniqueOrgName('renamed');
     const response = await patch(org.id, admin.token, { name: newName, contactEmail: 'c@example.com', visibility: 'PRIVATE' });
     expect(response.status).toBe(200);
-    expect((await stack.api.get(paths.organization(org.name), { token: admin.token })).status).toBe(404);
+    const byOldName = await stack.api.get(paths.organization(org.name), { token: admin.token });
+    expect(byOldName.body).toMatchObject({ id: org.id, name: newName });
     const list = await stack.api.get(paths.invitations(newName), { token: admin.token });
     expect(list.body.map((i: { id: string }) => i.id)).toEqual([invitations[0].id]);
     const reuse = await stack.api.post(paths.organizations, {
       token: user('other').token,
       body: { name: org.name, contactEmail: 'c@example.com', visibility: 'PUBLIC' },
     });
-    expect(reuse.status).toBe(201);
+    expect(reuse.status).toBe(409);
+    expect(reuse.body.message).toMatch(/recently used by another organization/);
+  });
+
+  it('keeps the description when the body omits it, replaces it when given, clears it on null', async () => {
+    const admin = user('admin');
+    const created = await stack.api.post(paths.organizations, {
+      token: admin.token,
+      body: { name: uniqueOrgName(), contactEmail: 'c@example.com', visibility: 'PRIVATE', description: 'Kept description', website: 'https://acme.test' },
+    });
+    expect(created.status).toBe(201);
+    const { id, name } = created.body;
+    const read = async () => (await stack.api.get(paths.organization(name), { token: admin.token })).body;
+
+    const omitted = await patch(id, admin.token, { name, contactEmail: 'new@example.com', visibility: 'PRIVATE' });
+    expect(omitted.status, omitted.text).toBe(200);
+    expect(omitted.body.description).toBe('Kept description');
+    expect(await read()).toMatchObject({ description: 'Kept description', contactEmail: 'new@example.com', website: 'https://acme.test' });
+
+    const replaced = await patch(id, admin.token, { name, contactEmail: 'new@example.com', visibility: 'PRIVATE', description: 'Another one' });
+    expect(replaced.body.description).toBe('Another one');
+    expect((await read()).description).toBe('Another one');
+
+    const cleared = await patch(id, admin.token, { name, contactEmail: 'new@example.com', visibility: 'PRIVATE', description: null });
+    expect(cleared.status, cleared.text).toBe(200);
+    expect(cleared.body.description).toBeUndefined();
+    const after = await read();
+    expect(after.description).toBeUndefined();
+    expect(after.website).toBe('https://acme.test');
   });
 
   it('refuses a name that is taken (409) and changes nothing', async () => {
@@ -51,13 +80,16 @@ describe('PATCH /v1/organizations/{id}/partial', () => {
     expect((await stack.api.get(paths.organization(a.name), { token: admin.token })).body.id).toBe(a.id);
   });
 
-  it('is for org admins only (401), hides private orgs from strangers (404), knows no unknown ids (404)', async () => {
+  it('is for org admins only (401), hides private orgs from strangers (404, as unknown ids), knows no unknown ids (404)', async () => {
     const admin = user('admin');
     const org = await createOrganization(stack, admin, { visibility: 'PUBLIC' });
     const body = { name: org.name, contactEmail: 'c@example.com', visibility: 'PRIVATE' };
     expect((await patch(org.id, user('stranger').token, body)).status).toBe(401);
     const hidden = await createOrganization(stack, admin, { visibility: 'PRIVATE' });
-    expect((await patch(hidden.id, user('stranger').token, { ...body, name: hidden.name })).status).toBe(404);
+    const stranger = user('stranger');
+    const invisible = await patch(hidden.id, stranger.token, { ...body, name: hidden.name });
+    expect(invisible.status).toBe(404);
+    expect(invisible.body).toEqual((await patch(987654320, stranger.token, { ...body, name: hidden.name })).body);
     expect((await patch(987654321, admin.token, body)).status).toBe(404);
   });
 

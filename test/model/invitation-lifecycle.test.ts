@@ -99,7 +99,9 @@ async function setupRun(trace: string[]): Promise<{ model: LifecycleModel; real:
     username: name,
   }));
   const stranger: Actor = { sub: `stranger-r${run}-${salt}`, email: `stranger@${domain}`, username: 'stranger' };
-  const org = await createOrganization(stack, { ...admin, token: tokenFor(admin) });
+  // PUBLIC: the model's non-admins (stranger, invitees) see it, so admin routes answer them 401;
+  // the 404 of a PRIVATE organization to outsiders is covered by test/security and test/integration.
+  const org = await createOrganization(stack, { ...admin, token: tokenFor(admin) }, { visibility: 'PUBLIC' });
   trace.push(`run ${run}: organization ${org.name} (id ${org.id}), admin ${admin.email}`);
   return {
     model: initialModel(admin.email),
@@ -503,7 +505,7 @@ describe('invitation lifecycle against a reference model', () => {
 
     // A token minted before the jump has expired for the authorizer; one minted now is fine.
     expect((await stack.api.get(paths.organizations, { token: staleToken })).status).toBe(401);
-    const org = await createOrganization(stack, { ...admin, token: tokenFor(admin) });
+    const org = await createOrganization(stack, { ...admin, token: tokenFor(admin) }, { visibility: 'PUBLIC' });
     const before = Date.now();
     const response = await stack.api.post(paths.invitations(org.name), {
       token: tokenFor(admin),

@@ -52,6 +52,8 @@ const { stack, user } = useTestStack({
   ...RELAXED_RATE_LIMITS,
   RATE_LIMIT_CREATE: '100000/600',
   RATE_LIMIT_RESEND: '100000/600',
+  RATE_LIMIT_CREATE_ORGANIZATION: '100000/600',
+  RATE_LIMIT_UPDATE_ORGANIZATION: '100000/600',
 });
 
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
@@ -207,12 +209,20 @@ function expectPrivilegesUnchanged(after: Snapshot) {
   expect(invitation(inv.rejected).status).toBe('REJECTED');
   expect(invitation(inv.expired).status).toBe('PENDING');
   expect(invitation(inv.expired).expiresAt * 1000).toBeLessThan(Date.now());
-  // Names and organizations stay a bijection.
+  // Current names and organizations stay a bijection; an old name (alias) stays with the
+  // organization that had it, never its current name, reserved until a future time.
   const orgs = [...after.values()].filter((item) => item.SK === 'ORG' && String(item.PK).startsWith('ORG#'));
   const names = [...after.values()].filter((item) => item.SK === 'ORGNAME');
   for (const name of names) {
     const org = after.get(`ORG#${name.orgId}|ORG`);
-    expect(org?.name, `${name.PK} points at organization ${name.orgId}`).toBe(String(name.PK).slice('ORGNAME#'.length));
+    const text = String(name.PK).slice('ORGNAME#'.length);
+    if (name.aliasUntil === undefined) {
+      expect(org?.name, `${name.PK} points at organization ${name.orgId}`).toBe(text);
+    } else {
+      expect(org, `alias ${name.PK} of organization ${name.orgId}`).toBeDefined();
+      expect(org?.name, `alias ${name.PK} is not the current name`).not.toBe(text);
+      expect(name.aliasUntil * 1000, `alias ${name.PK} reserved ahead`).toBeGreaterThan(Date.now());
+    }
   }
   for (const org of orgs) expect(after.get(`ORGNAME#${org.name}|ORGNAME`)?.orgId, `name of ${org.PK}`).toBe(org.id);
   // Creators are ADMIN members of their organizations, and only the create route made creators.
@@ -374,11 +384,11 @@ describe('fuzz: bodies', () => {
     });
   });
 
-  it('POST /v1/organizations/{org}/invitations by non-admins: 400 for bad bodies, else 401/404; nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+  it('POST /v1/organizations/{org}/invitations by non-admins: 400 for bad bodies, else 401 (member) / 404 (PRIVATE to others); nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
     const arb = fc.tuple(fc.constantFrom(member, invitee, stranger), fuzzBodies(invitationFields()));
     await fuzz(arb, runs(60), async ([who, body], ledger) => {
       const [req, res] = await send(who, { method: 'POST', path: paths.invitations(A.name), headers: fuzzHeaders(body), body: body.body });
-      ledger.note(checkResponse(req, res, statusesFor(mustFail(body, invitationsBodyMustFail), [400, 401, 404])), who.sub);
+      ledger.note(checkResponse(req, res, statusesFor(mustFail(body, invitationsBodyMustFail), [400, who === member ? 401 : 404])), who.sub);
     });
   });
 
@@ -407,7 +417,7 @@ describe('fuzz: bodies', () => {
     const arb = fc.tuple(fc.constantFrom(member, invitee, stranger), fuzzBodies(answerFields()), fc.constantFrom(inv.pending, inv.expired, inv.accepted));
     await fuzz(arb, runs(40), async ([who, body, id], ledger) => {
       const [req, res] = await send(who, { method: 'POST', path: paths.resend(A.id, id), headers: fuzzHeaders(body), body: body.body });
-      ledger.note(checkResponse(req, res, who.role === 'member' ? [401] : [401, 404]), who.sub);
+      ledger.note(checkResponse(req, res, who.role === 'member' ? [401] : [404]), who.sub);
     });
   });
 });
@@ -590,13 +600,14 @@ describe('fuzz: query strings', () => {
       fc.integer({ min: 1000, max: 1100 }).map((n) => Buffer.from(JSON.stringify({ o: A.id, s: `INV#${'x'.repeat(n)}`, l: 'INV#' })).toString('base64url')),
     );
 
-  it('GET /v1/organizations/{org}/invitations?…: admins get 200 (filtered, limited, newest first) or 400; others 400/401', { timeout: PROPERTY_TIMEOUT }, async () => {
+  it('GET /v1/organizations/{org}/invitations?…: admins get 200 (filtered, limited, newest first) or 400; members 400/401; others (A is PRIVATE) 400/404', { timeout: PROPERTY_TIMEOUT }, async () => {
     const arb = fc.tuple(fc.oneof({ weight: 2, arbitrary: fc.constantFrom(admin, coAdmin) }, { weight: 1, arbitrary: fc.constantFrom(...everyone()) }), queryString(cursors()));
     const known = invitationOrgs(await scanTable(stack));
     await fuzz(arb, runs(100), async ([who, query], ledger) => {
       const [req, res] = await send(who, { method: 'GET', path: `${paths.invitations(A.name)}?${query.text}` });
       const admin = isOrgAdminOfA(who);
-      const checked = checkResponse(req, res, admin ? [200, 400] : [400, 401]);
+      const refused = who === member ? 401 : 404;
+      const checked = checkResponse(req, res, admin ? [200, 400] : [400, refused]);
       ledger.note(checked, who.sub);
 
       // What the gateway hands the handler: repeated parameters joined with commas.
@@ -608,7 +619,7 @@ describe('fuzz: query strings', () => {
         (emailStatus === undefined || ['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED'].includes(emailStatus)) &&
         (limit === undefined || (/^\d+$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 100)) &&
         cursor === undefined;
-      if (clean) expect(checked.status, 'a valid query').toBe(admin ? 200 : 401);
+      if (clean) expect(checked.status, 'a valid query').toBe(admin ? 200 : refused);
       if (cursor !== undefined && limit === undefined) expect(checked.status, 'cursor without limit').toBe(400);
       if (checked.status !== 200) return;
 

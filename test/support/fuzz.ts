@@ -601,11 +601,18 @@ export class WriteLedger {
     const body = checked.body;
     const isCounter = (c: Change) => c.key === 'COUNTER|ORGID' && c.kind !== 'removed';
     if (route === 'POST /v1/organizations' && checked.status === 409) this.allow('409 burns an id', isCounter);
+    // A valid, authorized request counts against the caller's budget, whatever its outcome.
+    const counts = (action: string) => (c: Change) => c.kind !== 'removed' && c.key.startsWith(`RATE#${action}#${sub}|`);
+    if (route === 'POST /v1/organizations' && checked.status === 409) this.allow('a refused create counted', counts('createOrganization'));
+    if (route === 'PATCH /v1/organizations/{id}/partial' && checked.status === 409) this.allow('a refused rename counted', counts('updateOrganization'));
     if (checked.status >= 300) return;
     switch (route) {
       case 'POST /v1/organizations':
         this.allow(`created organization ${body.id}`, (c) =>
           isCounter(c) ||
+          counts('createOrganization')(c) ||
+          // An old name whose reservation ended is taken over.
+          (c.kind === 'changed' && c.key === `ORGNAME#${body.name}|ORGNAME` && c.after.orgId === body.id && c.after.aliasUntil === undefined) ||
           (c.kind === 'added' &&
             (c.key === `ORGNAME#${body.name}|ORGNAME` ||
               c.key === `ORG#${body.id}|ORG` ||
@@ -615,8 +622,13 @@ export class WriteLedger {
       case 'PATCH /v1/organizations/{id}/partial':
         this.allow(`updated organization ${body.id}`, (c) =>
           (c.kind === 'changed' && c.key === `ORG#${body.id}|ORG` && c.after.creator?.id === c.before.creator?.id) ||
-          (c.kind === 'added' && c.key.startsWith('ORGNAME#') && c.after.orgId === body.id) ||
-          (c.kind === 'removed' && c.key.startsWith('ORGNAME#') && c.before.orgId === body.id),
+          counts('updateOrganization')(c) ||
+          (c.kind === 'added' && c.key === `ORGNAME#${body.name}|ORGNAME` && c.after.orgId === body.id) ||
+          // The new name taken back from this organization's own alias, or from an ended reservation.
+          (c.kind === 'changed' && c.key === `ORGNAME#${body.name}|ORGNAME` && c.after.orgId === body.id && c.after.aliasUntil === undefined) ||
+          // The old name: kept as this organization's alias, never deleted, never given to another.
+          (c.kind === 'changed' && c.key.startsWith('ORGNAME#') && c.before.orgId === body.id && c.after.orgId === body.id &&
+            c.before.aliasUntil === undefined && typeof c.after.aliasUntil === 'number'),
         );
         break;
       case 'POST /v1/organizations/{orgName}/invitations': {

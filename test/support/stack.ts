@@ -30,11 +30,14 @@ export interface TestStack {
 
 /**
  * Rate limits high enough that no test but rate-limit.test.ts ever meets them (the defaults,
- * create 5/600 and resend 10/600, would throttle files that create many invitations per user).
+ * e.g. create 5/600 and organization update 5/60, would throttle files that create many
+ * invitations or organizations per user).
  */
 export const RELAXED_RATE_LIMITS: Readonly<Record<string, string>> = Object.freeze({
   RATE_LIMIT_CREATE: '1000/600',
   RATE_LIMIT_RESEND: '1000/600',
+  RATE_LIMIT_CREATE_ORGANIZATION: '1000/600',
+  RATE_LIMIT_UPDATE_ORGANIZATION: '1000/600',
 });
 
 export type UserFactory = ReturnType<typeof userFactory>;

@@ -24,13 +24,20 @@ describe('loadApiConfig', () => {
       tableName: 'invitations',
       dynamodbEndpoint: undefined,
       invitations: { expirySeconds: 604_800, retentionSeconds: 2_592_000 },
-      rateLimits: { create: { limit: 5, windowSeconds: 600 }, resend: { limit: 10, windowSeconds: 600 } },
+      rateLimits: {
+        create: { limit: 5, windowSeconds: 600 },
+        resend: { limit: 10, windowSeconds: 600 },
+        createOrganization: { limit: 10, windowSeconds: 600 },
+        updateOrganization: { limit: 5, windowSeconds: 60 },
+      },
     });
     expect(DEFAULTS).toMatchObject({
       INVITATION_EXPIRY_SECONDS: '604800',
       INVITATION_RETENTION_SECONDS: '2592000',
       RATE_LIMIT_CREATE: '5/600',
       RATE_LIMIT_RESEND: '10/600',
+      RATE_LIMIT_CREATE_ORGANIZATION: '10/600',
+      RATE_LIMIT_UPDATE_ORGANIZATION: '5/60',
     });
   });
 
@@ -43,12 +50,19 @@ describe('loadApiConfig', () => {
         INVITATION_RETENTION_SECONDS: ' 86400 ',
         RATE_LIMIT_CREATE: '2/60',
         RATE_LIMIT_RESEND: ' 3/120 ',
+        RATE_LIMIT_CREATE_ORGANIZATION: '4/30',
+        RATE_LIMIT_UPDATE_ORGANIZATION: '6/90',
       }),
     ).toEqual({
       tableName: 'my-table',
       dynamodbEndpoint: 'http://localhost:8000',
       invitations: { expirySeconds: 3600, retentionSeconds: 86_400 },
-      rateLimits: { create: { limit: 2, windowSeconds: 60 }, resend: { limit: 3, windowSeconds: 120 } },
+      rateLimits: {
+        create: { limit: 2, windowSeconds: 60 },
+        resend: { limit: 3, windowSeconds: 120 },
+        createOrganization: { limit: 4, windowSeconds: 30 },
+        updateOrganization: { limit: 6, windowSeconds: 90 },
+      },
     });
   });
 
@@ -99,11 +113,13 @@ describe('loadApiConfig', () => {
         INVITATION_RETENTION_SECONDS: '0',
         RATE_LIMIT_CREATE: '0/10',
         RATE_LIMIT_RESEND: 'lots',
+        RATE_LIMIT_CREATE_ORGANIZATION: '10',
+        RATE_LIMIT_UPDATE_ORGANIZATION: '0/60',
       }),
     );
     const lines = error.message.split('\n');
     expect(lines[0]).toBe('Invalid configuration:');
-    expect(lines.slice(1)).toHaveLength(6);
+    expect(lines.slice(1)).toHaveLength(8);
     for (const name of [
       'TABLE_NAME',
       'DYNAMODB_ENDPOINT',
@@ -111,8 +127,10 @@ describe('loadApiConfig', () => {
       'INVITATION_RETENTION_SECONDS',
       'RATE_LIMIT_CREATE',
       'RATE_LIMIT_RESEND',
+      'RATE_LIMIT_CREATE_ORGANIZATION',
+      'RATE_LIMIT_UPDATE_ORGANIZATION',
     ]) {
-      expect(lines.filter((line) => line.startsWith(`- ${name}`))).toHaveLength(1);
+      expect(lines.filter((line) => line.startsWith(`- ${name}:`) || line.startsWith(`- ${name} `))).toHaveLength(1);
     }
   });
 });

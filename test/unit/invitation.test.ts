@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   MAX_EMAILS_PER_REQUEST,
-  assertCanView,
   decideAnswer,
   decideDelivery,
   decideResend,
@@ -347,41 +346,6 @@ describe('isInvitee', () => {
   it('ignores user id and admin role: only the email counts', () => {
     expect(isInvitee(inv, caller({ email: 'eve@example.com', isRealmAdmin: true }))).toBe(false);
     expect(isInvitee(inv, caller({ userId: 'anything', email: 'bob.smith@example.com' }))).toBe(true);
-  });
-});
-
-describe('assertCanView', () => {
-  const inv = invitation();
-
-  it('returns the invitation to an org admin, whoever they are', () => {
-    expect(assertCanView(inv, stranger(), true)).toBe(inv);
-    expect(assertCanView(inv, stranger({ emailVerified: false, email: undefined }), true)).toBe(inv);
-  });
-
-  it('returns the invitation to the invitee with a verified email', () => {
-    expect(assertCanView(inv, invitee(), false)).toBe(inv);
-    expect(assertCanView(inv, invitee({ email: 'BOB.SMITH@example.COM' }), false)).toBe(inv);
-  });
-
-  it('refuses the invitee with an unverified email (EMAIL_NOT_VERIFIED)', () => {
-    expectDomainError(() => assertCanView(inv, invitee({ emailVerified: false }), false), 'EMAIL_NOT_VERIFIED');
-  });
-
-  it('answers NOT_FOUND for an unknown invitation, even to an admin', () => {
-    expectDomainError(() => assertCanView(undefined, invitee(), true), 'NOT_FOUND', 'Invitation not found.');
-    expectDomainError(() => assertCanView(undefined, invitee(), false), 'NOT_FOUND', 'Invitation not found.');
-  });
-
-  it.each([
-    ['another verified user', stranger()],
-    ['another unverified user', stranger({ emailVerified: false })],
-    ['a user without email', caller({ email: undefined })],
-    ['a realm admin who is not an org admin per the flag', stranger({ isRealmAdmin: true })],
-    ['a lookalike of the invitee', invitee({ email: 'b\u043eb.smith@example.com' })],
-  ])('answers NOT_FOUND to %s, exactly like an unknown id', (_name, who) => {
-    const unknown = expectDomainError(() => assertCanView(undefined, who, false), 'NOT_FOUND');
-    const hidden = expectDomainError(() => assertCanView(inv, who, false), 'NOT_FOUND');
-    expect(hidden.message).toBe(unknown.message);
   });
 });
 

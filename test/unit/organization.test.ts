@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { canSeeOrganization, isOrgAdmin } from '../../shared/domain/access.ts';
 import {
-  canSeeOrganization,
-  isOrgAdmin,
   isPlainObject,
   parseNewOrganization,
   type Membership,

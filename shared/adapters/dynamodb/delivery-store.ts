@@ -1,9 +1,10 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EmailStatus, Invitation } from '../../domain/invitation.ts';
 import type { DeliveryOutcome, EmailDeliveryStore, PendingEmail } from '../../ports.ts';
 import { call, updateIfCondition } from './client.ts';
 import { fromInvitationItem } from './invitation-store.ts';
 import { keys } from './keys.ts';
+import { batchGet } from './organization-store.ts';
 import { tableSchema } from './table-schema.ts';
 
 /** The delivery function's view of invitations: read one, record outcomes, find stragglers. */
@@ -13,13 +14,19 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
     private readonly tableName: string,
   ) {}
 
+  /**
+   * The invitation with `orgName` set to the organization's current name, read in the same call:
+   * an email names the organization (and links to it) as it is called when the email is sent, so
+   * a resend after a rename carries the new name.
+   */
   async get(orgId: number, invitationId: string): Promise<Invitation | undefined> {
-    const { Item } = await call(() =>
-      this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: keys.invitation(orgId, invitationId), ConsistentRead: true }),
-      ),
-    );
-    return Item ? fromInvitationItem(Item) : undefined;
+    const invitationKey = keys.invitation(orgId, invitationId);
+    const items = await batchGet(this.client, this.tableName, [invitationKey, keys.organization(orgId)]);
+    const invitationItem = items.find((i) => i.SK === invitationKey.SK);
+    if (!invitationItem) return undefined;
+    const organizationItem = items.find((i) => i.SK === keys.organization(orgId).SK);
+    const invitation = fromInvitationItem(invitationItem);
+    return organizationItem ? { ...invitation, orgName: organizationItem.name as string } : invitation;
   }
 
   /**

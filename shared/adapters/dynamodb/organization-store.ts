@@ -8,7 +8,17 @@ import {
 import type { Caller } from '../../domain/caller.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { normalizeEmail } from '../../domain/email.ts';
-import type { Membership, NewOrganizationInput, Organization, OrganizationUpdate } from '../../domain/organization.ts';
+import {
+  applyOrganizationUpdate,
+  nameRecentlyUsed,
+  nameTaken,
+  resolvesTo,
+  type Membership,
+  type NewOrganizationInput,
+  type Organization,
+  type OrganizationNameEntry,
+  type OrganizationUpdate,
+} from '../../domain/organization.ts';
 import type { OrganizationAccess, OrganizationStore, OrganizationWithMembers } from '../../ports.ts';
 import { call, transactWrite } from './client.ts';
 import { keys } from './keys.ts';
@@ -22,11 +32,15 @@ export class DynamoOrganizationStore implements OrganizationStore {
     private readonly tableName: string,
   ) {}
 
-  async findIdByName(name: string): Promise<number | undefined> {
+  /**
+   * The organization a name resolves to: its current name, or an old name still reserved for it
+   * after a rename (an alias item, checked against the clock here: TTL deletion is lazy).
+   */
+  async findIdByName(name: string, nowMs: number): Promise<number | undefined> {
     const { Item } = await call(() =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.organizationName(name) })),
     );
-    return Item ? (Item.orgId as number) : undefined;
+    return resolvesTo(Item && fromNameItem(Item), nowMs);
   }
 
   /** One Query: the organization item and its membership items share a partition and an SK prefix. */
@@ -94,13 +108,7 @@ export class DynamoOrganizationStore implements OrganizationStore {
       associationType: 'ADMIN',
     };
     const result = await transactWrite(this.client, [
-      {
-        Put: {
-          TableName: this.tableName,
-          Item: { ...keys.organizationName(input.name), orgId: organization.id },
-          ConditionExpression: 'attribute_not_exists(PK)',
-        },
-      },
+      this.claimName(input.name, organization.id, nowMs),
       {
         Put: {
           TableName: this.tableName,
@@ -110,49 +118,85 @@ export class DynamoOrganizationStore implements OrganizationStore {
       },
       { Put: { TableName: this.tableName, Item: toMembershipItem(membership) } },
     ]);
-    if (!result.ok) {
-      throw new DomainError('CONFLICT', `An organization named "${input.name}" already exists.`);
-    }
+    if (!result.ok) throw nameConflict(input.name, result.reasons[0]?.Item);
     return organization;
   }
 
   /**
-   * One transaction: the organization item, conditioned on the name we read (a concurrent rename
-   * makes this fail rather than silently overwrite), plus moving the name → id item on rename.
+   * One transaction: an UpdateItem of the organization's fields (SET, and REMOVE for a cleared
+   * description; fields the update does not name are kept), conditioned on the name we read so a
+   * concurrent rename makes it fail rather than silently overwrite. On rename it also claims the
+   * new name and turns the old name's item into an alias of this organization until
+   * `oldNameReservedUntil` (earlier aliases keep theirs: every old name keeps resolving).
    */
-  async update(current: Organization, update: OrganizationUpdate, nowMs: number): Promise<Organization> {
-    const updated: Organization = { ...current, ...update, updatedAt: new Date(nowMs).toISOString() };
+  async update(
+    current: Organization,
+    update: OrganizationUpdate,
+    nowMs: number,
+    oldNameReservedUntil: number,
+  ): Promise<Organization> {
+    const updated = applyOrganizationUpdate(current, update, nowMs);
     const renamed = update.name !== current.name;
+    const set = ['#name = :name', 'contactEmail = :contactEmail', 'visibility = :visibility', 'updatedAt = :updatedAt'];
+    const values: Item = {
+      ':name': updated.name,
+      ':contactEmail': updated.contactEmail,
+      ':visibility': updated.visibility,
+      ':updatedAt': updated.updatedAt,
+      ':currentName': current.name,
+    };
+    if (typeof update.description === 'string') {
+      set.push('description = :description');
+      values[':description'] = update.description;
+    }
     const result = await transactWrite(this.client, [
       {
-        Put: {
+        Update: {
           TableName: this.tableName,
-          Item: toOrganizationItem(updated),
+          Key: keys.organization(current.id),
+          UpdateExpression: `SET ${set.join(', ')}${update.description === null ? ' REMOVE description' : ''}`,
           ConditionExpression: '#name = :currentName',
           ExpressionAttributeNames: { '#name': 'name' },
-          ExpressionAttributeValues: { ':currentName': current.name },
+          ExpressionAttributeValues: values,
         },
       },
       ...(renamed
         ? [
+            this.claimName(update.name, current.id, nowMs),
             {
-              Put: {
+              Update: {
                 TableName: this.tableName,
-                Item: { ...keys.organizationName(update.name), orgId: current.id },
-                ConditionExpression: 'attribute_not_exists(PK)',
+                Key: keys.organizationName(current.name),
+                UpdateExpression: 'SET aliasUntil = :until, #ttl = :until',
+                ConditionExpression: 'orgId = :id AND attribute_not_exists(aliasUntil)',
+                ExpressionAttributeNames: { '#ttl': tableSchema.ttlAttribute },
+                ExpressionAttributeValues: { ':until': oldNameReservedUntil, ':id': current.id },
               },
             },
-            { Delete: { TableName: this.tableName, Key: keys.organizationName(current.name) } },
           ]
         : []),
     ]);
     if (!result.ok) {
-      if (result.reasons[0]?.Code === 'ConditionalCheckFailed') {
-        throw new DomainError('UNAVAILABLE', 'The organization changed while processing the request. Please retry.');
-      }
-      throw new DomainError('CONFLICT', `An organization named "${update.name}" already exists.`);
+      if (renamed && result.reasons[1]?.Code === 'ConditionalCheckFailed') throw nameConflict(update.name, result.reasons[1].Item);
+      throw new DomainError('UNAVAILABLE', 'The organization changed while processing the request. Please retry.');
     }
     return updated;
+  }
+
+  /**
+   * Makes `name` the current name of organization `orgId`: if nobody holds it, if it is an old
+   * name of this same organization (taking it back), or if its reservation has ended.
+   */
+  private claimName(name: string, orgId: number, nowMs: number) {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...keys.organizationName(name), type: 'OrganizationName', orgId },
+        ConditionExpression: 'attribute_not_exists(PK) OR (attribute_exists(aliasUntil) AND (orgId = :id OR aliasUntil <= :now))',
+        ExpressionAttributeValues: { ':id': orgId, ':now': nowMs / 1000 },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    };
   }
 
   async listForUser(userId: string): Promise<OrganizationAccess[]> {
@@ -221,6 +265,16 @@ export function accessFrom(items: Item[], orgId: number, userId: string): Organi
     organization: fromOrganizationItem(orgItem),
     membership: memberItem ? fromMembershipItem(memberItem) : undefined,
   };
+}
+
+/** 409: the name is another organization's current name, or reserved for it after a rename. */
+function nameConflict(name: string, holder: Item | undefined): DomainError {
+  const aliasUntil = holder?.aliasUntil as number | undefined;
+  return aliasUntil === undefined ? nameTaken(name) : nameRecentlyUsed(name, aliasUntil);
+}
+
+function fromNameItem(item: Item): OrganizationNameEntry {
+  return { orgId: item.orgId as number, aliasUntil: item.aliasUntil as number | undefined };
 }
 
 function toOrganizationItem(org: Organization): Item {

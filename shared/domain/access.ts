@@ -1,0 +1,74 @@
+/**
+ * Who may see and act on an organization and its invitations: the one home of these rules.
+ *
+ * An organization the caller may not see (PRIVATE, and the caller neither a member nor a realm
+ * admin) looks exactly like one that does not exist: the same 404, status and body, on every
+ * route that names one. The services make both cost the same reads (see NO_ORGANIZATION_ID), so
+ * neither the answer nor the work done tells a stranger that a PRIVATE organization exists.
+ * Whoever may see an organization but is not its admin gets 401 on admin routes, as the spec says.
+ */
+import type { Caller } from './caller.ts';
+import { emailNotVerified, notAuthorized, notFound } from './errors.ts';
+import { invitationNotFound, isInvitee, type Invitation } from './invitation.ts';
+import type { Membership, Organization } from './organization.ts';
+
+/** An organization plus the caller's membership in it (if any), as the stores load it. */
+export interface AccessFacts {
+  readonly organization: Organization;
+  readonly membership: Membership | undefined;
+}
+
+/**
+ * Organization ids start at 1, so no organization has id 0. When a name does not resolve, the
+ * services still read the organization's items under this id: an unknown organization then
+ * costs exactly the reads of an invisible one.
+ */
+export const NO_ORGANIZATION_ID = 0;
+
+export const organizationNotFound = () => notFound('Organization not found.');
+const onlyAdmins = () => notAuthorized('Only organization admins can do this.');
+
+/** Org admin: the creator, an ADMIN member, or a realm admin. */
+export function isOrgAdmin(org: Organization, membership: Membership | undefined, caller: Caller): boolean {
+  return caller.isRealmAdmin || org.creator.id === caller.userId || membership?.associationType === 'ADMIN';
+}
+
+/** PRIVATE organizations are visible to members and org admins only. */
+export function canSeeOrganization(org: Organization, membership: Membership | undefined, caller: Caller): boolean {
+  return org.visibility === 'PUBLIC' || membership !== undefined || isOrgAdmin(org, membership, caller);
+}
+
+/** Reading an organization: 404 when it is unknown or invisible to the caller. */
+export function requireOrgVisible<T extends AccessFacts>(access: T | undefined, caller: Caller): T {
+  if (!access || !canSeeOrganization(access.organization, access.membership, caller)) throw organizationNotFound();
+  return access;
+}
+
+/** Admin routes: 404 when unknown or invisible, 401 when visible but the caller is not an org admin. */
+export function requireOrgAdmin<T extends AccessFacts>(access: T | undefined, caller: Caller): T {
+  const visible = requireOrgVisible(access, caller);
+  if (!isOrgAdmin(visible.organization, visible.membership, caller)) throw onlyAdmins();
+  return visible;
+}
+
+/**
+ * Reading an invitation: org admins, and the invitee with a verified email (whether or not they
+ * could see the organization: they are not a member yet). Everyone else, and an unknown or
+ * invisible organization, gets the same 404 as an unknown invitation id, so nothing can be probed.
+ */
+export function requireInvitationViewer(
+  invitation: Invitation | undefined,
+  access: AccessFacts | undefined,
+  caller: Caller,
+): Invitation {
+  if (!invitation) throw invitationNotFound();
+  if (access && isOrgAdmin(access.organization, access.membership, caller)) return invitation;
+  return requireInvitee(invitation, caller);
+}
+
+/** Answering an invitation: the invitee only (by verified email); org admins included, anyone else sees 404. */
+export function requireInvitee(invitation: Invitation | undefined, caller: Caller): Invitation {
+  if (!invitation || !isInvitee(invitation, caller)) throw invitationNotFound();
+  if (!caller.emailVerified) throw emailNotVerified();
+  return invitation;
+}
