@@ -256,15 +256,20 @@ export class DynamoInvitationStore implements InvitationStore {
   }
 
   private toItem(invitation: Invitation): Item {
-    return {
-      ...keys.invitation(invitation.orgId, invitation.id),
-      [tableSchema.invitationsByCreatedIndex.sortKey]: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
-      ...(invitation.emailStatus === 'PENDING' && keys.pendingEmail(invitation.emailRequestedAt)),
-      type: 'Invitation',
-      ...invitation,
-      [tableSchema.ttlAttribute]: invitationTtl(invitation.expiresAt, this.timings),
-    };
+    return toInvitationItem(invitation, this.timings);
   }
+}
+
+/** The stored item of an invitation: its keys (LSI1 position, GSI2 while its email is pending) and TTL. */
+export function toInvitationItem(invitation: Invitation, timings: InvitationTimings): Item {
+  return {
+    ...keys.invitation(invitation.orgId, invitation.id),
+    [tableSchema.invitationsByCreatedIndex.sortKey]: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
+    ...(invitation.emailStatus === 'PENDING' && keys.pendingEmail(invitation.emailRequestedAt)),
+    type: 'Invitation',
+    ...invitation,
+    [tableSchema.ttlAttribute]: invitationTtl(invitation.expiresAt, timings),
+  };
 }
 
 export function fromInvitationItem(item: Item): Invitation {
