@@ -49,6 +49,7 @@ export interface DeliveryConfig {
 export const DEFAULTS = {
   INVITATION_EXPIRY_SECONDS: '604800', // 7 days
   INVITATION_RETENTION_SECONDS: '2592000', // 30 days
+  ANSWERED_INVITATION_RETENTION_SECONDS: '31536000', // 365 days
   RATE_LIMIT_CREATE: '5/600',
   RATE_LIMIT_RESEND: '10/600',
   JWT_CLOCK_TOLERANCE_SECONDS: '30',
@@ -65,6 +66,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     invitations: {
       expirySeconds: reader.positiveInteger('INVITATION_EXPIRY_SECONDS'),
       retentionSeconds: reader.positiveInteger('INVITATION_RETENTION_SECONDS'),
+      answeredRetentionSeconds: reader.positiveInteger('ANSWERED_INVITATION_RETENTION_SECONDS'),
     },
     rateLimits: {
       create: reader.rateLimit('RATE_LIMIT_CREATE'),

@@ -55,7 +55,7 @@ describe('loadStackConfig', () => {
         sandboxRecipients: [],
       },
       api: { allowedOrigins: ['https://app.acme.test'], throttlingRateLimit: 50, throttlingBurstLimit: 100 },
-      invitations: { expirySeconds: 604800, retentionSeconds: 2592000, rateLimitCreate: '5/600', rateLimitResend: '10/600' },
+      invitations: { expirySeconds: 604800, retentionSeconds: 2592000, answeredRetentionSeconds: 31536000, rateLimitCreate: '5/600', rateLimitResend: '10/600' },
       observability: {
         logRetentionDays: 30,
         logLevel: 'INFO',
