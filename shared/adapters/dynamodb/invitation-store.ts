@@ -22,16 +22,17 @@ const MAX_CREATE_ATTEMPTS = 3;
 
 /**
  * Items one list request reads at most, whatever its filter: 1,000 invitation items are about
- * 0.5 MB (measured ~480 bytes each, see README), so one or two Query calls, ~130 read units
- * (strongly consistent) and tens of milliseconds; ten times the largest page, so a filter that
- * matches one invitation in ten still fills a page of 100.
+ * 0.5 MB (measured ~125 read units, strongly consistent, i.e. ~500 bytes each), so one Query
+ * call under DynamoDB's 1 MB per call and tens of milliseconds; ten times the largest page, so
+ * a filter that matches one invitation in ten still fills a page of 100.
  */
 export const MAX_ITEMS_READ_PER_LIST = 1000;
 
 /**
  * The page a request without `limit` gets (the Jaqpot client expects a plain array and cannot
- * page): the newest 1,000, about 0.3 MB of JSON (measured ~280 bytes per invitation), far below
- * Lambda's 6 MB response limit; X-Next-Cursor says when more exist.
+ * page): the newest 1,000, about 0.3 MB of JSON (measured ~290 bytes per invitation; even at
+ * the longest addresses and names, a few KB each, it stays far below Lambda's 6 MB response
+ * limit), and within the read bound; X-Next-Cursor says when more exist.
  */
 export const UNPAGED_LIST_MAXIMUM = 1000;
 
