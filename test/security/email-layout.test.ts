@@ -35,11 +35,15 @@ async function layoutAt390(html: string) {
   try {
     await page.setViewport({ width: PHONE_WIDTH, height: 800 });
     await page.setContent(html, { waitUntil: 'load' });
-    return await page.evaluate(() => ({
-      scrollWidth: document.documentElement.scrollWidth,
-      widestRight: Math.max(...Array.from(document.querySelectorAll('body *'), (e) => e.getBoundingClientRect().right)),
-      fontOfParagraph: getComputedStyle(document.querySelector('p')!).fontFamily,
-    }));
+    // Runs in the page (this project's TypeScript has no DOM types).
+    return await page.evaluate(() => {
+      const { document, getComputedStyle } = globalThis as any;
+      return {
+        scrollWidth: document.documentElement.scrollWidth as number,
+        widestRight: Math.max(...Array.from(document.querySelectorAll('body *') as any[], (e) => e.getBoundingClientRect().right as number)),
+        fontOfParagraph: getComputedStyle(document.querySelector('p')).fontFamily as string,
+      };
+    });
   } finally {
     await page.close();
   }
