@@ -58,7 +58,7 @@ export function renderInvitationEmail(input: InvitationEmailInput): RenderedEmai
   // Styles sit on a wrapper, not <body> (some clients drop <body>'s attributes); the long link
   // may break anywhere so that it never widens a narrow (390 px) screen.
   const html = `<!doctype html>
-<html><head><meta name="viewport" content="width=device-width, initial-scale=1"></head><body style="margin: 0;">
+<html><body style="margin: 0;">
 <div style="font-family: sans-serif; line-height: 1.5; color: #222; padding: 16px; max-width: 600px; overflow-wrap: anywhere; word-break: break-word;">
 <p>${named ? `<strong>${e(named)}</strong>` : e(inviter)} invited you to join the organization <strong>${e(org)}</strong> on ${e(brand)}.</p>
 <p><a href="${e(link)}" style="display: inline-block; padding: 10px 16px; background: #2563eb; color: #fff; text-decoration: none; border-radius: 4px;">View the invitation</a></p>
