@@ -9,6 +9,8 @@ export interface MeterReading {
   calls: number;
   readCapacity: number;
   writeCapacity: number;
+  /** Items Query and Scan calls evaluated (ScannedCount), whatever they returned. */
+  itemsRead: number;
   commands: Record<string, number>;
 }
 
@@ -21,7 +23,7 @@ export function setMeterLabel(next: string | undefined) {
 }
 
 export function meterReading(name: string): MeterReading {
-  return readings.get(name) ?? { calls: 0, readCapacity: 0, writeCapacity: 0, commands: {} };
+  return readings.get(name) ?? { calls: 0, readCapacity: 0, writeCapacity: 0, itemsRead: 0, commands: {} };
 }
 
 /** Installs the middleware on every DynamoDB client that sends a command from now on. */
@@ -37,7 +39,7 @@ export function installDynamoDbMeter() {
         (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
           if (args.input && typeof args.input === 'object') args.input.ReturnConsumedCapacity ??= 'TOTAL';
           const result = await next(args);
-          record(context.commandName ?? 'unknown', result.output?.ConsumedCapacity);
+          record(context.commandName ?? 'unknown', result.output?.ConsumedCapacity, result.output?.ScannedCount);
           return result;
         },
         { step: 'initialize', name: 'benchDynamoDbMeter' },
@@ -47,10 +49,11 @@ export function installDynamoDbMeter() {
   };
 }
 
-function record(command: string, consumed: unknown) {
+function record(command: string, consumed: unknown, scanned: unknown) {
   if (!label) return;
-  const reading = readings.get(label) ?? { calls: 0, readCapacity: 0, writeCapacity: 0, commands: {} };
+  const reading = readings.get(label) ?? { calls: 0, readCapacity: 0, writeCapacity: 0, itemsRead: 0, commands: {} };
   reading.calls++;
+  if (typeof scanned === 'number') reading.itemsRead += scanned;
   reading.commands[command] = (reading.commands[command] ?? 0) + 1;
   for (const entry of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
     const { ReadCapacityUnits = 0, WriteCapacityUnits = 0, CapacityUnits = 0 } = entry as Record<string, number>;

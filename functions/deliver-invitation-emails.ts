@@ -26,6 +26,7 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
         const result = await deliverInvitationEmail(deps, request);
         if (result.kind === 'sent') countMetric('EmailsSent');
         if (result.kind === 'failed') countMetric('EmailsFailed');
+        if (result.kind === 'not-needed') countMetric('EmailsNotNeeded');
         logger.info('delivery handled', { result: result.kind, ...('reason' in result && { reason: result.reason }) });
       } catch (error) {
         countMetric('EmailDeliveriesDeferred');

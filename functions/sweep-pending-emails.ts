@@ -17,6 +17,7 @@ export const handler = middy()
     const result = await sweepPendingEmails(deps, deps.config.sweepAgeSeconds, BATCH);
     if (result.sent) countMetric('EmailsSent', result.sent);
     if (result.failed) countMetric('EmailsFailed', result.failed);
+    if (result.notNeeded) countMetric('EmailsNotNeeded', result.notNeeded);
     if (result.stillUnavailable) countMetric('EmailDeliveriesDeferred', result.stillUnavailable);
     logger.info('sweep done', { ...result });
     return result;

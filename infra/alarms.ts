@@ -85,7 +85,7 @@ export function createAlarms(scope: Construct, props: AlarmsProps): void {
       statistic: 'Sum',
       period,
     }),
-    'SES refused invitation emails permanently (see lastError on the invitations)',
+    'Invitation emails failed permanently: SES refused them, or they could not go out before the invitation expired (see lastError on the invitations)',
   );
 }
 

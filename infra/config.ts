@@ -45,6 +45,7 @@ export interface StackConfig {
   readonly invitations: {
     readonly expirySeconds: number;
     readonly retentionSeconds: number;
+    readonly answeredRetentionSeconds: number;
     readonly rateLimitCreate: string;
     readonly rateLimitResend: string;
     readonly rateLimitCreateOrganization: string;
@@ -79,6 +80,7 @@ export const CONTEXT_DEFAULTS = {
   allowedOrigins: undefined, // default: the origin of frontendUrl
   invitationExpirySeconds: 604800,
   invitationRetentionSeconds: 2592000,
+  answeredInvitationRetentionSeconds: 31536000,
   rateLimitCreate: '5/600',
   rateLimitResend: '10/600',
   rateLimitCreateOrganization: '10/600',
@@ -208,6 +210,7 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
     invitations: {
       expirySeconds: r.positiveInteger('invitationExpirySeconds'),
       retentionSeconds: r.positiveInteger('invitationRetentionSeconds'),
+      answeredRetentionSeconds: r.positiveInteger('answeredInvitationRetentionSeconds'),
       rateLimitCreate: r.rateLimit('rateLimitCreate'),
       rateLimitResend: r.rateLimit('rateLimitResend'),
       rateLimitCreateOrganization: r.rateLimit('rateLimitCreateOrganization'),

@@ -35,6 +35,7 @@ export function functionEnvironments(config: StackConfig, refs: { tableName: str
     TABLE_NAME: refs.tableName,
     INVITATION_EXPIRY_SECONDS: String(config.invitations.expirySeconds),
     INVITATION_RETENTION_SECONDS: String(config.invitations.retentionSeconds),
+    ANSWERED_INVITATION_RETENTION_SECONDS: String(config.invitations.answeredRetentionSeconds),
     RATE_LIMIT_CREATE: config.invitations.rateLimitCreate,
     RATE_LIMIT_RESEND: config.invitations.rateLimitResend,
     RATE_LIMIT_CREATE_ORGANIZATION: config.invitations.rateLimitCreateOrganization,

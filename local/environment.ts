@@ -32,6 +32,7 @@ export function localFunctionEnvironment(options: {
   const passThrough = [
     'INVITATION_EXPIRY_SECONDS',
     'INVITATION_RETENTION_SECONDS',
+    'ANSWERED_INVITATION_RETENTION_SECONDS',
     'RATE_LIMIT_CREATE',
     'RATE_LIMIT_RESEND',
     'RATE_LIMIT_CREATE_ORGANIZATION',

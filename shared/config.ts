@@ -58,6 +58,7 @@ export interface DeliveryConfig {
 export const DEFAULTS = {
   INVITATION_EXPIRY_SECONDS: '604800', // 7 days
   INVITATION_RETENTION_SECONDS: '2592000', // 30 days
+  ANSWERED_INVITATION_RETENTION_SECONDS: '31536000', // 365 days
   RATE_LIMIT_CREATE: '5/600',
   RATE_LIMIT_RESEND: '10/600',
   // As the Jaqpot server's organization endpoints.
@@ -77,6 +78,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     invitations: {
       expirySeconds: reader.positiveInteger('INVITATION_EXPIRY_SECONDS'),
       retentionSeconds: reader.positiveInteger('INVITATION_RETENTION_SECONDS'),
+      answeredRetentionSeconds: reader.positiveInteger('ANSWERED_INVITATION_RETENTION_SECONDS'),
     },
     rateLimits: {
       create: reader.rateLimit('RATE_LIMIT_CREATE'),

@@ -23,6 +23,8 @@ export type MetricName =
   | 'InvitationsResent'
   | 'EmailsSent'
   | 'EmailsFailed'
+  /** Not sent because the invitation was answered first: expected, never alarmed on. */
+  | 'EmailsNotNeeded'
   | 'EmailsBounced'
   | 'EmailsComplained'
   | 'EmailDeliveriesDeferred';

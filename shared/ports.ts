@@ -130,7 +130,8 @@ export interface Mailer {
 
 export type DeliveryOutcome =
   | { readonly kind: 'sent'; readonly messageId: string; readonly at: string }
-  | { readonly kind: 'failed'; readonly reason: string };
+  | { readonly kind: 'failed'; readonly reason: string }
+  | { readonly kind: 'not-needed' };
 
 export interface PendingEmail {
   readonly orgId: number;

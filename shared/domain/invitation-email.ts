@@ -1,13 +1,14 @@
 /**
  * The invitation email, as pure text. Every inserted value is HTML-escaped in the HTML part, and
- * the subject (a header) gets control characters removed and a length cap, so nothing a user
- * typed can shape a header or the markup. Addresses never appear in headers we build: SES takes
- * them as structured destinations.
+ * every value in the subject or naming someone gets control and Unicode format characters
+ * removed (bidi overrides, zero-width characters) and the subject a length cap, so nothing a user
+ * typed can shape a header or the markup, or disguise itself. Addresses never appear in headers
+ * we build: SES takes them as structured destinations.
  */
 export interface InvitationEmailInput {
   readonly orgName: string;
-  /** The inviter's display name: preferred_username or email. */
-  readonly inviterName: string;
+  /** The inviter's display name (preferred_username, or a verified email); none: a neutral wording. */
+  readonly inviterName: string | undefined;
   readonly invitationId: string;
   /** Epoch seconds. */
   readonly expiresAt: number;
@@ -32,10 +33,15 @@ export function invitationLink(input: Pick<InvitationEmailInput, 'frontendUrl' |
 export function renderInvitationEmail(input: InvitationEmailInput): RenderedEmail {
   const link = invitationLink(input);
   const expires = formatExpiry(input.expiresAt);
-  const inviter = singleLine(input.inviterName);
   const org = singleLine(input.orgName);
   const brand = singleLine(input.brandName);
-  const subject = `${truncate(inviter)} invited you to join ${truncate(org)} on ${truncate(brand)}`;
+  const named = singleLine(input.inviterName ?? '');
+  // Without a name the identity provider vouches for, say only what the service knows.
+  const inviter = named || `An admin of ${org}`;
+  const subject = named
+    ? `${truncate(named)} invited you to join ${truncate(org)} on ${truncate(brand)}`
+    : `An admin of ${truncate(org)} invited you to join ${truncate(org)} on ${truncate(brand)}`;
+  const because = named ? `${named} invited this address` : `an admin of ${org} invited this address`;
 
   const text = [
     `${inviter} invited you to join the organization ${org} on ${brand}.`,
@@ -45,17 +51,21 @@ export function renderInvitationEmail(input: InvitationEmailInput): RenderedEmai
     '',
     `The invitation expires on ${expires}.`,
     '',
-    `You received this email because ${inviter} invited this address to ${org}. If you were not expecting it, you can ignore this email.`,
+    `You received this email because ${because} to ${org}. If you were not expecting it, you can ignore this email.`,
   ].join('\n');
 
   const e = escapeHtml;
+  // Styles sit on a wrapper, not <body> (some clients drop <body>'s attributes); the long link
+  // may break anywhere so that it never widens a narrow (390 px) screen.
   const html = `<!doctype html>
-<html><body style="font-family: sans-serif; line-height: 1.5; color: #222;">
-<p><strong>${e(inviter)}</strong> invited you to join the organization <strong>${e(org)}</strong> on ${e(brand)}.</p>
+<html><body style="margin: 0;">
+<div style="font-family: sans-serif; line-height: 1.5; color: #222; padding: 16px; max-width: 600px; overflow-wrap: anywhere; word-break: break-word;">
+<p>${named ? `<strong>${e(named)}</strong>` : e(inviter)} invited you to join the organization <strong>${e(org)}</strong> on ${e(brand)}.</p>
 <p><a href="${e(link)}" style="display: inline-block; padding: 10px 16px; background: #2563eb; color: #fff; text-decoration: none; border-radius: 4px;">View the invitation</a></p>
-<p>Or open this link: <a href="${e(link)}">${e(link)}</a></p>
+<p>Or open this link: <a href="${e(link)}" style="overflow-wrap: anywhere; word-break: break-all;">${e(link)}</a></p>
 <p>The invitation expires on ${e(expires)}.</p>
-<p style="color: #666; font-size: 0.9em;">You received this email because ${e(inviter)} invited this address to ${e(org)}. If you were not expecting it, you can ignore this email.</p>
+<p style="color: #666; font-size: 0.9em;">You received this email because ${e(because)} to ${e(org)}. If you were not expecting it, you can ignore this email.</p>
+</div>
 </body></html>`;
 
   return { subject, html, text };
@@ -70,9 +80,16 @@ export function escapeHtml(value: string): string {
     .replace(/'/g, '&#39;');
 }
 
-/** Control characters (CR, LF, tabs, ...) become spaces: a value stays on one line. */
-function singleLine(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+/**
+ * Control characters (CR, LF, tabs, ...) become spaces: a value stays on one line. Format
+ * characters (\p{Cf}: bidi overrides such as U+202E, zero-width spaces and joiners, ...) are
+ * removed: they could reorder or hide what a reader sees, e.g. make a name read as another.
+ */
+export function singleLine(value: string): string {
+  return value
+    .replace(/\p{Cf}+/gu, '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .trim();
 }
 
 /** Cuts by whole code points, so an emoji (two UTF-16 units) is never split. */

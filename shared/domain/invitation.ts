@@ -11,9 +11,12 @@ export const INVITATION_STATUSES: readonly InvitationStatus[] = ['PENDING', 'ACC
 export const STATUS_FILTERS: readonly InvitationStatusFilter[] = ['PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED'];
 export const MAX_EMAILS_PER_REQUEST = 10;
 
-/** Delivery state of the invitation's latest email request. */
-export type EmailStatus = 'PENDING' | 'SENT' | 'FAILED' | 'BOUNCED' | 'COMPLAINED';
-export const EMAIL_STATUSES: readonly EmailStatus[] = ['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED'];
+/**
+ * Delivery state of the invitation's latest email request. NOT_NEEDED: the invitation was
+ * answered before its email went out, so none was sent (not a failure).
+ */
+export type EmailStatus = 'PENDING' | 'SENT' | 'FAILED' | 'BOUNCED' | 'COMPLAINED' | 'NOT_NEEDED';
+export const EMAIL_STATUSES: readonly EmailStatus[] = ['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED', 'NOT_NEEDED'];
 
 export interface Invitation {
   readonly id: string;
@@ -29,8 +32,11 @@ export interface Invitation {
   readonly createdAt: string;
   /** The inviting admin's user id (token `sub`). */
   readonly invitedBy: string;
-  /** The inviter as the email names them: preferred_username, else email. */
-  readonly inviterName: string;
+  /**
+   * The inviter as the email names them: preferred_username, else the email if verified; absent
+   * when the token had neither (the email then says "An admin of <org>").
+   */
+  readonly inviterName?: string;
   /** Set when answered: the invitee's user id. */
   readonly userId?: string;
   readonly respondedAt?: string;
@@ -56,6 +62,8 @@ export interface InvitationTimings {
   readonly expirySeconds: number;
   /** INVITATION_RETENTION_SECONDS: how long an expired invitation stays listable before TTL removes it. */
   readonly retentionSeconds: number;
+  /** ANSWERED_INVITATION_RETENTION_SECONDS: how long an answered invitation stays listable (history). */
+  readonly answeredRetentionSeconds: number;
 }
 
 export interface ParsedEmail {
@@ -102,13 +110,24 @@ export function newInvitation(
     expiresAt: Math.floor(nowMs / 1000) + timings.expirySeconds,
     createdAt: now,
     invitedBy: input.inviter.userId,
-    inviterName: input.inviter.username ?? input.inviter.email ?? 'An organization admin',
+    inviterName: inviterDisplayName(input.inviter),
     deliverySeq: 1,
     deliveredSeq: 0,
     emailRequestedAt: now,
     emailStatus: 'PENDING',
     sendCount: 0,
   };
+}
+
+/**
+ * The name an invitation email gives its inviter: only what the identity provider vouches for.
+ * preferred_username is the realm's own; an email only once verified (anyone can put any
+ * address, e.g. security@<our domain>, in an unverified account). Otherwise none.
+ */
+export function inviterDisplayName(inviter: Pick<Caller, 'username' | 'email' | 'emailVerified'>): string | undefined {
+  if (inviter.username !== undefined && inviter.username.trim() !== '') return inviter.username;
+  if (inviter.email !== undefined && inviter.emailVerified) return inviter.email;
+  return undefined;
 }
 
 export function isExpired(invitation: Pick<Invitation, 'status' | 'expiresAt'>, nowMs: number): boolean {
@@ -126,9 +145,22 @@ export function matchesStatusFilter(invitation: Invitation, filter: InvitationSt
   return invitation.status === filter;
 }
 
-/** TTL (epoch seconds) for an invitation: kept listable for the retention period after expiry. */
+/** TTL (epoch seconds) for a pending invitation: kept listable for the retention period after expiry. */
 export function invitationTtl(expiresAt: number, timings: InvitationTimings): number {
   return expiresAt + timings.retentionSeconds;
+}
+
+/** TTL (epoch seconds) for an answered invitation: kept as history for the answered retention. */
+export function answeredInvitationTtl(respondedAtMs: number, timings: InvitationTimings): number {
+  return Math.floor(respondedAtMs / 1000) + timings.answeredRetentionSeconds;
+}
+
+/**
+ * TTL deletion is lazy (up to days late), so an item whose TTL has passed is treated as deleted
+ * by every read: `ttl` is the item's TTL attribute (epoch seconds), undefined when it has none.
+ */
+export function isPastRetention(ttl: number | undefined, nowMs: number): boolean {
+  return ttl !== undefined && nowMs >= ttl * 1000;
 }
 
 export function isInvitee(invitation: Invitation, caller: Caller): boolean {
@@ -186,18 +218,21 @@ export function decideResend(invitation: Invitation | undefined, nowMs: number, 
 export type DeliveryDecision =
   | { kind: 'send'; invitation: Invitation }
   | { kind: 'skip'; reason: string }
+  | { kind: 'not-needed'; reason: string }
   | { kind: 'abandon'; reason: string };
 
 /**
  * Whether delivery request `seq` should still send an email. Replays of an already recorded
- * request, and requests superseded by a newer resend, are skipped; an invitation that was
- * answered or expired before its email went out is abandoned (recorded as FAILED with a reason).
+ * request, and requests superseded by a newer resend, are skipped. An invitation answered before
+ * its email went out needs no email (NOT_NEEDED: the invitee found it anyway; not a failure). One
+ * that expired first is abandoned as FAILED: the invitee was never told in time, which only a
+ * delivery outage lasting the whole invitation lifetime explains, so it must alert.
  */
 export function decideDelivery(invitation: Invitation | undefined, seq: number, nowMs: number): DeliveryDecision {
   if (!invitation) return { kind: 'skip', reason: 'invitation no longer exists' };
   if (invitation.deliveredSeq >= seq) return { kind: 'skip', reason: 'already recorded' };
   if (invitation.deliverySeq > seq) return { kind: 'skip', reason: 'superseded by a newer email request' };
-  if (invitation.status !== 'PENDING') return { kind: 'abandon', reason: 'Not sent: the invitation was already answered.' };
+  if (invitation.status !== 'PENDING') return { kind: 'not-needed', reason: 'the invitation was answered before its email went out' };
   if (isExpired(invitation, nowMs)) return { kind: 'abandon', reason: 'Not sent: the invitation had expired.' };
   return { kind: 'send', invitation };
 }

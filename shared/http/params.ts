@@ -66,8 +66,8 @@ export function listQuery(query: Params): ListQuery {
     }
     result.limit = limit;
   }
+  // A cursor needs no limit: a response without one (at most UNPAGED_LIST_MAXIMUM) also gives one.
   if (query.cursor !== undefined) {
-    if (result.limit === undefined) throw invalidInput('cursor requires limit.');
     if (query.cursor.length === 0 || query.cursor.length > MAX_CURSOR_LENGTH) throw invalidInput('cursor is not valid.');
     result.cursor = query.cursor;
   }

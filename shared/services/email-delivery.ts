@@ -25,6 +25,8 @@ export interface DeliveryRequest {
 export type DeliveryResult =
   | { readonly kind: 'sent'; readonly messageId: string; readonly recorded: boolean }
   | { readonly kind: 'failed'; readonly reason: string }
+  /** Answered before the email went out: recorded NOT_NEEDED, not a failure. */
+  | { readonly kind: 'not-needed'; readonly reason: string }
   | { readonly kind: 'skipped'; readonly reason: string };
 
 /**
@@ -35,6 +37,10 @@ export async function deliverInvitationEmail(deps: DeliveryDeps, request: Delive
   const invitation = await deps.store.get(request.orgId, request.invitationId);
   const decision = decideDelivery(invitation, request.seq, deps.clock.nowMs());
   if (decision.kind === 'skip') return { kind: 'skipped', reason: decision.reason };
+  if (decision.kind === 'not-needed') {
+    await deps.store.recordOutcome(request.orgId, request.invitationId, request.seq, { kind: 'not-needed' });
+    return { kind: 'not-needed', reason: decision.reason };
+  }
   if (decision.kind === 'abandon') {
     await deps.store.recordOutcome(request.orgId, request.invitationId, request.seq, { kind: 'failed', reason: decision.reason });
     return { kind: 'failed', reason: decision.reason };
@@ -89,9 +95,12 @@ export interface SweepResult {
   readonly found: number;
   readonly sent: number;
   readonly failed: number;
+  readonly notNeeded: number;
   readonly skipped: number;
   readonly stillUnavailable: number;
 }
+
+const SWEEP_COUNTER = { sent: 'sent', failed: 'failed', 'not-needed': 'notNeeded', skipped: 'skipped' } as const;
 
 /**
  * Re-drives emails left PENDING longer than `minAgeSeconds`: the stream keeps records for 24
@@ -100,15 +109,15 @@ export interface SweepResult {
 export async function sweepPendingEmails(deps: DeliveryDeps, minAgeSeconds: number, limit: number): Promise<SweepResult> {
   const before = new Date(deps.clock.nowMs() - minAgeSeconds * 1000).toISOString();
   const pending = await deps.store.listPendingEmails(before, limit);
-  const result = { found: pending.length, sent: 0, failed: 0, skipped: 0, stillUnavailable: 0 };
+  const result = { found: pending.length, sent: 0, failed: 0, notNeeded: 0, skipped: 0, stillUnavailable: 0 };
   for (const item of pending) {
     try {
       const outcome = await deliverInvitationEmail(deps, { orgId: item.orgId, invitationId: item.invitationId, seq: item.deliverySeq });
-      result[outcome.kind === 'sent' ? 'sent' : outcome.kind === 'failed' ? 'failed' : 'skipped']++;
+      result[SWEEP_COUNTER[outcome.kind]]++;
     } catch (error) {
       if (!(error instanceof MailerError)) throw error;
       // SES is down or throttling: the rest would fail the same way; the next sweep goes on.
-      result.stillUnavailable = pending.length - (result.sent + result.failed + result.skipped);
+      result.stillUnavailable = pending.length - (result.sent + result.failed + result.notNeeded + result.skipped);
       break;
     }
   }

@@ -58,6 +58,7 @@ describe('loadStackConfig', () => {
       invitations: {
         expirySeconds: 604800,
         retentionSeconds: 2592000,
+        answeredRetentionSeconds: 31536000,
         rateLimitCreate: '5/600',
         rateLimitResend: '10/600',
         rateLimitCreateOrganization: '10/600',

@@ -9,15 +9,15 @@ import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installDynamoDbMeter, meterReading, setMeterLabel } from '../../bench/dynamodb-meter.ts';
-import { keys } from '../../shared/adapters/dynamodb/keys.ts';
-import { invitationTtl, newInvitation } from '../../shared/domain/invitation.ts';
+import { toInvitationItem } from '../../shared/adapters/dynamodb/invitation-store.ts';
+import { newInvitation } from '../../shared/domain/invitation.ts';
 import { createOrganization, paths, type TestUser } from '../support/fixtures.ts';
 import { uniqueOrgName, useTestStack, type ApiResponse } from '../support/stack.ts';
 
 installDynamoDbMeter();
 const { stack, user } = useTestStack();
 
-const TIMINGS = { expirySeconds: 604_800, retentionSeconds: 2_592_000 };
+const TIMINGS = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 };
 
 /** The response and the DynamoDB calls (by command) the request cost. */
 async function metered(request: () => Promise<ApiResponse>) {
@@ -46,13 +46,7 @@ async function seedInvitations(org: { id: number; name: string }, inviter: TestU
       nowMs + i,
       TIMINGS,
     );
-    return {
-      ...keys.invitation(org.id, invitation.id),
-      LSI1SK: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
-      type: 'Invitation',
-      ...invitation,
-      ttl: invitationTtl(invitation.expiresAt, TIMINGS),
-    };
+    return toInvitationItem(invitation, TIMINGS);
   });
   for (let i = 0; i < items.length; i += 25) {
     let pending: Record<string, any>[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));

@@ -47,7 +47,7 @@ describe('PUT invitation: accepting', () => {
     expect(unchanged).toEqual(originalUnchanged);
   });
 
-  it('stores the answer, frees the pending guard and keeps the invitation (no TTL)', async () => {
+  it('stores the answer, frees the pending guard and keeps the invitation (TTL: a year after the answer)', async () => {
     const { org, invitee, invitation } = await orgWithInvitation(stack, user);
     expect(await storedGuard(stack, org.id, invitee.email)).toBeDefined();
 
@@ -56,7 +56,7 @@ describe('PUT invitation: accepting', () => {
     expect(response.status, response.text).toBe(200);
     const item = await storedInvitation(stack, org.id, invitation.id);
     expect(item).toMatchObject({ status: 'ACCEPTED', userId: invitee.sub, respondedAt: response.body.respondedAt });
-    expect(item?.ttl).toBeUndefined();
+    expect(item?.ttl).toBe(Math.floor(Date.parse(response.body.respondedAt) / 1000) + 31_536_000);
     expect(await storedGuard(stack, org.id, invitee.email)).toBeUndefined();
     // Reading it back shows the same.
     const read = await stack.api.get(paths.invitation(org.name, invitation.id), { token: invitee.token });

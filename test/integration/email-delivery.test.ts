@@ -234,6 +234,37 @@ describe('user-controlled values in the email', () => {
   });
 });
 
+describe('only verified identity names the inviter', () => {
+  it('a token with no preferred_username and an unverified security@jaqpot.org email is named by no one', async () => {
+    const admin = user('admin', { username: undefined, email: 'security@jaqpot.org', emailVerified: false });
+    const org = await createOrganization(stack, admin);
+
+    const { email } = await inviteOne(admin, org.name);
+
+    expect(email.subject).toBe(`An admin of ${org.name} invited you to join ${org.name} on Jaqpot`);
+    for (const part of [email.subject, email.body.text, email.body.html]) expect(part).not.toContain('security@jaqpot.org');
+    expect(email.body.text).toContain(`because an admin of ${org.name} invited this address`);
+  });
+
+  it('a bidi override (U+202E) in the username does not reach the subject or the body', async () => {
+    const { admin, org } = await orgOfAdmin('alice\u202Egro.topqaj@ytiruces');
+
+    const { email } = await inviteOne(admin, org.name);
+
+    expect(email.subject).toBe(`alicegro.topqaj@ytiruces invited you to join ${org.name} on Jaqpot`);
+    for (const part of [email.subject, email.body.text, email.body.html]) expect(part).not.toMatch(/\p{Cf}/u);
+  });
+
+  it('zero-width characters in the username are removed', async () => {
+    const { admin, org } = await orgOfAdmin('ad\u200bmi\u200dn\ufeff');
+
+    const { email } = await inviteOne(admin, org.name);
+
+    expect(email.subject).toBe(`admin invited you to join ${org.name} on Jaqpot`);
+    for (const part of [email.subject, email.body.text, email.body.html]) expect(part).not.toMatch(/\p{Cf}/u);
+  });
+});
+
 describe('no stray emails', () => {
   it('an invitation that is never resent gets no second email', async () => {
     const { admin, org } = await orgOfAdmin('alice');

@@ -362,7 +362,7 @@ class GetCmd implements Cmd {
   async run(m: LifecycleModel, r: Real) {
     const { inv, id } = resolve(m, this.target);
     const caller = actorFor(r, this.by, inv, this.offset);
-    const expected = expectGet(inv, caller.email, this.by === 'admin');
+    const expected = expectGet(inv, caller.email, this.by === 'admin', Date.now());
     const response = await stack.api.get(paths.invitation(r.orgName, id), { token: tokenFor(caller) });
     r.trace.push(`get ${label(m, id)} by ${this.by} → ${response.status} ${summarize(response.body, m)}`);
     const what = `get ${label(m, id)} by ${this.by}`;

@@ -9,6 +9,8 @@
  * - One live (pending, unexpired) invitation per email; accepting makes the email a member, and
  *   members are never invited again (ALREADY_MEMBER).
  * - Resend of a live invitation restarts its expiry (now + 7 days).
+ * - Retention: a pending invitation 30 days past its expiry, or an answered one a year after
+ *   its answer, is gone (not listed, 404 everywhere), whether or not TTL has deleted it.
  * - Only the invitee (by token email) may answer; anyone else gets the 404 of an unknown id.
  *   Reading: the invitee or an org admin. Listing and resending: org admins only (401 otherwise).
  *
@@ -21,6 +23,9 @@ export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 /** INVITATION_EXPIRY_SECONDS, the service default (7 days). */
 export const EXPIRY_SECONDS = 7 * 24 * 3600;
+/** INVITATION_RETENTION_SECONDS and ANSWERED_INVITATION_RETENTION_SECONDS, the service defaults. */
+export const RETENTION_SECONDS = 30 * 24 * 3600;
+export const ANSWERED_RETENTION_SECONDS = 365 * 24 * 3600;
 
 export type InvitationStatus = 'PENDING' | 'ACCEPTED' | 'REJECTED';
 export type StatusFilter = InvitationStatus | 'EXPIRED';
@@ -58,6 +63,10 @@ export const normalize = (address: string) => address.replace(/[A-Z]/g, (c) => c
 
 export const isExpired = (inv: ModelInvitation, nowMs: number) => inv.status === 'PENDING' && nowMs >= inv.expiresAt * 1000;
 export const isLive = (inv: ModelInvitation, nowMs: number) => inv.status === 'PENDING' && !isExpired(inv, nowMs);
+export const isGone = (inv: ModelInvitation, nowMs: number) =>
+  inv.status === 'PENDING'
+    ? nowMs >= (inv.expiresAt + RETENTION_SECONDS) * 1000
+    : nowMs >= (Math.floor(Date.parse(inv.respondedAt!) / 1000) + ANSWERED_RETENTION_SECONDS) * 1000;
 
 /** The addresses of a create request: trimmed, duplicates (case-insensitive) collapse to the first spelling. */
 export function parseEmails(raw: readonly string[]): { address: string; normalized: string }[] {
@@ -97,7 +106,7 @@ export function matchesFilter(inv: ModelInvitation, filter: StatusFilter | undef
  */
 export function expectedList(model: LifecycleModel, filter: StatusFilter | undefined, nowMs: number): ModelInvitation[] {
   return model.invitations
-    .filter((i) => matchesFilter(i, filter, nowMs))
+    .filter((i) => !isGone(i, nowMs) && matchesFilter(i, filter, nowMs))
     .sort((a, b) => (a.createdAt === b.createdAt ? cmp(b.id, a.id) : cmp(b.createdAt, a.createdAt)));
 }
 
@@ -140,7 +149,7 @@ export function expectAnswer(
   callerEmail: string,
   nowMs: number,
 ): ExpectedError | 'ok' {
-  if (!inv || normalize(callerEmail) !== inv.email) return NOT_FOUND;
+  if (!inv || isGone(inv, nowMs) || normalize(callerEmail) !== inv.email) return NOT_FOUND;
   if (inv.status !== 'PENDING') return already(inv.status);
   if (isExpired(inv, nowMs)) return ANSWER_EXPIRED;
   return 'ok';
@@ -148,15 +157,20 @@ export function expectAnswer(
 
 /** POST .../resend by an org admin (non-admins: NOT_ADMIN, whatever the id). */
 export function expectResend(inv: ModelInvitation | undefined, nowMs: number): ExpectedError | 'ok' {
-  if (!inv) return NOT_FOUND;
+  if (!inv || isGone(inv, nowMs)) return NOT_FOUND;
   if (inv.status !== 'PENDING') return already(inv.status);
   if (isExpired(inv, nowMs)) return RESEND_EXPIRED;
   return 'ok';
 }
 
 /** GET of one invitation. */
-export function expectGet(inv: ModelInvitation | undefined, callerEmail: string, callerIsAdmin: boolean): ExpectedError | 'ok' {
-  if (!inv) return NOT_FOUND;
+export function expectGet(
+  inv: ModelInvitation | undefined,
+  callerEmail: string,
+  callerIsAdmin: boolean,
+  nowMs: number,
+): ExpectedError | 'ok' {
+  if (!inv || isGone(inv, nowMs)) return NOT_FOUND;
   if (callerIsAdmin || normalize(callerEmail) === inv.email) return 'ok';
   return NOT_FOUND;
 }

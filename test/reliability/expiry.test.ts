@@ -6,8 +6,11 @@
  *   behaves as expired everywhere: reads show it PENDING with a past expirationDate, the status
  *   filters put it under EXPIRED and not PENDING, answering is 400 and resending 410 (both
  *   saying it expired, changing nothing), and it does not block a new invitation of the address;
+ * - an invitation past its retention (TTL passed, item not deleted yet) is gone for every read:
+ *   not listed, 404 to GET, PUT and resend; answered ones are kept ANSWERED_INVITATION_RETENTION
+ *   (one year) after the answer;
  * - the `ttl` attribute is a Number of epoch seconds: expiresAt + retention on pending
- *   invitations (moved by a resend), absent on answered ones; guards expire with their
+ *   invitations (moved by a resend), respondedAt + one year on answered ones; guards expire with their
  *   invitation; rate-limit windows a minute after they close.
  */
 import { DynamoDBClient, GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -19,6 +22,7 @@ import { invite, newOrganization, orgWithInvitation, paths, type TestUser } from
 import { expectConsistentOrganization, partitionState } from '../support/invariants.ts';
 import { useTestStack } from '../support/stack.ts';
 import {
+  ageInvitation,
   expireInvitation,
   setInvitationExpiry,
   storedGuard,
@@ -30,6 +34,7 @@ import {
 /** The service defaults (README, Configuration); this file does not override them. */
 const DEFAULT_EXPIRY_SECONDS = 604_800;
 const DEFAULT_RETENTION_SECONDS = 2_592_000;
+const DEFAULT_ANSWERED_RETENTION_SECONDS = 31_536_000;
 
 const { stack, user } = useTestStack();
 
@@ -38,6 +43,7 @@ let rawClient: DynamoDBClient;
 beforeAll(() => {
   expect(process.env.INVITATION_EXPIRY_SECONDS ?? 'unset', 'this file tests the default expiry').toBe('unset');
   expect(process.env.INVITATION_RETENTION_SECONDS ?? 'unset', 'this file tests the default retention').toBe('unset');
+  expect(process.env.ANSWERED_INVITATION_RETENTION_SECONDS ?? 'unset', 'this file tests the default answered retention').toBe('unset');
   rawClient = new DynamoDBClient({ endpoint: inject('dynamodbEndpoint') });
 });
 afterAll(() => rawClient?.destroy());
@@ -215,6 +221,55 @@ describe('an expired invitation that TTL has not deleted yet', () => {
   });
 });
 
+describe('past its retention, before TTL has deleted it (never trust TTL)', () => {
+  /** Every way an admin or the invitee could still see or touch the invitation. */
+  async function expectGone(setup: { admin: TestUser; invitee: TestUser; org: { id: number; name: string } }, id: string) {
+    const { admin, invitee, org } = setup;
+    for (const status of [undefined, 'PENDING', 'EXPIRED', 'ACCEPTED', 'REJECTED']) {
+      expect((await list(org.name, admin, status)).map((i) => i.id), `listed with status=${status}`).not.toContain(id);
+    }
+    for (const reader of [admin, invitee]) {
+      const response = await stack.api.get(paths.invitation(org.name, id), { token: reader.token });
+      expect(response.status, response.text).toBe(404);
+    }
+    const answered = await answer(invitee, org.name, id, 'ACCEPTED');
+    expect(answered.status, answered.text).toBe(404);
+    const resent = await stack.api.post(paths.resend(org.id, id), { token: admin.token });
+    expect(resent.status, resent.text).toBe(404);
+  }
+
+  it.each(['ACCEPTED', 'REJECTED'])('an invitation %s a year ago is gone; one answered a year ago less a minute is still listed', async (status) => {
+    const setup = await orgWithInvitation(stack, user);
+    const { admin, invitee, org, invitation } = setup;
+    const second = (await invite(stack, admin, org.name, [uniqueAddress('second')])).invitations[0];
+    expect((await answer(invitee, org.name, invitation.id, status)).status).toBe(200);
+    const other = user('other', { email: second.userEmail });
+    expect((await answer(other, org.name, second.id, status)).status).toBe(200);
+
+    await ageInvitation(stack, org.id, invitation.id, DEFAULT_ANSWERED_RETENTION_SECONDS);
+    await ageInvitation(stack, org.id, second.id, DEFAULT_ANSWERED_RETENTION_SECONDS - 60);
+
+    await expectGone(setup, invitation.id);
+    expect((await list(org.name, admin)).map((i) => i.id)).toEqual([second.id]);
+    expect((await list(org.name, admin, status)).map((i) => i.id)).toEqual([second.id]);
+    const kept = await stack.api.get(paths.invitation(org.name, second.id), { token: admin.token });
+    expect(kept.status, kept.text).toBe(200);
+    // Nothing was deleted: only hidden until TTL removes it.
+    expect(await storedInvitation(stack, org.id, invitation.id)).toBeDefined();
+  });
+
+  it('a pending invitation past expiresAt + 30 days is gone, and does not block a new invitation', async () => {
+    const setup = await orgWithInvitation(stack, user);
+    const { admin, invitee, org, invitation } = setup;
+    await ageInvitation(stack, org.id, invitation.id, DEFAULT_EXPIRY_SECONDS + DEFAULT_RETENTION_SECONDS + 1);
+
+    await expectGone(setup, invitation.id);
+    const created = await stack.api.post(paths.invitations(org.name), { token: admin.token, body: { emails: [invitee.email] } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.skipped).toEqual([]);
+  });
+});
+
 describe('TTL', () => {
   it('a new pending invitation: ttl is a Number of epoch seconds, expiresAt + 30 days, expiresAt being now + 7 days', async () => {
     const { admin, id: orgId, name } = await newOrganization(stack, user);
@@ -263,7 +318,7 @@ describe('TTL', () => {
     await expectConsistentOrganization(stack, org.id, { retentionSeconds: DEFAULT_RETENTION_SECONDS });
   });
 
-  it.each(['ACCEPTED', 'REJECTED'])('answering (%s) removes the ttl: answered invitations are kept as history', async (status) => {
+  it.each(['ACCEPTED', 'REJECTED'])('answering (%s) sets the ttl to respondedAt + one year: history is kept, not forever', async (status) => {
     const { org, invitation, invitee } = await orgWithInvitation(stack, user);
     ttlOf(await rawItem(keys.invitation(org.id, invitation.id)), 'pending invitation');
 
@@ -272,11 +327,12 @@ describe('TTL', () => {
 
     const item = await rawItem(keys.invitation(org.id, invitation.id));
     expect(item?.status).toEqual({ S: status });
-    expect(item).not.toHaveProperty('ttl');
+    const respondedAt = Math.floor(Date.parse((item!.respondedAt as AttributeValue.SMember).S) / 1000);
+    expect(ttlOf(item, 'answered invitation')).toBe(respondedAt + DEFAULT_ANSWERED_RETENTION_SECONDS);
     expect(await rawItem(keys.pendingGuard(org.id, invitee.email.toLowerCase()))).toBeUndefined();
   });
 
-  it('invitations of a whole organization: pending ones carry expiresAt + retention, answered ones nothing', async () => {
+  it('invitations of a whole organization: pending ones carry expiresAt + retention, answered ones respondedAt + one year', async () => {
     const { admin, id: orgId, name } = await newOrganization(stack, user);
     const invitees = [user('a'), user('b'), user('c')];
     const { invitations } = await invite(stack, admin, name, invitees.map((i) => i.email));
@@ -284,7 +340,10 @@ describe('TTL', () => {
     expect((await answer(invitees[0]!, name, idOf(invitees[0]!), 'ACCEPTED')).status).toBe(200);
     expect((await answer(invitees[1]!, name, idOf(invitees[1]!), 'REJECTED')).status).toBe(200);
 
-    await expectConsistentOrganization(stack, orgId, { retentionSeconds: DEFAULT_RETENTION_SECONDS });
+    await expectConsistentOrganization(stack, orgId, {
+      retentionSeconds: DEFAULT_RETENTION_SECONDS,
+      answeredRetentionSeconds: DEFAULT_ANSWERED_RETENTION_SECONDS,
+    });
   });
 
   it.each(['create', 'resend'] as const)(

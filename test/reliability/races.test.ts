@@ -30,6 +30,9 @@ const { stack, user } = useTestStack(RELAXED_RATE_LIMITS, { emailDelivery: true 
 
 const rounds = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
 
+/** The TTL an answer gives: respondedAt + ANSWERED_INVITATION_RETENTION_SECONDS (default, one year). */
+const answeredTtl = (stored: Record<string, any>) => Math.floor(Date.parse(stored.respondedAt) / 1000) + 31_536_000;
+
 function create(orgName: string, admin: TestUser, emails: string[]) {
   return stack.api.post(paths.invitations(orgName), { token: admin.token, body: { emails } });
 }
@@ -139,7 +142,7 @@ describe('accept against decline', () => {
 
     const { invitation: stored, memberships, guard } = await storedOutcome(orgId, invitee);
     expect(stored).toMatchObject({ status: won, userId: invitee.sub, respondedAt: responses[winner]!.body.respondedAt });
-    expect(stored).not.toHaveProperty('ttl');
+    expect(stored!.ttl, 'the answered TTL').toBe(answeredTtl(stored!));
     expect(guard).toBeUndefined();
     // Exactly one membership item when accepted, none when declined.
     expect(memberships.map((m) => m.associationType)).toEqual(won === 'ACCEPTED' ? ['MEMBER'] : []);
@@ -185,7 +188,7 @@ describe('accept against resend', () => {
       expect(memberships.map((m) => m.associationType)).toEqual(['MEMBER']);
       // A resend serialized after the accept would have revived the guard or the TTL.
       expect(guard).toBeUndefined();
-      expect(stored).not.toHaveProperty('ttl');
+      expect(stored!.ttl, 'the answered TTL, not a pending one').toBe(answeredTtl(stored!));
       if (resent.status === 200) {
         // resend → accept: the resend's email request is stored, and it saw a PENDING invitation.
         expect(resent.body).toMatchObject({ id: invitation.id, status: 'PENDING', emailStatus: 'PENDING' });

@@ -27,7 +27,7 @@ const { stack, user } = useTestStack(RELAXED_RATE_LIMITS, { emailDelivery: true 
 const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** The tags the invitation template itself uses; anything else in the HTML came from a user. */
-const TEMPLATE_TAGS = new Set(['!doctype', 'html', 'body', 'p', 'strong', 'a']);
+const TEMPLATE_TAGS = new Set(['!doctype', 'html', 'body', 'div', 'p', 'strong', 'a']);
 
 const invitationLink = (orgName: string, invitationId: string) =>
   `${LOCAL_FRONTEND_URL}/dashboard/organizations/${orgName}/invitations/${invitationId}`;

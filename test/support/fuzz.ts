@@ -339,7 +339,7 @@ export function pathSegment(real: readonly string[], realWeight = 4): fc.Arbitra
 }
 
 export const QUERY_KEYS = ['status', 'emailStatus', 'limit', 'cursor'] as const;
-const ENUM_VALUES = ['PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED'];
+const ENUM_VALUES = ['PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED', 'NOT_NEEDED'];
 
 const queryKey = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...QUERY_KEYS) },
@@ -377,7 +377,7 @@ function plausiblePairs(cursors: fc.Arbitrary<string>): fc.Arbitrary<Array<[stri
   return fc
     .record({
       status: option(fc.oneof(fc.constantFrom('PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED'), fc.constantFrom('pending', 'SENT', ''))),
-      emailStatus: option(fc.oneof(fc.constantFrom('PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED'), fc.constantFrom('sent', 'EXPIRED'))),
+      emailStatus: option(fc.oneof(fc.constantFrom('PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED', 'NOT_NEEDED'), fc.constantFrom('sent', 'EXPIRED'))),
       limit: option(fc.oneof(fc.integer({ min: 1, max: 100 }).map(String), fc.constantFrom('0', '101', '-1', '1.0', '05', ''))),
       cursor: fc.option(cursors, { nil: undefined, freq: 3 }),
       other: fc.option(fc.tuple(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })), { nil: undefined, freq: 3 }),

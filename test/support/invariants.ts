@@ -8,7 +8,8 @@
  *   without its guard), so at most one live invitation per address;
  * - every ACCEPTED invitation has its invitee's membership, and every MEMBER membership has an
  *   ACCEPTED invitation of that user (never one without the other);
- * - answered invitations carry no TTL; pending ones `expiresAt + retention`.
+ * - pending invitations carry the TTL `expiresAt + retention`; answered ones
+ *   `respondedAt + answered retention` (epoch seconds).
  */
 import { expect } from 'vitest';
 import type { TestStack } from './stack.ts';
@@ -34,7 +35,7 @@ export async function partitionState(stack: TestStack, orgId: number): Promise<P
 /** The problems found (empty when consistent), so a failure lists all of them at once. */
 export function partitionProblems(
   state: PartitionState,
-  options: { nowSeconds?: number; retentionSeconds?: number } = {},
+  options: { nowSeconds?: number; retentionSeconds?: number; answeredRetentionSeconds?: number } = {},
 ): string[] {
   const now = options.nowSeconds ?? Date.now() / 1000;
   const problems: string[] = [];
@@ -68,8 +69,13 @@ export function partitionProblems(
       else if (options.retentionSeconds !== undefined && invitation.ttl !== invitation.expiresAt + options.retentionSeconds) {
         problems.push(`pending invitation ${invitation.id}: ttl ${invitation.ttl} ≠ expiresAt ${invitation.expiresAt} + ${options.retentionSeconds}`);
       }
-    } else if ('ttl' in invitation) {
-      problems.push(`${invitation.status} invitation ${invitation.id} still has a ttl (${invitation.ttl})`);
+    } else if (typeof invitation.ttl !== 'number') {
+      problems.push(`${invitation.status} invitation ${invitation.id} has no numeric ttl`);
+    } else if (options.answeredRetentionSeconds !== undefined) {
+      const expected = Math.floor(Date.parse(invitation.respondedAt) / 1000) + options.answeredRetentionSeconds;
+      if (invitation.ttl !== expected) {
+        problems.push(`${invitation.status} invitation ${invitation.id}: ttl ${invitation.ttl} ≠ respondedAt + ${options.answeredRetentionSeconds}`);
+      }
     }
     if (invitation.status === 'ACCEPTED') {
       const members = state.memberships.filter((m) => m.userId === invitation.userId);
@@ -94,7 +100,7 @@ export function partitionProblems(
 export async function expectConsistentOrganization(
   stack: TestStack,
   orgId: number,
-  options: { retentionSeconds?: number } = {},
+  options: { retentionSeconds?: number; answeredRetentionSeconds?: number } = {},
 ): Promise<PartitionState> {
   const state = await partitionState(stack, orgId);
   expect(partitionProblems(state, options), `invariants of organization ${orgId}`).toEqual([]);

@@ -121,3 +121,37 @@ export async function setInvitationExpiry(stack: TestStack, orgId: number, invit
 export async function expireInvitation(stack: TestStack, orgId: number, invitationId: string, secondsAgo = 60) {
   await setInvitationExpiry(stack, orgId, invitationId, Math.floor(Date.now() / 1000) - secondsAgo);
 }
+
+/**
+ * Simulates `seconds` passing for one invitation (its stored clock readings move back; TTL has
+ * deleted nothing): expiresAt, respondedAt and the TTL, and its pending guard's expiry if any.
+ */
+export async function ageInvitation(stack: TestStack, orgId: number, invitationId: string, seconds: number) {
+  const item = await storedInvitation(stack, orgId, invitationId);
+  if (!item) throw new Error(`no invitation ${invitationId}`);
+  await stack.db.send(
+    new UpdateCommand({
+      TableName: stack.tableName,
+      Key: keys.invitation(orgId, invitationId),
+      UpdateExpression: `SET expiresAt = :expiresAt, #ttl = :ttl${item.respondedAt ? ', respondedAt = :respondedAt' : ''}`,
+      ExpressionAttributeNames: { '#ttl': 'ttl' },
+      ExpressionAttributeValues: {
+        ':expiresAt': item.expiresAt - seconds,
+        ':ttl': item.ttl - seconds,
+        ...(item.respondedAt && { ':respondedAt': new Date(Date.parse(item.respondedAt) - seconds * 1000).toISOString() }),
+      },
+    }),
+  );
+  const guard = await storedGuard(stack, orgId, item.emailNormalized);
+  if (guard?.invitationId === invitationId) {
+    await stack.db.send(
+      new UpdateCommand({
+        TableName: stack.tableName,
+        Key: keys.pendingGuard(orgId, item.emailNormalized),
+        UpdateExpression: 'SET expiresAt = :expiresAt, #ttl = :expiresAt',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: { ':expiresAt': item.expiresAt - seconds },
+      }),
+    );
+  }
+}

@@ -23,7 +23,7 @@ describe('loadApiConfig', () => {
     expect(loadApiConfig({ TABLE_NAME: 'invitations' })).toEqual({
       tableName: 'invitations',
       dynamodbEndpoint: undefined,
-      invitations: { expirySeconds: 604_800, retentionSeconds: 2_592_000 },
+      invitations: { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 },
       rateLimits: {
         create: { limit: 5, windowSeconds: 600 },
         resend: { limit: 10, windowSeconds: 600 },
@@ -34,6 +34,7 @@ describe('loadApiConfig', () => {
     expect(DEFAULTS).toMatchObject({
       INVITATION_EXPIRY_SECONDS: '604800',
       INVITATION_RETENTION_SECONDS: '2592000',
+      ANSWERED_INVITATION_RETENTION_SECONDS: '31536000',
       RATE_LIMIT_CREATE: '5/600',
       RATE_LIMIT_RESEND: '10/600',
       RATE_LIMIT_CREATE_ORGANIZATION: '10/600',
@@ -48,6 +49,7 @@ describe('loadApiConfig', () => {
         DYNAMODB_ENDPOINT: 'http://localhost:8000',
         INVITATION_EXPIRY_SECONDS: '3600',
         INVITATION_RETENTION_SECONDS: ' 86400 ',
+        ANSWERED_INVITATION_RETENTION_SECONDS: '604800',
         RATE_LIMIT_CREATE: '2/60',
         RATE_LIMIT_RESEND: ' 3/120 ',
         RATE_LIMIT_CREATE_ORGANIZATION: '4/30',
@@ -56,7 +58,7 @@ describe('loadApiConfig', () => {
     ).toEqual({
       tableName: 'my-table',
       dynamodbEndpoint: 'http://localhost:8000',
-      invitations: { expirySeconds: 3600, retentionSeconds: 86_400 },
+      invitations: { expirySeconds: 3600, retentionSeconds: 86_400, answeredRetentionSeconds: 604_800 },
       rateLimits: {
         create: { limit: 2, windowSeconds: 60 },
         resend: { limit: 3, windowSeconds: 120 },
@@ -75,8 +77,13 @@ describe('loadApiConfig', () => {
       RATE_LIMIT_CREATE: '',
     });
     expect(config.dynamodbEndpoint).toBeUndefined();
-    expect(config.invitations).toEqual({ expirySeconds: 604_800, retentionSeconds: 2_592_000 });
+    expect(config.invitations).toEqual({ expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 });
     expect(config.rateLimits.create).toEqual({ limit: 5, windowSeconds: 600 });
+  });
+
+  it.each(['0', '-1', '1.5', 'a year'])('rejects ANSWERED_INVITATION_RETENTION_SECONDS=%j', (value) => {
+    const error = configError(() => loadApiConfig({ TABLE_NAME: 't', ANSWERED_INVITATION_RETENTION_SECONDS: value }));
+    expect(error.message).toContain('ANSWERED_INVITATION_RETENTION_SECONDS must be a positive integer');
   });
 
   it.each([

@@ -196,6 +196,67 @@ describe('renderInvitationEmail: hostile values', () => {
   });
 });
 
+describe('renderInvitationEmail: only verified identity names the inviter', () => {
+  it('without a name (no preferred_username, no verified email) says "An admin of <org>", in subject, text and HTML', () => {
+    const email = render({ inviterName: undefined });
+    expect(email.subject).toBe('An admin of acme-labs invited you to join acme-labs on Jaqpot');
+    expect(email.text.split('\n')[0]).toBe('An admin of acme-labs invited you to join the organization acme-labs on Jaqpot.');
+    expect(email.text).toContain('because an admin of acme-labs invited this address to acme-labs.');
+    expect(email.html).toContain('An admin of acme-labs invited you to join the organization <strong>acme-labs</strong>');
+    expect(email.html).toContain('because an admin of acme-labs invited this address to acme-labs.');
+  });
+
+  it('a name made only of invisible characters is no name', () => {
+    expect(render({ inviterName: '\u200b\u202e\u2066 ' }).subject).toBe('An admin of acme-labs invited you to join acme-labs on Jaqpot');
+  });
+});
+
+describe('renderInvitationEmail: Unicode format characters (\\p{Cf})', () => {
+  /** Format characters: bidi embeddings, overrides and isolates, zero-width space/joiners, word joiner, BOM, soft hyphen. */
+  const FORMAT = /\p{Cf}/u;
+
+  it('removes a bidi override from a username, so it cannot reorder what the reader sees', () => {
+    // Rendered, "alice\u202Egro.topqaj@ytiruces" shows as "alicesecurity@jaqpot.org".
+    const email = render({ inviterName: 'alice\u202Egro.topqaj@ytiruces' });
+    expect(email.subject).toBe('alicegro.topqaj@ytiruces invited you to join acme-labs on Jaqpot');
+    for (const part of [email.subject, email.text, email.html]) expect(part).not.toMatch(FORMAT);
+  });
+
+  it.each([
+    ['zero-width space', '\u200b'],
+    ['zero-width non-joiner', '\u200c'],
+    ['zero-width joiner', '\u200d'],
+    ['word joiner', '\u2060'],
+    ['byte order mark', '\ufeff'],
+    ['left-to-right isolate', '\u2066'],
+    ['pop directional isolate', '\u2069'],
+    ['right-to-left embedding', '\u202b'],
+    ['soft hyphen', '\u00ad'],
+  ])('removes a %s from the inviter and the organization in every part', (_, character) => {
+    const email = render({ inviterName: `ad${character}min`, orgName: `ac${character}me` });
+    expect(email.subject).toBe('admin invited you to join acme on Jaqpot');
+    for (const part of [email.subject, email.text, email.html]) expect(part).not.toMatch(FORMAT);
+  });
+
+  it('removes them from the brand name too', () => {
+    expect(render({ brandName: 'Jaq\u200bpot\u202e' }).subject).toBe('alice invited you to join acme-labs on Jaqpot');
+  });
+});
+
+describe('renderInvitationEmail: layout', () => {
+  it('puts the font on a wrapper element rather than on <body>, which some clients drop', () => {
+    const { html } = render();
+    expect(html).toMatch(/<body[^>]*>\s*<div style="[^"]*font-family: sans-serif/);
+    expect(html).not.toMatch(/<body[^>]*font-family/);
+  });
+
+  it('lets the long link wrap anywhere', () => {
+    const { html } = render();
+    const link = invitationLink(input());
+    expect(html).toContain(`<a href="${link}" style="overflow-wrap: anywhere; word-break: break-all;">${link}</a>`);
+  });
+});
+
 describe('escapeHtml', () => {
   it.each([
     ['&', '&amp;'],

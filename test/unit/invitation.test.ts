@@ -5,8 +5,10 @@ import {
   decideDelivery,
   decideResend,
   expirationDate,
+  answeredInvitationTtl,
   invitationTtl,
   isExpired,
+  isPastRetention,
   isInvitee,
   isLive,
   matchesStatusFilter,
@@ -21,7 +23,7 @@ import {
 } from '../../shared/domain/invitation.ts';
 import { caller, expectDomainError } from './helpers.ts';
 
-const TIMINGS: InvitationTimings = { expirySeconds: 604_800, retentionSeconds: 2_592_000 };
+const TIMINGS: InvitationTimings = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 };
 /** 2023-11-14T22:13:20.000Z */
 const EXPIRES_AT = 1_700_000_000;
 const BEFORE_EXPIRY_MS = EXPIRES_AT * 1000 - 1;
@@ -217,12 +219,12 @@ describe('newInvitation', () => {
     const other = newInvitation(
       { id: 'x', org: { id: 1, name: 'org' }, email: { address: 'a@b.co', normalized: 'a@b.co' }, inviter: caller({ userId: 'u' }) },
       5_999,
-      { expirySeconds: 10, retentionSeconds: 1 },
+      { expirySeconds: 10, retentionSeconds: 1, answeredRetentionSeconds: 1 },
     );
     expect(other.expiresAt).toBe(15);
   });
 
-  it("records the inviter's user id and names them by preferred_username, else email", () => {
+  it("records the inviter's user id and names them by preferred_username, else verified email", () => {
     expect(invitedBy(caller({ userId: 'u-1', username: 'alice', email: 'alice@example.com' }))).toMatchObject({
       invitedBy: 'u-1',
       inviterName: 'alice',
@@ -231,7 +233,16 @@ describe('newInvitation', () => {
       invitedBy: 'u-2',
       inviterName: 'Carol@Example.com',
     });
-    expect(invitedBy(caller({ userId: 'u-3', username: undefined, email: undefined })).inviterName).toBe('An organization admin');
+    expect(invitedBy(caller({ userId: 'u-3', username: undefined, email: undefined })).inviterName).toBeUndefined();
+  });
+
+  it('never names the inviter by an unverified email (anyone can claim security@jaqpot.org)', () => {
+    const unverified = caller({ userId: 'u-4', username: undefined, email: 'security@jaqpot.org', emailVerified: false });
+    expect(invitedBy(unverified).inviterName).toBeUndefined();
+    // A preferred_username is the identity provider's own: it names them whatever the email.
+    expect(invitedBy({ ...unverified, username: 'mallory' }).inviterName).toBe('mallory');
+    // A blank preferred_username is no name.
+    expect(invitedBy(caller({ username: '  ', email: 'x@example.com', emailVerified: false })).inviterName).toBeUndefined();
   });
 
   it('has no answer fields yet', () => {
@@ -299,7 +310,20 @@ describe('matchesStatusFilter', () => {
 describe('invitationTtl', () => {
   it('keeps the item for the retention period after expiry', () => {
     expect(invitationTtl(EXPIRES_AT, TIMINGS)).toBe(EXPIRES_AT + 2_592_000);
-    expect(invitationTtl(100, { expirySeconds: 1, retentionSeconds: 5 })).toBe(105);
+    expect(invitationTtl(100, { expirySeconds: 1, retentionSeconds: 5, answeredRetentionSeconds: 1 })).toBe(105);
+  });
+});
+
+describe('answeredInvitationTtl and isPastRetention', () => {
+  it('keeps an answered invitation for the answered retention (default one year) after the answer', () => {
+    expect(answeredInvitationTtl(1_700_000_000_999, TIMINGS)).toBe(1_700_000_000 + 31_536_000);
+    expect(answeredInvitationTtl(5_500, { expirySeconds: 1, retentionSeconds: 1, answeredRetentionSeconds: 7 })).toBe(12);
+  });
+
+  it('treats an item as gone from the second its TTL is reached, and an item without TTL as kept', () => {
+    expect(isPastRetention(100, 99_999)).toBe(false);
+    expect(isPastRetention(100, 100_000)).toBe(true);
+    expect(isPastRetention(undefined, Number.MAX_SAFE_INTEGER)).toBe(false);
   });
 });
 
@@ -507,7 +531,7 @@ describe('decideResend', () => {
   });
 
   it('uses the configured expiry, not the previous one', () => {
-    const result = decideResend(invitation({ expiresAt: EXPIRES_AT + 10 }), AT_EXPIRY_MS, { expirySeconds: 60, retentionSeconds: 1 });
+    const result = decideResend(invitation({ expiresAt: EXPIRES_AT + 10 }), AT_EXPIRY_MS, { expirySeconds: 60, retentionSeconds: 1, answeredRetentionSeconds: 1 });
     expect(result.expiresAt).toBe(EXPIRES_AT + 60);
   });
 
@@ -568,10 +592,10 @@ describe('decideDelivery', () => {
     expect(replay).not.toEqual(superseded);
   });
 
-  it.each(['ACCEPTED', 'REJECTED'] as const)('abandons the email of an invitation already %s', (status) => {
+  it.each(['ACCEPTED', 'REJECTED'] as const)('needs no email for an invitation already %s (NOT_NEEDED, not a failure)', (status) => {
     expect(decideDelivery(invitation({ status }), 1, WELL_BEFORE_MS)).toEqual({
-      kind: 'abandon',
-      reason: 'Not sent: the invitation was already answered.',
+      kind: 'not-needed',
+      reason: 'the invitation was answered before its email went out',
     });
   });
 
@@ -582,11 +606,8 @@ describe('decideDelivery', () => {
     });
   });
 
-  it('reports "answered" rather than "expired" for an answered invitation past its expiry', () => {
-    expect(decideDelivery(invitation({ status: 'ACCEPTED' }), 1, AT_EXPIRY_MS + 1000)).toMatchObject({
-      kind: 'abandon',
-      reason: 'Not sent: the invitation was already answered.',
-    });
+  it('reports "not needed" rather than "expired" for an answered invitation past its expiry', () => {
+    expect(decideDelivery(invitation({ status: 'ACCEPTED' }), 1, AT_EXPIRY_MS + 1000)).toMatchObject({ kind: 'not-needed' });
   });
 
   it('skips rather than abandons a recorded or superseded request, whatever the invitation state', () => {

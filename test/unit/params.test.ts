@@ -109,8 +109,8 @@ describe('listQuery', () => {
     expect(listQuery({ limit: '10', cursor: 'eyJrIjoxfQ' })).toEqual({ limit: 10, cursor: 'eyJrIjoxfQ' });
   });
 
-  it('requires a limit with a cursor', () => {
-    expectDomainError(() => listQuery({ cursor: 'eyJrIjoxfQ' }), 'INVALID_INPUT', 'cursor requires limit.');
+  it('accepts a cursor without a limit (a response without limit gives one too)', () => {
+    expect(listQuery({ cursor: 'eyJrIjoxfQ' })).toEqual({ cursor: 'eyJrIjoxfQ' });
   });
 
   it('accepts a 1024-character cursor', () => {
@@ -132,7 +132,7 @@ describe('listQuery', () => {
     });
   });
 
-  it.each(['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED'])('accepts emailStatus=%s', (emailStatus) => {
+  it.each(['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED', 'NOT_NEEDED'])('accepts emailStatus=%s', (emailStatus) => {
     expect(listQuery({ emailStatus })).toEqual({ emailStatus });
   });
 
@@ -140,7 +140,7 @@ describe('listQuery', () => {
     expectDomainError(
       () => listQuery({ emailStatus }),
       'INVALID_INPUT',
-      'emailStatus must be one of PENDING, SENT, FAILED, BOUNCED, COMPLAINED.',
+      'emailStatus must be one of PENDING, SENT, FAILED, BOUNCED, COMPLAINED, NOT_NEEDED.',
     );
   });
 

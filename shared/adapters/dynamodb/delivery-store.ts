@@ -35,18 +35,13 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
    * and a late outcome never overwrites the state of a newer resend.
    */
   async recordOutcome(orgId: number, invitationId: string, seq: number, outcome: DeliveryOutcome): Promise<boolean> {
-    const sent = outcome.kind === 'sent';
+    const update = outcomeUpdate(outcome);
     return updateIfCondition(this.client, {
       TableName: this.tableName,
       Key: keys.invitation(orgId, invitationId),
-      UpdateExpression: sent
-        ? 'SET emailStatus = :status, deliveredSeq = :seq, lastSentAt = :at, messageId = :messageId ADD sendCount :one REMOVE lastError, GSI2PK, GSI2SK'
-        : // No message of this request exists: a late bounce of an older one must not match.
-          'SET emailStatus = :status, deliveredSeq = :seq, lastError = :reason REMOVE messageId, GSI2PK, GSI2SK',
+      UpdateExpression: update.UpdateExpression,
       ConditionExpression: 'deliverySeq = :seq AND deliveredSeq < :seq',
-      ExpressionAttributeValues: sent
-        ? { ':status': 'SENT', ':seq': seq, ':at': outcome.at, ':messageId': outcome.messageId, ':one': 1 }
-        : { ':status': 'FAILED', ':seq': seq, ':reason': outcome.reason },
+      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':seq': seq },
     });
   }
 
@@ -85,5 +80,28 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
       invitationId: item.id as string,
       deliverySeq: item.deliverySeq as number,
     }));
+  }
+}
+
+/** The update recording one outcome; `:seq` is added by the caller. */
+function outcomeUpdate(outcome: DeliveryOutcome): { UpdateExpression: string; ExpressionAttributeValues: Record<string, unknown> } {
+  switch (outcome.kind) {
+    case 'sent':
+      return {
+        UpdateExpression:
+          'SET emailStatus = :status, deliveredSeq = :seq, lastSentAt = :at, messageId = :messageId ADD sendCount :one REMOVE lastError, GSI2PK, GSI2SK',
+        ExpressionAttributeValues: { ':status': 'SENT', ':at': outcome.at, ':messageId': outcome.messageId, ':one': 1 },
+      };
+    case 'failed':
+      // No message of this request exists: a late bounce of an older one must not match.
+      return {
+        UpdateExpression: 'SET emailStatus = :status, deliveredSeq = :seq, lastError = :reason REMOVE messageId, GSI2PK, GSI2SK',
+        ExpressionAttributeValues: { ':status': 'FAILED', ':reason': outcome.reason },
+      };
+    case 'not-needed':
+      return {
+        UpdateExpression: 'SET emailStatus = :status, deliveredSeq = :seq REMOVE lastError, messageId, GSI2PK, GSI2SK',
+        ExpressionAttributeValues: { ':status': 'NOT_NEEDED' },
+      };
   }
 }

@@ -2,12 +2,15 @@ import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/
 import { invalidInput } from '../../domain/errors.ts';
 import type { Caller } from '../../domain/caller.ts';
 import {
+  answeredInvitationTtl,
   invitationTtl,
+  isPastRetention,
   matchesStatusFilter,
   type Invitation,
   type InvitationTimings,
 } from '../../domain/invitation.ts';
-import type { CreateInvitationsResult, InvitationListQuery, InvitationPage, InvitationStore } from '../../ports.ts';
+import type { Clock, CreateInvitationsResult, InvitationListQuery, InvitationPage, InvitationStore } from '../../ports.ts';
+import { systemClock } from '../system.ts';
 import { transactWrite, call, serviceBusy } from './client.ts';
 import { keys } from './keys.ts';
 import { accessFrom, batchGet, toMembershipItem } from './organization-store.ts';
@@ -17,11 +20,31 @@ type Item = Record<string, unknown>;
 
 const MAX_CREATE_ATTEMPTS = 3;
 
+/**
+ * Items one list request reads at most, whatever its filter: 1,000 invitation items are about
+ * 0.5 MB (measured ~125 read units, strongly consistent, i.e. ~500 bytes each), so one Query
+ * call under DynamoDB's 1 MB per call and tens of milliseconds; ten times the largest page, so
+ * a filter that matches one invitation in ten still fills a page of 100.
+ */
+export const MAX_ITEMS_READ_PER_LIST = 1000;
+
+/**
+ * The page a request without `limit` gets (the Jaqpot client expects a plain array and cannot
+ * page): the newest 1,000, about 0.3 MB of JSON (measured ~290 bytes per invitation; even at
+ * the longest addresses and names, a few KB each, it stays far below Lambda's 6 MB response
+ * limit), and within the read bound; X-Next-Cursor says when more exist.
+ */
+export const UNPAGED_LIST_MAXIMUM = 1000;
+
+/** Each further Query of one list request reads up to this many times the previous one. */
+const READ_GROWTH = 10;
+
 export class DynamoInvitationStore implements InvitationStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly timings: InvitationTimings,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async get(orgId: number, invitationId: string): Promise<Invitation | undefined> {
@@ -30,7 +53,13 @@ export class DynamoInvitationStore implements InvitationStore {
         new GetCommand({ TableName: this.tableName, Key: keys.invitation(orgId, invitationId), ConsistentRead: true }),
       ),
     );
-    return Item ? fromInvitationItem(Item) : undefined;
+    return this.retained(Item, this.clock.nowMs());
+  }
+
+  /** The invitation of a stored item, unless its TTL has passed: then it is gone, deleted or not. */
+  private retained(item: Item | undefined, nowMs: number): Invitation | undefined {
+    if (!item || isPastRetention(item[tableSchema.ttlAttribute] as number | undefined, nowMs)) return undefined;
+    return fromInvitationItem(item);
   }
 
   async getWithAccess(orgId: number, invitationId: string, userId: string) {
@@ -42,7 +71,7 @@ export class DynamoInvitationStore implements InvitationStore {
     const invitationKey = keys.invitation(orgId, invitationId);
     const invitationItem = items.find((i) => i.PK === invitationKey.PK && i.SK === invitationKey.SK);
     return {
-      invitation: invitationItem ? fromInvitationItem(invitationItem) : undefined,
+      invitation: this.retained(invitationItem, this.clock.nowMs()),
       access: accessFrom(items, orgId, userId),
     };
   }
@@ -93,21 +122,25 @@ export class DynamoInvitationStore implements InvitationStore {
   }
 
   /**
-   * Newest first via LSI1 (strongly consistent). Reads one item beyond the page so that a cursor
-   * is returned only when another page really exists. The status filter depends on the clock
-   * (EXPIRED vs PENDING), so it is applied here rather than in a FilterExpression.
+   * Newest first via LSI1 (strongly consistent). The status filter depends on the clock (EXPIRED
+   * vs PENDING), so it is applied here rather than in a FilterExpression. One request reads at
+   * most MAX_ITEMS_READ_PER_LIST items: the first Query reads one item beyond the page (so that
+   * without a filter a cursor is returned only when another page really exists), each further one
+   * up to READ_GROWTH times more. A filter may leave the page short once the bound is reached:
+   * then the page holds what matched and the cursor points after the last item read, as
+   * DynamoDB's own Limit + FilterExpression does; the next page may even be empty.
    */
-  async list(
-    orgId: number,
-    query: InvitationListQuery,
-  ): Promise<InvitationPage> {
-    const matches: Invitation[] = [];
+  async list(orgId: number, query: InvitationListQuery): Promise<InvitationPage> {
+    const pageSize = query.limit ?? UNPAGED_LIST_MAXIMUM;
     const wanted = (invitation: Invitation) =>
       (query.status === undefined || matchesStatusFilter(invitation, query.status, query.nowMs)) &&
       (query.emailStatus === undefined || invitation.emailStatus === query.emailStatus);
-    const enough = query.limit === undefined ? Infinity : query.limit + 1;
+    const matches: Invitation[] = [];
+    let read = 0;
+    let chunk = pageSize + 1;
     let startKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, orgId);
-    do {
+    while (matches.length <= pageSize && read < MAX_ITEMS_READ_PER_LIST) {
+      const limit = Math.min(chunk, MAX_ITEMS_READ_PER_LIST - read);
       const page = await call(() =>
         this.client.send(
           new QueryCommand({
@@ -117,18 +150,29 @@ export class DynamoInvitationStore implements InvitationStore {
             ExpressionAttributeValues: { ':pk': keys.orgPartition(orgId) },
             ScanIndexForward: false,
             ConsistentRead: true,
-            Limit: enough === Infinity ? undefined : enough - matches.length,
+            Limit: limit,
             ExclusiveStartKey: startKey,
           }),
         ),
       );
-      const invitations = (page.Items ?? []).map(fromInvitationItem);
-      matches.push(...invitations.filter(wanted));
+      const items = page.Items ?? [];
+      read += items.length;
+      for (const item of items) {
+        const invitation = this.retained(item, query.nowMs);
+        if (invitation && wanted(invitation)) matches.push(invitation);
+      }
       startKey = page.LastEvaluatedKey;
-    } while (startKey && matches.length < enough);
-    if (matches.length < enough) return { items: matches, nextCursor: undefined };
-    const items = matches.slice(0, query.limit);
-    return { items, nextCursor: encodeCursor(items[items.length - 1]!) };
+      if (!startKey || items.length === 0) break;
+      chunk = limit * READ_GROWTH;
+    }
+    if (matches.length > pageSize) {
+      const items = matches.slice(0, pageSize);
+      const last = items[items.length - 1]!;
+      return { items, nextCursor: encodeCursor(orgId, keys.invitation(orgId, last.id).SK, keys.invitationCreatedSortKey(last.createdAt, last.id)) };
+    }
+    if (!startKey) return { items: matches, nextCursor: undefined };
+    const lsiSortKey = startKey[tableSchema.invitationsByCreatedIndex.sortKey] as string;
+    return { items: matches, nextCursor: encodeCursor(orgId, startKey.SK as string, lsiSortKey) };
   }
 
   async answer(invitation: Invitation, answer: { status: 'ACCEPTED' | 'REJECTED'; caller: Caller }, nowMs: number) {
@@ -140,14 +184,15 @@ export class DynamoInvitationStore implements InvitationStore {
         Update: {
           TableName: this.tableName,
           Key: keys.invitation(invitation.orgId, invitation.id),
-          // Answered invitations are kept (no TTL) as the organization's history.
-          UpdateExpression: 'SET #status = :status, userId = :userId, respondedAt = :respondedAt REMOVE #ttl',
+          // Answered invitations stay as the organization's history for the answered retention.
+          UpdateExpression: 'SET #status = :status, userId = :userId, respondedAt = :respondedAt, #ttl = :ttl',
           ConditionExpression: '#status = :pending AND expiresAt > :now AND emailNormalized = :email',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
           ExpressionAttributeValues: {
             ':status': answer.status,
             ':userId': caller.userId,
             ':respondedAt': respondedAt,
+            ':ttl': answeredInvitationTtl(nowMs, this.timings),
             ':pending': 'PENDING',
             ':now': nowMs / 1000,
             ':email': invitation.emailNormalized,
@@ -256,15 +301,20 @@ export class DynamoInvitationStore implements InvitationStore {
   }
 
   private toItem(invitation: Invitation): Item {
-    return {
-      ...keys.invitation(invitation.orgId, invitation.id),
-      [tableSchema.invitationsByCreatedIndex.sortKey]: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
-      ...(invitation.emailStatus === 'PENDING' && keys.pendingEmail(invitation.emailRequestedAt)),
-      type: 'Invitation',
-      ...invitation,
-      [tableSchema.ttlAttribute]: invitationTtl(invitation.expiresAt, this.timings),
-    };
+    return toInvitationItem(invitation, this.timings);
   }
+}
+
+/** The stored item of an invitation: its keys (LSI1 position, GSI2 while its email is pending) and TTL. */
+export function toInvitationItem(invitation: Invitation, timings: InvitationTimings): Item {
+  return {
+    ...keys.invitation(invitation.orgId, invitation.id),
+    [tableSchema.invitationsByCreatedIndex.sortKey]: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
+    ...(invitation.emailStatus === 'PENDING' && keys.pendingEmail(invitation.emailRequestedAt)),
+    type: 'Invitation',
+    ...invitation,
+    [tableSchema.ttlAttribute]: invitationTtl(invitation.expiresAt, timings),
+  };
 }
 
 export function fromInvitationItem(item: Item): Invitation {
@@ -297,9 +347,8 @@ export function fromInvitationItem(item: Item): Invitation {
  * validated strictly on the way back so that a cursor from another organization, or a forged
  * one, is a 400 rather than a read of someone else's partition.
  */
-function encodeCursor(last: Invitation): string {
-  const position = { o: last.orgId, s: keys.invitation(last.orgId, last.id).SK, l: keys.invitationCreatedSortKey(last.createdAt, last.id) };
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
+function encodeCursor(orgId: number, sortKey: string, lsiSortKey: string): string {
+  return Buffer.from(JSON.stringify({ o: orgId, s: sortKey, l: lsiSortKey })).toString('base64url');
 }
 
 function decodeCursor(cursor: string, orgId: number): Item {
