@@ -7,22 +7,27 @@
  *   missing (the authorizer is not called) or the authorizer throws "Unauthorized", 403
  *   {"message":"Forbidden"} for isAuthorized=false, 500 {"message":"Internal Server Error"} for any
  *   other authorizer failure or a failed/timed-out integration, 413 over the 10 MB payload limit.
- * - CORS: preflights (OPTIONS + Origin + Access-Control-Request-Method) are answered by the gateway
- *   without the authorizer; responses to an allowed Origin carry Access-Control-Allow-Origin and
- *   Access-Control-Expose-Headers, the gateway's own error answers included (as on AWS, where the
- *   HTTP API's CORS configuration applies to authorizer denials too); the integration's own
- *   Access-Control-* headers are dropped ("API Gateway ignores CORS headers returned from your
- *   backend integration"). A disallowed origin gets no CORS header at all, so the browser blocks
- *   the call. A bare OPTIONS request reaches the OPTIONS /{proxy+} route without authorization.
+ * - CORS (HTTP API guide, "Configure CORS for HTTP APIs"): preflights (OPTIONS + Origin +
+ *   Access-Control-Request-Method) are answered by the gateway without the authorizer; responses
+ *   to an allowed Origin carry Access-Control-Allow-Origin and Access-Control-Expose-Headers; the
+ *   integration's own Access-Control-* headers are dropped ("API Gateway ignores CORS headers
+ *   returned from your backend integration"). The gateway's own answers get them too: live HTTP
+ *   APIs return the CORS headers on Lambda authorizer denials (reported as the behaviour
+ *   `sam local` misses, aws/aws-sam-cli#9087). The guide does not say what a preflight from a
+ *   disallowed origin gets; here it is the same 204 without any CORS header, which is what makes
+ *   the browser refuse (the browser test checks that outcome, not the status). A bare OPTIONS
+ *   request reaches the OPTIONS /{proxy+} route, without authorization.
  * - The authorizer cache: verdicts the authorizer returns (allow and deny: a simple response
  *   "fully allows or denies all API requests that match the cached identity source values") are
  *   kept per Authorization header for the stack's TTL. A thrown error is not an authorizer
  *   response and is not cached: the guide documents caching the authorizer's response only.
  * - Lambda timeouts: each function gets FUNCTION_SIZES.api.timeoutSeconds; getRemainingTimeInMillis
- *   counts down to that deadline, and past it the gateway answers as API Gateway does when the
- *   Lambda invocation fails: 500 {"message":"Internal Server Error"} (the function's timeout, 10 s,
- *   is below the HTTP API's 30 s integration timeout, so Lambda's own timeout error is what the
- *   gateway meets). Unlike Lambda, the timed-out handler is not frozen: it runs on in this process.
+ *   counts down to that deadline (middy ends a handler just before it with the service's own
+ *   500), and past it the invocation has failed: the HTTP API's answer to a failed Lambda
+ *   integration is 500 {"message":"Internal Server Error"} (HTTP API guide, "Troubleshooting
+ *   issues with HTTP API Lambda integrations"). The functions' 10 s timeout is below the HTTP
+ *   API's 30 s integration timeout, so Lambda's timeout error is what the gateway meets. Unlike
+ *   Lambda, the timed-out handler is not frozen: it runs on in this process.
  *
  * Handlers run in this process, imported once each (like warm Lambda containers), so the
  * environment must be set before startLocalApi.
