@@ -30,6 +30,7 @@ export interface HttpApiProps {
 export function createHttpApi(scope: Construct, props: HttpApiProps): { api: HttpApi; stage: HttpStage } {
   const { config, table, environments, newFunction } = props;
   const settings = httpApiSettings({
+    routes,
     allowedOrigins: config.api.allowedOrigins,
     authorizerCacheTtlSeconds: config.api.authorizerCacheTtlSeconds,
   });

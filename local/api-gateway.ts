@@ -91,7 +91,7 @@ export function localHttpApiSettings(env: NodeJS.ProcessEnv = process.env): Http
   const allowedOrigins = listed.length > 0 ? [...new Set(listed)] : defaultAllowedOrigins(env.FRONTEND_URL ?? '');
   const problems = allowedOriginProblems(allowedOrigins, 'ALLOWED_ORIGINS');
   if (problems.length > 0) throw new Error(`Invalid local gateway configuration:\n- ${problems.join('\n- ')}`);
-  return httpApiSettings({ allowedOrigins, authorizerCacheTtlSeconds: loadAuthorizerConfig(env).cacheTtlSeconds });
+  return httpApiSettings({ routes, allowedOrigins, authorizerCacheTtlSeconds: loadAuthorizerConfig(env).cacheTtlSeconds });
 }
 
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {

@@ -18,7 +18,7 @@
  *   source values" (for every route that uses the authorizer). A missing identity source is a
  *   401 without calling the authorizer.
  */
-import { routes, type Route } from '../routes.ts';
+import type { Route } from '../routes.ts';
 import { FUNCTION_SIZES } from './function-sizes.ts';
 
 /** Request headers a browser may send cross-origin beyond the CORS-safelisted ones. */
@@ -76,11 +76,19 @@ export interface HttpApiSettings {
   readonly functionTimeoutSeconds: number;
 }
 
-export function httpApiSettings(options: { allowedOrigins: readonly string[]; authorizerCacheTtlSeconds: number }): HttpApiSettings {
+/**
+ * The settings for a route table (shared/routes.ts; a parameter, so that the authorizer's bundle,
+ * which uses the helpers below through shared/config.ts, does not carry the table).
+ */
+export function httpApiSettings(options: {
+  routes: readonly Route[];
+  allowedOrigins: readonly string[];
+  authorizerCacheTtlSeconds: number;
+}): HttpApiSettings {
   return {
     cors: {
       allowOrigins: [...options.allowedOrigins],
-      allowMethods: corsAllowMethods(routes),
+      allowMethods: corsAllowMethods(options.routes),
       allowHeaders: [...CORS_ALLOW_HEADERS],
       exposeHeaders: [...CORS_EXPOSE_HEADERS],
       maxAgeSeconds: CORS_MAX_AGE_SECONDS,
