@@ -69,7 +69,7 @@ export function createHttpApi(scope: Construct, props: HttpApiProps): { api: Htt
   }
   // `$default` (with the authorizer) also catches OPTIONS, so without this route every browser
   // preflight would get the authorizer's 401. API Gateway answers preflights from the CORS
-  // configuration; only a bare OPTIONS request reaches the integration, which finds no caller: 401.
+  // configuration; only a bare OPTIONS request reaches the integration: the JSON 404.
   const [preflightRoute] = api.addRoutes({
     path: PREFLIGHT_ROUTE.path,
     methods: [HttpMethod.OPTIONS],
@@ -79,7 +79,7 @@ export function createHttpApi(scope: Construct, props: HttpApiProps): { api: Htt
   Validations.of(preflightRoute!).acknowledge({
     id: 'AwsSolutions-APIG4',
     reason:
-      'Browsers send CORS preflights without credentials, so this route cannot be authorized (API Gateway guide: add OPTIONS /{proxy+} without authorization when $default has an authorizer). API Gateway answers preflights itself; anything else reaching it gets the not-found function, which reads no data and answers 401 without a caller.',
+      'Browsers send CORS preflights without credentials, so this route cannot be authorized (API Gateway guide: add OPTIONS /{proxy+} without authorization when $default has an authorizer). API Gateway answers preflights itself; anything else reaching it gets the not-found function, which reads no data and answers the JSON 404.',
   });
   const accessLogs = new logs.LogGroup(scope, 'ApiAccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
   const stage = new HttpStage(scope, 'DefaultStage', {

@@ -51,7 +51,7 @@ export const MAX_AUTHORIZER_CACHE_TTL_SECONDS = 3600;
  * The unauthenticated route that lets preflights past the `$default` authorizer. API Gateway
  * answers preflights (Origin + Access-Control-Request-Method) from the CORS configuration before
  * routing; a plain OPTIONS request without those headers reaches this route's integration, the
- * not-found function (a route needs one), which fails closed without an authorizer context: 401.
+ * not-found function (a route needs one), and gets its JSON 404 like any unknown route.
  */
 export const PREFLIGHT_ROUTE = { method: 'OPTIONS', path: '/{proxy+}', routeId: 'notFound' } as const;
 

@@ -294,7 +294,7 @@ describe('API', () => {
     expect(preflight).toHaveLength(1);
     expect(preflight[0]!.Properties.AuthorizationType).toBe('NONE');
     expect(preflight[0]!.Properties.AuthorizerId).toBeUndefined();
-    // Its integration is the not-found function's (which fails closed without an authorizer context).
+    // Its integration is the not-found function's (a bare OPTIONS request gets the JSON 404).
     const integrationId = (preflight[0]!.Properties.Target['Fn::Join'][1] as unknown[])[1] as { Ref: string };
     const integration = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration')[integrationId.Ref]!;
     expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(logicalId(built, fn('notFound').function));

@@ -71,12 +71,18 @@ describe('CORS preflight', () => {
     expect(corsHeadersOf(response.headers)).toEqual({});
   });
 
-  it('sends a bare OPTIONS request (no preflight headers) to the OPTIONS route, which finds no caller', async () => {
-    const response = await raw('OPTIONS', '/v1/organizations', { origin: ALLOWED });
-
-    expect(response.status).toBe(401);
-    expect(JSON.parse(response.text)).toEqual({ status: 401, message: expect.any(String) });
-    expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+  it('sends a bare OPTIONS request (no preflight headers) to the OPTIONS route: the JSON 404, token or not', async () => {
+    const variants: Array<Record<string, string>> = [
+      { origin: ALLOWED },
+      { origin: ALLOWED, authorization: `Bearer ${user('opt').token}` },
+      { origin: ALLOWED, authorization: 'Bearer garbage' },
+    ];
+    for (const headers of variants) {
+      const response = await raw('OPTIONS', '/v1/organizations', headers);
+      expect(response.status).toBe(404);
+      expect(JSON.parse(response.text)).toEqual({ status: 404, message: 'No such route.' });
+      expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    }
   });
 });
 
