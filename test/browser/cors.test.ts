@@ -14,14 +14,16 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELAXED_RATE_LIMITS, uniqueOrgName, useTestStack } from '../support/stack.ts';
 
-/** Chromium: CHROME_PATH, else the usual install paths. */
+/** Chromium: CHROME_PATH when set, else the usual install paths. Missing: the test fails, saying how to install it. */
 function chromiumPath(): string {
-  const candidates = [process.env.CHROME_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
-  const found = candidates.find((path): path is string => !!path && existsSync(path));
+  const candidates = process.env.CHROME_PATH
+    ? [process.env.CHROME_PATH]
+    : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+  const found = candidates.find((path) => existsSync(path));
   if (!found) {
     throw new Error(
-      'The browser tests need Chromium: install it with `sudo apt-get install -y chromium` (Debian/Ubuntu; .ci/run does this), ' +
-        'or set CHROME_PATH to a Chromium or Chrome executable.',
+      `The browser tests need Chromium (looked for ${candidates.join(', ')}): install it with ` +
+        '`sudo apt-get install -y chromium` (Debian/Ubuntu; .ci/run does this), or set CHROME_PATH to a Chromium or Chrome executable.',
     );
   }
   return found;
