@@ -2,7 +2,12 @@
  * Lambda authorizer (HTTP API, payload 2.0, simple responses) for a generic OIDC issuer such as
  * Keycloak. It only authenticates; every handler authorizes. A missing or bad token throws the
  * literal error "Unauthorized", which API Gateway turns into 401 {"message":"Unauthorized"}
- * (returning isAuthorized: false would be a 403, any other error a 500).
+ * (returning isAuthorized: false would be a 403, any other error a 500). The error's `cause`
+ * says why (expired, bad signature, wrong audience, ...): it goes to the logs, never to the client.
+ *
+ * API Gateway caches an accepted token's verdict for AUTHORIZER_CACHE_TTL_SECONDS; the verifier's
+ * grace past `exp` is the clock tolerance minus that TTL, so a token is honoured until
+ * exp + JWT_CLOCK_TOLERANCE_SECONDS at most, cached or not (shared/config.ts).
  */
 import { JwtVerifier } from 'aws-jwt-verify';
 import { SimpleFetcher } from 'aws-jwt-verify/https';
@@ -47,7 +52,7 @@ export const verifier = JwtVerifier.create({
   issuer: config.issuer,
   jwksUri: config.jwksUri,
   audience: config.audience,
-  graceSeconds: config.clockToleranceSeconds,
+  graceSeconds: config.verifierGraceSeconds,
   customJwtCheck: ({ header, payload }) => {
     if (!ALLOWED_ALGORITHMS.test(header.alg ?? '')) throw new Error(`algorithm ${header.alg} is not allowed`);
     // aws-jwt-verify checks exp only when present; a token without expiry lives forever.
@@ -61,20 +66,20 @@ export async function handler(
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
   const header = event.headers?.authorization ?? event.identitySource?.[0] ?? '';
   const token = /^Bearer +(\S+)$/i.exec(header.trim())?.[1];
-  if (!token) throw new Error('Unauthorized');
+  if (!token) throw new Error('Unauthorized', { cause: new Error('the Authorization header is not "Bearer <token>"') });
   let payload: JwtPayload;
   try {
     payload = await verifier.verify(token);
   } catch (error) {
     logRejection((error as Error).message, event.requestContext?.requestId);
-    throw new Error('Unauthorized');
+    throw new Error('Unauthorized', { cause: error });
   }
   return { isAuthorized: true, context: contextFrom(payload) };
 }
 
 /**
- * One structured JSON line per refused token. The authorizer runs on every request (cached 5
- * minutes per token), so it stays tiny: no Powertools here, which would triple its bundle. It
+ * One structured JSON line per refused token. The authorizer runs on every request with a new
+ * Authorization header (and again once its cached verdict expires), so it stays tiny: no Powertools here, which would triple its bundle. It
  * honours the same POWERTOOLS_LOG_LEVEL as the other functions.
  */
 const logRejections = ['DEBUG', 'INFO', ''].includes((process.env.POWERTOOLS_LOG_LEVEL ?? '').toUpperCase());

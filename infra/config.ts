@@ -7,6 +7,12 @@
  */
 import { isValidEmail } from '../shared/domain/email.ts';
 import { parseRateLimit } from '../shared/domain/rate-limit.ts';
+import {
+  allowedOriginProblems,
+  authorizerCacheTtlProblems,
+  DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
+  defaultAllowedOrigins,
+} from '../shared/deployment/http-api.ts';
 
 export type RemovalPolicyName = 'retain' | 'destroy';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -39,6 +45,8 @@ export interface StackConfig {
   };
   readonly api: {
     readonly allowedOrigins: readonly string[];
+    /** How long API Gateway caches the authorizer's verdict per Authorization header (0: off); at most the clock tolerance. */
+    readonly authorizerCacheTtlSeconds: number;
     readonly throttlingRateLimit: number;
     readonly throttlingBurstLimit: number;
   };
@@ -78,6 +86,7 @@ export const CONTEXT_DEFAULTS = {
   brandName: 'Jaqpot',
   frontendUrl: undefined,
   allowedOrigins: undefined, // default: the origin of frontendUrl
+  authorizerCacheTtlSeconds: DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
   invitationExpirySeconds: 604800,
   invitationRetentionSeconds: 2592000,
   answeredInvitationRetentionSeconds: 31536000,
@@ -143,16 +152,16 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
   }
   const frontendUrl = r.httpUrl('frontendUrl');
   let allowedOrigins = r.list('allowedOrigins');
-  if (allowedOrigins.length === 0 && URL.canParse(frontendUrl)) allowedOrigins = [new URL(frontendUrl).origin];
-  for (const origin of allowedOrigins) {
-    if (origin === '*') {
-      if (allowedOrigins.length > 1) r.problem('allowedOrigins "*" cannot be combined with other origins');
-      continue;
-    }
-    if (!/^https?:\/\/[^/?#]+$/.test(origin) || !URL.canParse(origin) || new URL(origin).origin !== origin) {
-      r.problem(`allowedOrigins: "${origin}" is not an origin (scheme://host[:port], no path or trailing slash)`);
-    }
-  }
+  if (allowedOrigins.length === 0) allowedOrigins = defaultAllowedOrigins(frontendUrl);
+  for (const problem of allowedOriginProblems(allowedOrigins, 'allowedOrigins')) r.problem(problem);
+
+  const clockToleranceSeconds = r.nonNegativeInteger('jwtClockToleranceSeconds');
+  const authorizerCacheTtlSeconds = r.nonNegativeInteger('authorizerCacheTtlSeconds');
+  const ttlProblems = authorizerCacheTtlProblems(authorizerCacheTtlSeconds, clockToleranceSeconds, {
+    ttl: 'authorizerCacheTtlSeconds',
+    tolerance: 'jwtClockToleranceSeconds',
+  });
+  for (const problem of ttlProblems) r.problem(problem);
 
   const sandboxRecipients = r.list('sesSandboxRecipients');
   for (const address of sandboxRecipients) {
@@ -191,7 +200,7 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
       issuer,
       jwksUri,
       audience: audienceList.join(','),
-      clockToleranceSeconds: r.nonNegativeInteger('jwtClockToleranceSeconds'),
+      clockToleranceSeconds,
     },
     email: {
       senderEmail,
@@ -206,7 +215,7 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
       sweepIntervalMinutes,
       sandboxRecipients,
     },
-    api: { allowedOrigins, throttlingRateLimit, throttlingBurstLimit },
+    api: { allowedOrigins, authorizerCacheTtlSeconds, throttlingRateLimit, throttlingBurstLimit },
     invitations: {
       expirySeconds: r.positiveInteger('invitationExpirySeconds'),
       retentionSeconds: r.positiveInteger('invitationRetentionSeconds'),

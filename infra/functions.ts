@@ -47,6 +47,8 @@ export function functionEnvironments(config: StackConfig, refs: { tableName: str
     JWT_JWKS_URI: config.jwt.jwksUri,
     JWT_AUDIENCE: config.jwt.audience,
     JWT_CLOCK_TOLERANCE_SECONDS: String(config.jwt.clockToleranceSeconds),
+    // The verifier subtracts the gateway's cache TTL from its grace (shared/config.ts).
+    AUTHORIZER_CACHE_TTL_SECONDS: String(config.api.authorizerCacheTtlSeconds),
   };
   const delivery: Record<string, string> = {
     ...common,

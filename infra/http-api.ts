@@ -1,17 +1,19 @@
 /**
  * The HTTP API, generated from the route table (shared/routes.ts): a Lambda authorizer on every
  * route, CORS, stage throttling and JSON access logs; one function per route, allowed exactly
- * the DynamoDB actions its route entry lists.
+ * the DynamoDB actions its route entry lists. CORS and the authorizer cache come from
+ * shared/deployment/http-api.ts, which the local gateway reproduces.
  */
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { authorizerEntry, routes, type Route } from '../shared/routes.ts';
+import { httpApiSettings, PREFLIGHT_ROUTE } from '../shared/deployment/http-api.ts';
+import { authorizerEntry, routes } from '../shared/routes.ts';
 import type { StackConfig } from './config.ts';
 import { pascalCase, type FunctionEnvironments, type NewFunction } from './functions.ts';
 import { grantTable } from './table.ts';
@@ -27,11 +29,16 @@ export interface HttpApiProps {
 
 export function createHttpApi(scope: Construct, props: HttpApiProps): { api: HttpApi; stage: HttpStage } {
   const { config, table, environments, newFunction } = props;
+  const settings = httpApiSettings({
+    routes,
+    allowedOrigins: config.api.allowedOrigins,
+    authorizerCacheTtlSeconds: config.api.authorizerCacheTtlSeconds,
+  });
   const authorizerFn = newFunction('authorizer', authorizerEntry, 'api', environments.authorizer, 'JWT authorizer of every route');
   const authorizer = new HttpLambdaAuthorizer('JwtAuthorizer', authorizerFn.function, {
     authorizerName: 'jwt',
     identitySource: ['$request.header.Authorization'],
-    resultsCacheTtl: Duration.minutes(5),
+    resultsCacheTtl: Duration.seconds(settings.authorizer.cacheTtlSeconds),
     responseTypes: [HttpLambdaResponseType.SIMPLE],
   });
   const api = new HttpApi(scope, 'HttpApi', {
@@ -40,24 +47,40 @@ export function createHttpApi(scope: Construct, props: HttpApiProps): { api: Htt
     createDefaultStage: false,
     defaultAuthorizer: authorizer,
     corsPreflight: {
-      allowOrigins: [...config.api.allowedOrigins],
-      allowMethods: corsMethods(routes),
-      allowHeaders: ['authorization', 'content-type'],
-      exposeHeaders: ['location', 'retry-after', 'x-next-cursor', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
-      maxAge: Duration.hours(2),
+      allowOrigins: [...settings.cors.allowOrigins],
+      allowMethods: settings.cors.allowMethods.map((method) => CorsHttpMethod[method as keyof typeof CorsHttpMethod]),
+      allowHeaders: [...settings.cors.allowHeaders],
+      exposeHeaders: [...settings.cors.exposeHeaders],
+      maxAge: Duration.seconds(settings.cors.maxAgeSeconds),
     },
   });
+  const integrations = new Map<string, HttpLambdaIntegration>();
   for (const route of routes) {
     const environment = route.dynamodb.length > 0 ? environments.api : environments.common;
     const fn = newFunction(route.id, route.entry, 'api', environment, `${route.method} ${route.path}`);
     grantTable(table, fn, route.dynamodb);
     const integration = new HttpLambdaIntegration(`${pascalCase(route.id)}Integration`, fn.function);
+    integrations.set(route.id, integration);
     if (route.path === '$default') {
       new HttpRoute(scope, `${pascalCase(route.id)}Route`, { httpApi: api, routeKey: HttpRouteKey.DEFAULT, integration, authorizer });
     } else {
       api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration, authorizer });
     }
   }
+  // `$default` (with the authorizer) also catches OPTIONS, so without this route every browser
+  // preflight would get the authorizer's 401. API Gateway answers preflights from the CORS
+  // configuration; only a bare OPTIONS request reaches the integration: the JSON 404.
+  const [preflightRoute] = api.addRoutes({
+    path: PREFLIGHT_ROUTE.path,
+    methods: [HttpMethod.OPTIONS],
+    integration: integrations.get(PREFLIGHT_ROUTE.routeId)!,
+    authorizer: new HttpNoneAuthorizer(),
+  });
+  Validations.of(preflightRoute!).acknowledge({
+    id: 'AwsSolutions-APIG4',
+    reason:
+      'Browsers send CORS preflights without credentials, so this route cannot be authorized (API Gateway guide: add OPTIONS /{proxy+} without authorization when $default has an authorizer). API Gateway answers preflights itself; anything else reaching it gets the not-found function, which reads no data and answers the JSON 404.',
+  });
   const accessLogs = new logs.LogGroup(scope, 'ApiAccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
   const stage = new HttpStage(scope, 'DefaultStage', {
     httpApi: api,
@@ -90,8 +113,3 @@ export const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
     errorMessage: '$context.error.message',
   }),
 );
-
-function corsMethods(table: readonly Route[]): CorsHttpMethod[] {
-  const methods = new Set(table.map((route) => route.method).filter((method) => method !== 'ANY'));
-  return [...methods].sort().map((method) => CorsHttpMethod[method as Exclude<Route['method'], 'ANY'>]);
-}

@@ -43,6 +43,9 @@ export function localFunctionEnvironment(options: {
     'BRAND_NAME',
     'EMAIL_SWEEP_AGE_SECONDS',
     'POWERTOOLS_LOG_LEVEL',
+    // The gateway's settings, as the stack's context keys allowedOrigins and authorizerCacheTtlSeconds.
+    'ALLOWED_ORIGINS',
+    'AUTHORIZER_CACHE_TTL_SECONDS',
   ];
   for (const name of passThrough) {
     const value = options.overrides?.[name];

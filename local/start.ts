@@ -58,8 +58,14 @@ try {
   const events = await startEventSources({ dynamodbEndpoint: dynamodb.endpoint, tableName: TABLE_NAME, sweepEveryMs: 10_000 });
   stops.push(events.stop);
 
-  const api = await startLocalApi({ port, jwks: issuer.jwks });
+  const api = await startLocalApi({ port, jwks: issuer.jwks, logRequests: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') {
+      throw new Error(`the API port ${port} is already in use: stop what listens there, or set PORT to a free port (e.g. PORT=3100 npm start)`);
+    }
+    throw error;
+  });
   stops.push(api.close);
+  const { cors, authorizer } = api.settings;
 
   console.log(`
   DynamoDB Local   ${dynamodb.endpoint}  (table ${TABLE_NAME})
@@ -67,7 +73,9 @@ try {
   Email inbox      ${ses.inboxUrl}  (invitation emails show up here within ~2 s)
   Email delivery   table stream → delivery function; sweep every 10 s
   OIDC issuer      ${issuer.issuer}  (audience ${issuer.audience}; key in .local/issuer/)
-  API              ${api.url}
+  API              ${api.url}  (one line per request below; a 401 shows the authorizer's reason)
+  CORS origins     ${cors.allowOrigins.join(', ')}  (ALLOWED_ORIGINS; default: the origin of FRONTEND_URL)
+  Authorizer cache ${authorizer.cacheTtlSeconds ? `${authorizer.cacheTtlSeconds} s per Authorization header` : 'off'}  (AUTHORIZER_CACHE_TTL_SECONDS)
 
   Try it:
     TOKEN=$(npm run -s token -- --sub alice --email alice@example.com --username alice)

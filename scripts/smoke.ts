@@ -2,13 +2,15 @@
  * Post-deploy smoke test: exercises a running API end to end (gateway, authorizer, functions,
  * table, and the email delivery behind them) with real tokens.
  *
- *   npm run smoke -- --url <api url> --token <admin jwt> [--invitee-token <jwt>]
+ *   npm run smoke -- --url <api url> --token <admin jwt> [--invitee-token <jwt>] [--origin <frontend origin>]
  *                    [--email-wait <seconds>] [--require-email-sent]
  *
- * (or SMOKE_URL, SMOKE_TOKEN, SMOKE_INVITEE_TOKEN in the environment, which keeps tokens out of
- * the shell history and the process list).
+ * (or SMOKE_URL, SMOKE_TOKEN, SMOKE_INVITEE_TOKEN, SMOKE_ORIGIN in the environment, which keeps
+ * tokens out of the shell history and the process list).
  *
- * Steps: a request without a token is refused (401) and an unknown route answers the JSON 404;
+ * Steps: a request without a token and one with a garbage token are refused (401); with
+ * --origin, a browser's preflight from that origin is answered with the CORS allow headers
+ * (without a token: the gateway answers it, not the authorizer); an unknown route answers the JSON 404;
  * the admin creates a fresh PRIVATE organization `smoke-…`, reads it, invites the invitee (the
  * email claim of --invitee-token, else SES's mailbox simulator success@simulator.amazonses.com),
  * lists the invitations and reads the new one; waits for the invitation's email to leave PENDING
@@ -27,6 +29,8 @@ export interface SmokeOptions {
   readonly url: string;
   readonly token: string;
   readonly inviteeToken?: string;
+  /** An allowed origin (the frontend's): checks the CORS preflight a browser sends from it. */
+  readonly origin?: string;
   /** How long to wait for the invitation email to leave PENDING (0: do not wait). */
   readonly emailWaitSeconds?: number;
   readonly requireEmailSent?: boolean;
@@ -97,9 +101,45 @@ export async function runSmoke(options: SmokeOptions, log: (line: string) => voi
     if (!condition) throw new SmokeFailure(message);
   }
 
+  /** What a browser on `origin` sends before an invitation POST, and needs back. */
+  async function checkPreflight(origin: string) {
+    const path = '/v1/organizations/smoke/invitations';
+    let response: Response;
+    try {
+      response = await doFetch(`${base}${path}`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,idempotency-key',
+        },
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      throw new SmokeFailure(`OPTIONS ${path}: ${(error as Error).message}`);
+    }
+    const header = (name: string) => (response.headers.get(name) ?? '').toLowerCase();
+    const listed = (name: string) => header(name).split(',').map((value) => value.trim());
+    check(response.status >= 200 && response.status < 300, `the preflight from ${origin} answered ${response.status}, expected 2xx (is OPTIONS behind the authorizer?)`);
+    check(
+      [origin.toLowerCase(), '*'].includes(header('access-control-allow-origin')),
+      `the preflight from ${origin} got Access-Control-Allow-Origin "${header('access-control-allow-origin')}": is ${origin} in allowedOrigins?`,
+    );
+    check(listed('access-control-allow-methods').includes('post'), `the preflight does not allow POST: "${header('access-control-allow-methods')}"`);
+    for (const name of ['authorization', 'content-type', 'idempotency-key']) {
+      check(listed('access-control-allow-headers').includes(name), `the preflight does not allow the ${name} header: "${header('access-control-allow-headers')}"`);
+    }
+    log(`ok  CORS preflight from ${origin} (OPTIONS ${path} → ${response.status} with the allow headers)`);
+  }
+
   // The gateway: the authorizer guards every route, unknown routes get the service's JSON 404.
   const anonymous = await expectStatus('no token is refused by the authorizer', 'GET', '/v1/user/organizations', undefined, 401);
   check(anonymous.json?.message === 'Unauthorized', `401 body should be {"message":"Unauthorized"}, got ${anonymous.text}`);
+  const garbage = await call('GET', '/v1/user/organizations', 'garbage.token.here');
+  check(garbage.status === 401, `a garbage token should be refused with 401, got ${garbage.status}: ${garbage.text.slice(0, 500)}`);
+  log('ok  a garbage token is refused by the authorizer (GET /v1/user/organizations → 401)');
+  if (options.origin) await checkPreflight(options.origin);
+  else log('--  CORS preflight: skipped; pass --origin <frontend origin> to check what browsers need');
   const unknown = await expectStatus('unknown routes answer JSON 404', 'GET', '/v1/no-such-route', options.token, 404);
   check(unknown.json?.status === 404, `404 body should be the service's error JSON, got ${unknown.text}`);
 
@@ -192,6 +232,7 @@ async function main() {
       url: { type: 'string' },
       token: { type: 'string' },
       'invitee-token': { type: 'string' },
+      origin: { type: 'string' },
       'email-wait': { type: 'string', default: '60' },
       'require-email-sent': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -200,16 +241,17 @@ async function main() {
   const url = values.url ?? process.env.SMOKE_URL;
   const token = values.token ?? process.env.SMOKE_TOKEN;
   const inviteeToken = values['invitee-token'] ?? process.env.SMOKE_INVITEE_TOKEN;
+  const origin = values.origin ?? process.env.SMOKE_ORIGIN;
   const emailWaitSeconds = Number(values['email-wait']);
   if (values.help || !url || !token || !Number.isInteger(emailWaitSeconds) || emailWaitSeconds < 0) {
     console.error(
-      'usage: npm run smoke -- --url <api url> --token <admin jwt> [--invitee-token <jwt>] [--email-wait <seconds, default 60>] [--require-email-sent]\n' +
-        '       (or SMOKE_URL, SMOKE_TOKEN, SMOKE_INVITEE_TOKEN)',
+      'usage: npm run smoke -- --url <api url> --token <admin jwt> [--invitee-token <jwt>] [--origin <frontend origin>] [--email-wait <seconds, default 60>] [--require-email-sent]\n' +
+        '       (or SMOKE_URL, SMOKE_TOKEN, SMOKE_INVITEE_TOKEN, SMOKE_ORIGIN)',
     );
     process.exit(values.help ? 0 : 2);
   }
   try {
-    await runSmoke({ url, token, inviteeToken, emailWaitSeconds, requireEmailSent: values['require-email-sent'] });
+    await runSmoke({ url, token, inviteeToken, origin, emailWaitSeconds, requireEmailSent: values['require-email-sent'] });
   } catch (error) {
     console.error(`FAIL ${error instanceof SmokeFailure ? error.message : (error as Error).stack}`);
     process.exit(1);

@@ -6,6 +6,11 @@
 import { parseRateLimit, type RateLimitPolicy } from './domain/rate-limit.ts';
 import type { InvitationTimings } from './domain/invitation.ts';
 import { isValidEmail } from './domain/email.ts';
+import {
+  authorizerCacheTtlProblems,
+  authorizerVerifierGraceSeconds,
+  DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
+} from './deployment/http-api.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -39,6 +44,13 @@ export interface AuthorizerConfig {
   /** null: audience not checked (JWT_AUDIENCE=any). */
   readonly audience: string[] | null;
   readonly clockToleranceSeconds: number;
+  /** How long API Gateway caches this authorizer's verdicts (0: not cached). */
+  readonly cacheTtlSeconds: number;
+  /**
+   * The verifier's allowance past `exp` (and before `nbf`): the clock tolerance minus the cache
+   * TTL, so that a cached verdict never outlives exp + clockToleranceSeconds.
+   */
+  readonly verifierGraceSeconds: number;
 }
 
 export interface DeliveryConfig {
@@ -65,6 +77,7 @@ export const DEFAULTS = {
   RATE_LIMIT_CREATE_ORGANIZATION: '10/600',
   RATE_LIMIT_UPDATE_ORGANIZATION: '5/60',
   JWT_CLOCK_TOLERANCE_SECONDS: '30',
+  AUTHORIZER_CACHE_TTL_SECONDS: String(DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS),
   BRAND_NAME: 'Jaqpot',
   EMAIL_SEND_ATTEMPTS: '3',
   EMAIL_SWEEP_AGE_SECONDS: '900', // 15 minutes
@@ -120,13 +133,23 @@ export function loadDeliveryConfig(env: Env = process.env): DeliveryConfig {
 export function loadAuthorizerConfig(env: Env = process.env): AuthorizerConfig {
   const reader = new EnvReader(env);
   const audience = reader.required('JWT_AUDIENCE');
+  const clockToleranceSeconds = reader.nonNegativeInteger('JWT_CLOCK_TOLERANCE_SECONDS');
+  const cacheTtlSeconds = reader.nonNegativeInteger('AUTHORIZER_CACHE_TTL_SECONDS');
   const config: AuthorizerConfig = {
     issuer: reader.required('JWT_ISSUER'),
     jwksUri: reader.required('JWT_JWKS_URI'),
     audience: audience.trim() === 'any' ? null : splitList(audience),
-    clockToleranceSeconds: reader.nonNegativeInteger('JWT_CLOCK_TOLERANCE_SECONDS'),
+    clockToleranceSeconds,
+    cacheTtlSeconds,
+    verifierGraceSeconds: authorizerVerifierGraceSeconds(clockToleranceSeconds, cacheTtlSeconds),
   };
   if (config.audience?.length === 0) reader.problem('JWT_AUDIENCE must list at least one audience, or be "any"');
+  for (const problem of authorizerCacheTtlProblems(cacheTtlSeconds, clockToleranceSeconds, {
+    ttl: 'AUTHORIZER_CACHE_TTL_SECONDS',
+    tolerance: 'JWT_CLOCK_TOLERANCE_SECONDS',
+  })) {
+    reader.problem(problem);
+  }
   reader.throwIfInvalid();
   return config;
 }

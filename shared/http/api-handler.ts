@@ -39,7 +39,11 @@ export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>) 
       const headers = lowerCaseKeys(event.headers);
       const request: ApiRequest = {
         event,
-        caller: callerFrom(event.requestContext?.authorizer?.lambda),
+        // Read when a handler asks: fails closed (401) without an authorizer context, while the
+        // not-found function, which needs no caller, also answers the unauthorized OPTIONS route.
+        get caller() {
+          return callerFrom(event.requestContext?.authorizer?.lambda);
+        },
         path: event.pathParameters ?? {},
         query: event.queryStringParameters ?? {},
         headers,

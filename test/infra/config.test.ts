@@ -54,7 +54,7 @@ describe('loadStackConfig', () => {
         sweepIntervalMinutes: 5,
         sandboxRecipients: [],
       },
-      api: { allowedOrigins: ['https://app.acme.test'], throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+      api: { allowedOrigins: ['https://app.acme.test'], authorizerCacheTtlSeconds: 10, throttlingRateLimit: 50, throttlingBurstLimit: 100 },
       invitations: {
         expirySeconds: 604800,
         retentionSeconds: 2592000,
@@ -152,6 +152,23 @@ describe('loadStackConfig', () => {
       ]),
     );
     expect(problems).toHaveLength(16);
+  });
+
+  it('keeps the authorizer cache within the clock tolerance, so no cached verdict outlives exp + tolerance', () => {
+    expect(load({ ...REQUIRED, authorizerCacheTtlSeconds: '0' }).api.authorizerCacheTtlSeconds).toBe(0);
+    expect(load({ ...REQUIRED, authorizerCacheTtlSeconds: 30 }).api.authorizerCacheTtlSeconds).toBe(30);
+    expect(problemsOf({ ...REQUIRED, authorizerCacheTtlSeconds: 31 })).toEqual([
+      'authorizerCacheTtlSeconds (31) must be at most jwtClockToleranceSeconds (30): a cached verdict would honour a token beyond exp + 30 s',
+    ]);
+    expect(problemsOf({ ...REQUIRED, jwtClockToleranceSeconds: '0' })).toEqual([
+      'authorizerCacheTtlSeconds (10) must be at most jwtClockToleranceSeconds (0): a cached verdict would honour a token beyond exp + 0 s',
+    ]);
+    // Listed with every other problem, API Gateway's own limit included.
+    expect(problemsOf({ ...REQUIRED, authorizerCacheTtlSeconds: 4000, jwtClockToleranceSeconds: 5000, logLevel: 'loud' })).toEqual([
+      "authorizerCacheTtlSeconds must be at most 3600 (API Gateway's limit)",
+      'logLevel must be DEBUG, INFO, WARN or ERROR',
+    ]);
+    expect(problemsOf({ ...REQUIRED, authorizerCacheTtlSeconds: '-1' })).toEqual(['authorizerCacheTtlSeconds must be an integer of at least 0, got "-1"']);
   });
 
   it('requires the sender address to be at the sender domain', () => {

@@ -20,6 +20,7 @@ describe('smoke test', () => {
         url: `${stack.url}/`,
         token: token('smoke-admin', 'smoke-admin@acme.test'),
         inviteeToken: token('smoke-invitee', 'smoke-invitee@acme.test'),
+        origin: 'http://localhost:3001', // the local default: the origin of FRONTEND_URL
         emailWaitSeconds: 30,
         requireEmailSent: true,
       },
@@ -28,7 +29,9 @@ describe('smoke test', () => {
     expect(result).toMatchObject({ answered: true, emailStatus: 'SENT', recipient: 'smoke-invitee@acme.test' });
     expect(result.organization).toMatch(/^smoke-/);
     expect(lines.at(-1)).toMatch(/^smoke test passed/);
-    expect(lines.filter((line) => line.startsWith('ok '))).toHaveLength(13);
+    expect(lines.filter((line) => line.startsWith('ok '))).toHaveLength(15);
+    expect(lines).toContain('ok  a garbage token is refused by the authorizer (GET /v1/user/organizations → 401)');
+    expect(lines.some((line) => line.startsWith('ok  CORS preflight from http://localhost:3001'))).toBe(true);
   });
 
   it('without an invitee token, invites the SES mailbox simulator and skips the invitee’s answer', async () => {
@@ -39,7 +42,15 @@ describe('smoke test', () => {
     );
     expect(result.answered).toBe(false);
     expect(lines.join('\n')).toContain('skipped; pass --invitee-token');
+    expect(lines.join('\n')).toContain('CORS preflight: skipped; pass --origin');
     expect(result.recipient).toBe(SIMULATOR_RECIPIENT);
+  });
+
+  it('fails clearly when a preflight from the given origin is not allowed', async () => {
+    const admin = token('smoke-admin-3', 'smoke-admin-3@acme.test');
+    await expect(runSmoke({ url: stack.url, token: admin, origin: 'https://not-allowed.acme.test', emailWaitSeconds: 0 }, () => undefined)).rejects.toThrow(
+      /Access-Control-Allow-Origin "": is https:\/\/not-allowed.acme.test in allowedOrigins/,
+    );
   });
 
   it('fails clearly on a token the API refuses and on an invitee who is the admin', async () => {

@@ -58,7 +58,7 @@ describe('cdk-nag (AwsSolutions)', () => {
         construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY),
       )
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
-    expect(acknowledgements.map(([id]) => id)).toEqual(['Annotation::AwsSolutions-SQS3']);
+    expect(acknowledgements.map(([id]) => id).sort()).toEqual(['Annotation::AwsSolutions-APIG4', 'Annotation::AwsSolutions-SQS3']);
     for (const [id, reason] of acknowledgements) expect(reason.length, id).toBeGreaterThan(40);
   });
 
@@ -119,6 +119,7 @@ describe('functions', () => {
       JWT_JWKS_URI: 'https://keycloak.example.com/realms/jaqpot/protocol/openid-connect/certs',
       JWT_AUDIENCE: 'jaqpot-frontend',
       JWT_CLOCK_TOLERANCE_SECONDS: '30',
+      AUTHORIZER_CACHE_TTL_SECONDS: '10',
     });
     const delivery = {
       ...common,
@@ -276,9 +277,10 @@ describe('table', () => {
 
 describe('API', () => {
   it('creates every route of the route table, each with the Lambda authorizer and its own function', () => {
-    const authorizerId = { Ref: Match.stringLikeRegexp('^HttpApiJwtAuthorizer') };
-    const apiRoutes = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route'));
+    const allRoutes = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route'));
+    const apiRoutes = allRoutes.filter((r) => r.Properties.RouteKey !== 'OPTIONS /{proxy+}');
     expect(apiRoutes).toHaveLength(routes.length);
+    expect(allRoutes).toHaveLength(routes.length + 1);
     const integrations = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration');
     for (const route of routes) {
       const routeKey = route.path === '$default' ? '$default' : `${route.method} ${route.path}`;
@@ -290,7 +292,23 @@ describe('API', () => {
       expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
       expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(logicalId(built, fn(route.id).function));
     }
-    template.allResourcesProperties('AWS::ApiGatewayV2::Route', { AuthorizationType: 'CUSTOM', AuthorizerId: authorizerId });
+    for (const route of apiRoutes) {
+      expect(route.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: expect.stringMatching(/^HttpApiJwtAuthorizer/) } });
+    }
+  });
+
+  it('lets browser preflights past the $default authorizer with an OPTIONS /{proxy+} route without authorization', () => {
+    const apiRoutes = Object.values(resourcesOfType(template, 'AWS::ApiGatewayV2::Route'));
+    const preflight = apiRoutes.filter((r) => r.Properties.RouteKey === 'OPTIONS /{proxy+}');
+    expect(preflight).toHaveLength(1);
+    expect(preflight[0]!.Properties.AuthorizationType).toBe('NONE');
+    expect(preflight[0]!.Properties.AuthorizerId).toBeUndefined();
+    // Its integration is the not-found function's (a bare OPTIONS request gets the JSON 404).
+    const integrationId = (preflight[0]!.Properties.Target['Fn::Join'][1] as unknown[])[1] as { Ref: string };
+    const integration = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration')[integrationId.Ref]!;
+    expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(logicalId(built, fn('notFound').function));
+    // Every other route still has the authorizer: no route but this one is open.
+    expect(apiRoutes.filter((r) => r.Properties.AuthorizationType !== 'CUSTOM')).toEqual(preflight);
   });
 
   it('uses one path variable name per position, as API Gateway requires', () => {
@@ -304,19 +322,26 @@ describe('API', () => {
     for (const names of namesByPosition.values()) expect(names.size).toBe(1);
   });
 
-  it('authorizes with the authorizer function: simple responses, Authorization header, 5 minute cache', () => {
+  it('authorizes with the authorizer function: simple responses, Authorization header, the configured short cache', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'REQUEST',
       AuthorizerPayloadFormatVersion: '2.0',
       EnableSimpleResponses: true,
       IdentitySource: ['$request.header.Authorization'],
-      AuthorizerResultTtlInSeconds: 300,
+      AuthorizerResultTtlInSeconds: 10,
       AuthorizerUri: Match.objectLike({
         'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [logicalId(built, fn('authorizer').function), 'Arn'] }])],
       }),
     });
     expect(authorizerEntry).toBe('functions/authorizer.ts');
+    // The authorizer knows the TTL: its verifier's grace is the clock tolerance minus the TTL.
+    expect(functionResource('authorizer').Properties.Environment.Variables).toMatchObject({
+      JWT_CLOCK_TOLERANCE_SECONDS: '30',
+      AUTHORIZER_CACHE_TTL_SECONDS: '10',
+    });
+    const uncached = synth({ authorizerCacheTtlSeconds: '0' });
+    uncached.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerResultTtlInSeconds: 0 });
   });
 
   it('allows CORS for the configured origins (default: the frontend origin)', () => {
@@ -324,9 +349,18 @@ describe('API', () => {
       ProtocolType: 'HTTP',
       CorsConfiguration: Match.objectLike({
         AllowOrigins: ['https://app.example.com'],
-        AllowHeaders: ['authorization', 'content-type'],
+        AllowHeaders: ['authorization', 'content-type', 'idempotency-key'],
         AllowMethods: ['GET', 'PATCH', 'POST', 'PUT'],
-        ExposeHeaders: Match.arrayWith(['location', 'retry-after', 'x-next-cursor', 'x-ratelimit-reset']),
+        ExposeHeaders: [
+          'location',
+          'retry-after',
+          'x-next-cursor',
+          'x-ratelimit-limit',
+          'x-ratelimit-remaining',
+          'x-ratelimit-reset',
+          'idempotent-replayed',
+        ],
+        MaxAge: 7200,
       }),
     });
     const custom = synth({ allowedOrigins: 'https://a.acme.test,https://b.acme.test' });

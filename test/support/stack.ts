@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { startLocalApi } from '../../local/api-gateway.ts';
+import { startLocalApi, type LocalApiOptions } from '../../local/api-gateway.ts';
 import { createTable } from '../../local/create-table.ts';
 import { startEventSources } from '../../local/event-sources.ts';
 import { localFunctionEnvironment } from '../../local/environment.ts';
@@ -111,6 +111,8 @@ export interface StackOptions {
    * files' stored invitations do not change under them.
    */
   readonly emailDelivery?: boolean;
+  /** Local gateway options beyond the defaults (e.g. a short function timeout). */
+  readonly gateway?: Pick<LocalApiOptions, 'functionTimeoutMs' | 'logRequests'>;
 }
 
 /** Starts a stack. Call once per test file: handler modules read their environment once. */
@@ -130,7 +132,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   const events = options.emailDelivery
     ? await startEventSources({ dynamodbEndpoint, tableName, retryDelayMs: 200 })
     : undefined;
-  const gateway = await startLocalApi({ jwks: issuer.jwks });
+  const gateway = await startLocalApi({ ...options.gateway, jwks: issuer.jwks });
   return {
     url: gateway.url,
     tableName,

@@ -149,13 +149,35 @@ describe('loadAuthorizerConfig', () => {
     JWT_AUDIENCE: 'jaqpot-api',
   };
 
-  it('reads the required values and defaults the clock tolerance to 30 s', () => {
+  it('reads the required values and defaults the clock tolerance to 30 s and the cache TTL to 10 s', () => {
     expect(loadAuthorizerConfig(BASE)).toEqual({
       issuer: BASE.JWT_ISSUER,
       jwksUri: BASE.JWT_JWKS_URI,
       audience: ['jaqpot-api'],
       clockToleranceSeconds: 30,
+      cacheTtlSeconds: 10,
+      verifierGraceSeconds: 20,
     });
+  });
+
+  it('gives the verifier the tolerance minus the cache TTL, so a cached verdict ends by exp + tolerance', () => {
+    const grace = (tolerance: string, ttl: string) =>
+      loadAuthorizerConfig({ ...BASE, JWT_CLOCK_TOLERANCE_SECONDS: tolerance, AUTHORIZER_CACHE_TTL_SECONDS: ttl }).verifierGraceSeconds;
+    expect(grace('30', '0')).toBe(30);
+    expect(grace('30', '10')).toBe(20);
+    expect(grace('30', '30')).toBe(0);
+    expect(grace('0', '0')).toBe(0);
+  });
+
+  it('refuses a cache TTL longer than the clock tolerance, with the other problems', () => {
+    const error = configError(() =>
+      loadAuthorizerConfig({ JWT_CLOCK_TOLERANCE_SECONDS: '5', AUTHORIZER_CACHE_TTL_SECONDS: '6', JWT_ISSUER: BASE.JWT_ISSUER }),
+    );
+    expect(error.message).toContain('AUTHORIZER_CACHE_TTL_SECONDS (6) must be at most JWT_CLOCK_TOLERANCE_SECONDS (5)');
+    expect(error.message).toContain('JWT_AUDIENCE is required');
+    expect(configError(() => loadAuthorizerConfig({ ...BASE, AUTHORIZER_CACHE_TTL_SECONDS: 'ten' })).message).toContain(
+      'AUTHORIZER_CACHE_TTL_SECONDS must be a non-negative integer',
+    );
   });
 
   it.each(['JWT_ISSUER', 'JWT_JWKS_URI', 'JWT_AUDIENCE'] as const)('requires %s', (name) => {
@@ -198,7 +220,9 @@ describe('loadAuthorizerConfig', () => {
     [' 5 ', 5],
     ['', 30],
   ])('reads JWT_CLOCK_TOLERANCE_SECONDS=%j as %d', (value, expected) => {
-    expect(loadAuthorizerConfig({ ...BASE, JWT_CLOCK_TOLERANCE_SECONDS: value }).clockToleranceSeconds).toBe(expected);
+    // No cache: the TTL may not exceed the tolerance (tested below).
+    const env = { ...BASE, JWT_CLOCK_TOLERANCE_SECONDS: value, AUTHORIZER_CACHE_TTL_SECONDS: '0' };
+    expect(loadAuthorizerConfig(env).clockToleranceSeconds).toBe(expected);
   });
 
   it.each(['-1', '1.5', 'thirty'])('rejects JWT_CLOCK_TOLERANCE_SECONDS=%j', (value) => {
