@@ -10,7 +10,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableSchema } from '../../shared/adapters/dynamodb/table-schema.ts';
 import { deliveryStreamFilterPattern } from '../../shared/email-delivery-trigger.ts';
-import { authorizerEntry, eventFunctions, routes, type Route } from '../../shared/routes.ts';
+import { authorizerEntry, eventFunctions, queriedIndexes, routes, tableActions, type DynamoDbGrant, type Route } from '../../shared/routes.ts';
 import { AUTHORIZER_ALARM, DELIVERY_STREAM, SERVICE_NAME } from '../../infra/stack.ts';
 import type { ServiceFunction } from '../../infra/service-function.ts';
 import { actionsOf, logicalId, resourcesOfType, roleStatements, synth, type Synthesized } from './helpers.ts';
@@ -141,15 +141,21 @@ describe('functions', () => {
   });
 });
 
+/** The IAM actions a grant list adds to a role (Query once, on the table and/or its indexes). */
+const grantedActions = (grants: readonly DynamoDbGrant[]): string[] => [
+  ...tableActions(grants),
+  ...(queriedIndexes(grants).length > 0 ? ['dynamodb:Query'] : []),
+];
+
 describe('least privilege', () => {
   const tableArn = () => ({ 'Fn::GetAtt': [logicalId(built, built.stack.table), 'Arn'] });
 
   it.each(routes.map((route) => [route.id, route] as const))('%s may do exactly what its route needs', (id, route: Route) => {
     const statements = statementsOf(id);
-    const expected = [...LOG_ACTIONS, ...route.dynamodb];
+    const expected = [...LOG_ACTIONS, ...grantedActions(route.dynamodb)];
     expect(actionsOf(statements)).toEqual([...new Set(expected)].sort());
     const tableStatement = statements.find((s) => s.Sid === 'Table');
-    if (route.dynamodb.length === 0) expect(tableStatement).toBeUndefined();
+    if (tableActions(route.dynamodb).length === 0) expect(tableStatement).toBeUndefined();
     else expect(tableStatement?.Resource).toEqual(tableArn());
   });
 
@@ -161,13 +167,25 @@ describe('least privilege', () => {
     expect(actionsOf(statementsOf('getInvitation'))).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', ...LOG_ACTIONS]);
   });
 
-  it('queries the named indexes, never index/*', () => {
-    const queryIndexes = statementsOf('listUserOrganizations').find((s) => s.Sid === 'QueryIndexes');
-    const names = [tableSchema.invitationsByCreatedIndex.name, tableSchema.userOrganizationsIndex.name, tableSchema.pendingEmailIndex.name];
-    expect(queryIndexes).toMatchObject({ Action: 'dynamodb:Query' });
-    expect(JSON.stringify(queryIndexes!.Resource)).not.toContain('*');
-    for (const name of names) expect(JSON.stringify(queryIndexes!.Resource)).toContain(`/index/${name}`);
-    expect(statementsOf('getInvitation').find((s) => s.Sid === 'QueryIndexes')).toBeUndefined();
+  it('queries only the indexes each function names, never index/*', () => {
+    const functionsWithGrants: Array<[string, readonly DynamoDbGrant[]]> = [
+      ...routes.map((route) => [route.id, route.dynamodb] as [string, readonly DynamoDbGrant[]]),
+      ...Object.entries(eventFunctions).map(([id, spec]) => [id, spec.dynamodb] as [string, readonly DynamoDbGrant[]]),
+    ];
+    for (const [id, grants] of functionsWithGrants) {
+      const queryIndexes = statementsOf(id).find((s) => s.Sid === 'QueryIndexes');
+      const indexes = queriedIndexes(grants);
+      if (indexes.length === 0) {
+        expect(queryIndexes, id).toBeUndefined();
+        continue;
+      }
+      expect(queryIndexes, id).toMatchObject({ Action: 'dynamodb:Query' });
+      const resources = JSON.stringify(queryIndexes!.Resource);
+      expect(resources).not.toContain('*');
+      const named = [tableSchema.invitationsByCreatedIndex.name, tableSchema.userOrganizationsIndex.name, tableSchema.pendingEmailIndex.name];
+      for (const name of named) expect(resources.includes(`/index/${name}"`), `${id} on ${name}`).toBe(indexes.includes(name));
+    }
+    expect(queriedIndexes(routes.find((r) => r.id === 'listUserOrganizations')!.dynamodb)).toEqual([tableSchema.userOrganizationsIndex.name]);
   });
 
   it('lets only the delivery and sweep functions send email, and only as the configured identity and configuration set', () => {
@@ -187,9 +205,9 @@ describe('least privilege', () => {
     const stream = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
     const sqsSend = ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'];
     const expected = {
-      deliverInvitationEmails: [...LOG_ACTIONS, ...eventFunctions.deliverInvitationEmails.dynamodb, ...stream, 'ses:SendEmail', ...sqsSend],
-      sweepPendingEmails: [...LOG_ACTIONS, ...eventFunctions.sweepPendingEmails.dynamodb, 'ses:SendEmail'],
-      emailFeedback: [...LOG_ACTIONS, ...eventFunctions.emailFeedback.dynamodb, ...sqsSend],
+      deliverInvitationEmails: [...LOG_ACTIONS, ...grantedActions(eventFunctions.deliverInvitationEmails.dynamodb), ...stream, 'ses:SendEmail', ...sqsSend],
+      sweepPendingEmails: [...LOG_ACTIONS, ...grantedActions(eventFunctions.sweepPendingEmails.dynamodb), 'ses:SendEmail'],
+      emailFeedback: [...LOG_ACTIONS, ...grantedActions(eventFunctions.emailFeedback.dynamodb), ...sqsSend],
       authorizer: [...LOG_ACTIONS],
     };
     for (const [id, actions] of Object.entries(expected)) expect(actionsOf(statementsOf(id)), id).toEqual([...new Set(actions)].sort());
