@@ -58,7 +58,8 @@ describe('cdk-nag (AwsSolutions)', () => {
         construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY),
       )
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
-    expect(acknowledgements.map(([id]) => id)).toEqual(['Annotation::AwsSolutions-SQS3']);
+    // SQS3 ("queue without a DLQ") on the two queues that are themselves dead-letter queues.
+    expect(acknowledgements.map(([id]) => id)).toEqual(['Annotation::AwsSolutions-SQS3', 'Annotation::AwsSolutions-SQS3']);
     for (const [id, reason] of acknowledgements) expect(reason.length, id).toBeGreaterThan(40);
   });
 
@@ -393,6 +394,38 @@ describe('email delivery', () => {
     });
   });
 
+  it('dead-letters SES notifications SNS cannot deliver to the feedback function: encrypted, TLS-only queue, SNS may send to it, alarm on its depth', () => {
+    const queue = logicalId(built, built.stack.node.findChild('FeedbackSubscriptionDeadLetterQueue') as sqs.Queue);
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
+    expect(template.toJSON().Resources[queue].Properties).toMatchObject({ MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      Endpoint: { 'Fn::GetAtt': [logicalId(built, fn('emailFeedback').function), 'Arn'] },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [queue, 'Arn'] } },
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queue }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': { Ref: Match.stringLikeRegexp('^EmailEventsTopic') } } },
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+    });
+  });
+
   it('creates the sender identity and a configuration set publishing bounce, complaint, delivery and reject events to the feedback function', () => {
     template.hasResourceProperties('AWS::SES::EmailIdentity', {
       EmailIdentity: 'invitations@example.com',
@@ -439,9 +472,9 @@ describe('email delivery', () => {
 describe('alarms', () => {
   const alarms = (t: Template) => Object.values(resourcesOfType(t, 'AWS::CloudWatch::Alarm'));
 
-  it('alarms on API 5xx, every function’s errors and throttles, DLQ depth and email failures', () => {
+  it('alarms on API 5xx, every function’s errors and throttles, both DLQs’ depth and email failures', () => {
     const all = alarms(template);
-    expect(all).toHaveLength(1 + 2 * ALL_FUNCTION_IDS.length + 2);
+    expect(all).toHaveLength(1 + 2 * ALL_FUNCTION_IDS.length + 3); // + the two dead-letter queues and EmailsFailed
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/ApiGateway',
       MetricName: '5xx',
