@@ -224,7 +224,7 @@ async function resettingServer(): Promise<Server> {
 }
 
 /** A TCP server that accepts connections, reads what comes and never answers (closed on restore). */
-async function hangingServer(): Promise<Server> {
+export async function hangingServer(): Promise<Server> {
   const sockets = new Set<import('node:net').Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
