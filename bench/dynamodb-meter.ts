@@ -2,6 +2,8 @@
  * Counts DynamoDB calls and consumed capacity per request, with SDK middleware: every DynamoDB
  * client in this process (the handlers' included) gets a middleware that asks for
  * ReturnConsumedCapacity=TOTAL and records the command and its capacity under the current label.
+ * An observer (`observeDynamoDbCommands`) also sees each command and its input as sent; the
+ * permission test (test/infra/permissions.test.ts) uses it.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
@@ -15,11 +17,18 @@ export interface MeterReading {
 }
 
 let label: string | undefined;
+/** Gets the low-level command name ('TransactWriteItemsCommand') and its input, before each call. */
+export type DynamoDbCommandObserver = (commandName: string, input: Record<string, any>) => void;
+let observer: DynamoDbCommandObserver | undefined;
 const readings = new Map<string, MeterReading>();
 const instrumented = new WeakSet<object>();
 
 export function setMeterLabel(next: string | undefined) {
   label = next;
+}
+
+export function observeDynamoDbCommands(next: DynamoDbCommandObserver | undefined) {
+  observer = next;
 }
 
 export function meterReading(name: string): MeterReading {
@@ -38,6 +47,7 @@ export function installDynamoDbMeter() {
       this.middlewareStack.add(
         (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
           if (args.input && typeof args.input === 'object') args.input.ReturnConsumedCapacity ??= 'TOTAL';
+          observer?.(context.commandName ?? 'unknown', args.input ?? {});
           const result = await next(args);
           record(context.commandName ?? 'unknown', result.output?.ConsumedCapacity, result.output?.ScannedCount);
           return result;

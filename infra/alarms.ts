@@ -25,10 +25,12 @@ export interface AlarmsProps {
   /** Every function by its id (see InvitationsStack.functions). */
   readonly functions: ReadonlyMap<string, ServiceFunction>;
   readonly deadLetterQueue: sqs.Queue;
+  /** The SNS → feedback function subscription's dead-letter queue. */
+  readonly feedbackSubscriptionDeadLetterQueue?: sqs.Queue;
 }
 
 export function createAlarms(scope: Construct, props: AlarmsProps): void {
-  const { config, api, functions, deadLetterQueue } = props;
+  const { config, api, functions, deadLetterQueue, feedbackSubscriptionDeadLetterQueue } = props;
   const alarmTopic = createAlarmTopic(scope, config);
   const period = Duration.minutes(5);
   const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 1) => {
@@ -76,6 +78,13 @@ export function createAlarms(scope: Construct, props: AlarmsProps): void {
     deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
     'Email deliveries or feedback events reached the dead-letter queue',
   );
+  if (feedbackSubscriptionDeadLetterQueue) {
+    alarm(
+      'FeedbackSubscriptionDeadLetterQueueAlarm',
+      feedbackSubscriptionDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      'SNS could not deliver SES bounce or complaint notifications to the feedback function (see the feedback subscription dead-letter queue)',
+    );
+  }
   alarm(
     'EmailsFailedAlarm',
     new cloudwatch.Metric({

@@ -242,11 +242,23 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
       isExampleValue(tryGetContext(key)),
     );
     for (const key of examples) r.problem(`${key} is still an example value (example.com/.org/.net): set your own`);
+    if (audienceList.includes(SHIPPED_JWT_AUDIENCE)) {
+      r.problem(
+        `jwtAudience is still the value cdk.json ships ("${SHIPPED_JWT_AUDIENCE}"): set your own client id, the "aud" your identity provider puts in tokens for this API`,
+      );
+    }
   }
 
   r.throwIfInvalid();
   return config;
 }
+
+/**
+ * The jwtAudience cdk.json ships so that `npm run synth` works: a client id that is not yours, so
+ * `npm run deploy` refuses it like the example domains (a token of someone else's client with that
+ * audience would be accepted).
+ */
+export const SHIPPED_JWT_AUDIENCE = 'jaqpot-frontend';
 
 /** Hosts under the reserved example domains (RFC 2606). */
 export function isExampleValue(value: unknown): boolean {

@@ -1,11 +1,12 @@
 /**
  * Invitation email, in two steps the stack calls in order:
  *
- *   createEmailResources: the dead-letter queue, the SES configuration set (its bounce, complaint,
+ *   createEmailResources: the dead-letter queues, the SES configuration set (its bounce, complaint,
  *     delivery and reject events → SNS topic) and the sender identity
  *   createEmailFunctions: table stream (filtered) → delivery function → SES;
  *     schedule → sweep function (same delivery code) → SES;
- *     SNS topic → feedback function → table; failures → the dead-letter queue
+ *     SNS topic → feedback function → table; failures → the dead-letter queue; notifications SNS
+ *     could not hand to the function at all → the feedback subscription's dead-letter queue
  */
 import { Duration, Stack, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -38,6 +39,12 @@ export const DELIVERY_STREAM = {
 
 export interface EmailResources {
   readonly deadLetterQueue: sqs.Queue;
+  /**
+   * The SNS → feedback function subscription's dead-letter queue: notifications SNS could not
+   * deliver to the function (after its own retries, e.g. while the function is throttled or its
+   * invoke permission is missing), which would otherwise be dropped.
+   */
+  readonly feedbackSubscriptionDeadLetterQueue: sqs.Queue;
   readonly configurationSet: ses.ConfigurationSet;
   readonly feedbackTopic: sns.Topic;
   readonly identity: ses.IEmailIdentity;
@@ -59,6 +66,18 @@ export function createEmailResources(scope: Construct, props: { config: StackCon
     id: 'AwsSolutions-SQS3',
     reason:
       'This queue is itself the dead-letter queue: the on-failure destination of the delivery event source mapping and of the feedback function. cdk-nag only recognizes redrive policies and function DeadLetterConfig as DLQ uses.',
+  });
+
+  const feedbackSubscriptionDeadLetterQueue = new sqs.Queue(scope, 'FeedbackSubscriptionDeadLetterQueue', {
+    retentionPeriod: Duration.days(14),
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    removalPolicy: props.removalPolicy,
+  });
+  Validations.of(feedbackSubscriptionDeadLetterQueue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason:
+      'This queue is itself a dead-letter queue: the redrive target of the SNS subscription of the feedback function. cdk-nag only recognizes SQS redrive policies and function DeadLetterConfig as DLQ uses.',
   });
 
   const configurationSet = new ses.ConfigurationSet(scope, 'ConfigurationSet', {
@@ -101,7 +120,7 @@ export function createEmailResources(scope: Construct, props: { config: StackCon
     );
   };
 
-  return { deadLetterQueue, configurationSet, feedbackTopic, identity, grantSendEmail };
+  return { deadLetterQueue, feedbackSubscriptionDeadLetterQueue, configurationSet, feedbackTopic, identity, grantSendEmail };
 }
 
 export interface EmailFunctionsProps {
@@ -158,7 +177,7 @@ export function createEmailFunctions(scope: Construct, props: EmailFunctionsProp
   });
 
   const feedback = newEventFunction('emailFeedback', 'feedback', environments.feedback, 'Records SES bounces and complaints');
-  feedback.function.addEventSource(new SnsEventSource(email.feedbackTopic));
+  feedback.function.addEventSource(new SnsEventSource(email.feedbackTopic, { deadLetterQueue: email.feedbackSubscriptionDeadLetterQueue }));
   // SNS invokes asynchronously: after Lambda's retries, keep the event rather than drop it.
   feedback.function.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(deadLetterQueue) });
 }

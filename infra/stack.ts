@@ -67,7 +67,13 @@ export class InvitationsStack extends Stack {
     this.stage = http.stage;
     createEmailFunctions(this, { config, table: this.table, email, environments, newFunction });
     this.functions = functions;
-    createAlarms(this, { config, api: this.api, functions, deadLetterQueue: this.deadLetterQueue });
+    createAlarms(this, {
+      config,
+      api: this.api,
+      functions,
+      deadLetterQueue: this.deadLetterQueue,
+      feedbackSubscriptionDeadLetterQueue: email.feedbackSubscriptionDeadLetterQueue,
+    });
 
     // ---------------------------------------------------------------- outputs
     new CfnOutput(this, 'ApiUrl', { value: this.stage.url, description: 'Base URL of the API' });

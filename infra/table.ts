@@ -8,12 +8,11 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { tableSchema } from '../shared/adapters/dynamodb/table-schema.ts';
-import type { DynamoDbAction } from '../shared/routes.ts';
+import { queriedIndexes, tableActions, type DynamoDbGrant } from '../shared/routes.ts';
 import type { ServiceFunction } from './service-function.ts';
 
 const { partitionKey, sortKey, ttlAttribute, invitationsByCreatedIndex: lsi, userOrganizationsIndex: byUser, pendingEmailIndex: pending } =
   tableSchema;
-const indexNames = [lsi.name, byUser.name, pending.name];
 
 export function createTable(scope: Construct, props: { removalPolicy: RemovalPolicy; deletionProtection: boolean }): dynamodb.TableV2 {
   const key = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
@@ -45,16 +44,19 @@ export function createTable(scope: Construct, props: { removalPolicy: RemovalPol
   });
 }
 
-/** Exactly `actions` on the table, plus Query on its indexes when the function queries. */
-export function grantTable(table: dynamodb.TableV2, fn: ServiceFunction, actions: readonly DynamoDbAction[]): void {
-  if (actions.length === 0) return;
-  fn.role.addToPolicy(new iam.PolicyStatement({ sid: 'Table', actions: [...actions], resources: [table.tableArn] }));
-  if (actions.includes('dynamodb:Query')) {
+/** Exactly the grants of a route or event function (shared/routes.ts): actions on the table, Query on the indexes it names. */
+export function grantTable(table: dynamodb.TableV2, fn: ServiceFunction, grants: readonly DynamoDbGrant[]): void {
+  const actions = tableActions(grants);
+  const indexes = queriedIndexes(grants);
+  if (actions.length > 0) {
+    fn.role.addToPolicy(new iam.PolicyStatement({ sid: 'Table', actions: [...actions], resources: [table.tableArn] }));
+  }
+  if (indexes.length > 0) {
     fn.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'QueryIndexes',
         actions: ['dynamodb:Query'],
-        resources: indexNames.map((name) => `${table.tableArn}/index/${name}`),
+        resources: indexes.map((name) => `${table.tableArn}/index/${name}`),
       }),
     );
   }

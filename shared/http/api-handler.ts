@@ -8,6 +8,8 @@ import type {
   APIGatewayProxyEventV2WithLambdaAuthorizer,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
+import { deadlineFor, runWithDeadline } from '../deadline.ts';
+import { FUNCTION_SIZES } from '../deployment/function-sizes.ts';
 import type { Caller } from '../domain/caller.ts';
 import { invalidInput } from '../domain/errors.ts';
 import { logger, observability } from '../observability.ts';
@@ -33,7 +35,7 @@ export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>) 
   return middy<ApiEvent, ApiResult>()
     .use(observability())
     .use({ onError: mapErrorToResponse })
-    .handler(async (event) => {
+    .handler(async (event, context) => {
       // The API Gateway request id: the same id the gateway's access log and the client see.
       logger.setCorrelationId(event.requestContext?.requestId);
       const headers = lowerCaseKeys(event.headers);
@@ -49,7 +51,9 @@ export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>) 
         headers,
         jsonBody: () => parseJsonBody(event, headers),
       };
-      return handle(request);
+      // Every DynamoDB call of this request stops at the deadline and the request answers 503 +
+      // Retry-After, a margin before Lambda's timeout (which API Gateway would answer 500).
+      return runWithDeadline(deadlineFor(context, FUNCTION_SIZES.api), () => handle(request));
     });
 }
 

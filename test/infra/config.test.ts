@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isExampleValue, loadStackConfig, StackConfigError, type StackConfig } from '../../infra/config.ts';
+import { isExampleValue, loadStackConfig, SHIPPED_JWT_AUDIENCE, StackConfigError, type StackConfig } from '../../infra/config.ts';
 import { CDK_JSON_CONTEXT } from './helpers.ts';
 
 const REQUIRED = {
@@ -183,8 +183,20 @@ describe('loadStackConfig', () => {
       'jwtJwksUri is still an example value (example.com/.org/.net): set your own',
       'senderEmail is still an example value (example.com/.org/.net): set your own',
       'frontendUrl is still an example value (example.com/.org/.net): set your own',
+      'jwtAudience is still the value cdk.json ships ("jaqpot-frontend"): set your own client id, the "aud" your identity provider puts in tokens for this API',
     ]);
     expect(() => load({ ...CDK_JSON_CONTEXT, ...REQUIRED, rejectExampleValues: true })).not.toThrow();
+  });
+
+  it('refuses the shipped jwtAudience when deploying, alone or in a list, and accepts it for synth', () => {
+    expect(CDK_JSON_CONTEXT.jwtAudience).toBe(SHIPPED_JWT_AUDIENCE);
+    const shipped = /^jwtAudience is still the value cdk\.json ships/;
+    expect(problemsOf({ ...REQUIRED, jwtAudience: SHIPPED_JWT_AUDIENCE, rejectExampleValues: 'true' })).toEqual([expect.stringMatching(shipped)]);
+    expect(problemsOf({ ...REQUIRED, jwtAudience: `acme-frontend,${SHIPPED_JWT_AUDIENCE}`, rejectExampleValues: true })).toEqual([
+      expect.stringMatching(shipped),
+    ]);
+    expect(() => load({ ...REQUIRED, jwtAudience: SHIPPED_JWT_AUDIENCE })).not.toThrow();
+    expect(() => load({ ...REQUIRED, jwtAudience: 'jaqpot-frontend-prod', rejectExampleValues: true })).not.toThrow();
   });
 });
 

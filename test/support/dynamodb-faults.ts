@@ -193,8 +193,11 @@ const targetOf = (request: any): string => {
 export type WireFault =
   /** DynamoDB answers with an error response: HTTP status and error type (e.g. ProvisionedThroughputExceededException). */
   | { readonly kind: 'response'; readonly status: number; readonly type: string; readonly message?: string }
-  /** A real socket error: the request is sent to a closed port, to a server that resets it, or to an unresolvable host. */
-  | { readonly kind: 'network'; readonly failure: 'refused' | 'reset' | 'dns' }
+  /**
+   * A real socket fault: the request is sent to a closed port, to a server that resets it, to an
+   * unresolvable host, or to a server that accepts the connection and never answers ('hang').
+   */
+  | { readonly kind: 'network'; readonly failure: 'refused' | 'reset' | 'dns' | 'hang' }
   /** The request reaches DynamoDB and is applied, but the response is lost (the socket resets). */
   | { readonly kind: 'lostResponse' };
 
@@ -216,6 +219,24 @@ export interface WireFaultInjection {
 /** A TCP server that accepts connections and resets them at once. */
 async function resettingServer(): Promise<Server> {
   const server = createServer((socket) => socket.resetAndDestroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+/** A TCP server that accepts connections, reads what comes and never answers (closed on restore). */
+export async function hangingServer(): Promise<Server> {
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    socket.resume();
+  });
+  const close = server.close.bind(server);
+  server.close = ((callback?: (error?: Error) => void) => {
+    for (const socket of sockets) socket.destroy();
+    return close(callback);
+  }) as Server['close'];
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
 }
@@ -266,8 +287,10 @@ export async function injectWireFaults(
   const remaining = specs.map((spec) => spec.times ?? Infinity);
   const attempts: Array<{ operation: string; failed: boolean }> = [];
   const reset = await resettingServer();
+  const hang = await hangingServer();
   const refusedPort = await closedPort();
   const resetPort = (reset.address() as AddressInfo).port;
+  const hangPort = (hang.address() as AddressInfo).port;
 
   const spy = vi.spyOn(handlerProto, 'handle').mockImplementation(async function (this: any, request: any, ...rest: any[]) {
     const operation = targetOf(request);
@@ -288,6 +311,7 @@ export async function injectWireFaults(
       ...(fault.failure === 'refused' && { hostname: '127.0.0.1', port: refusedPort }),
       ...(fault.failure === 'reset' && { hostname: '127.0.0.1', port: resetPort }),
       ...(fault.failure === 'dns' && { hostname: 'dynamodb.unresolvable.invalid' }),
+      ...(fault.failure === 'hang' && { hostname: '127.0.0.1', port: hangPort }),
     });
     return original.call(this, redirected, ...rest);
   } as AnyFunction);
@@ -298,6 +322,7 @@ export async function injectWireFaults(
     restore: async () => {
       spy.mockRestore();
       await new Promise<void>((resolve) => reset.close(() => resolve()));
+      await new Promise<void>((resolve) => hang.close(() => resolve()));
     },
   };
 }

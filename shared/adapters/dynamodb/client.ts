@@ -9,18 +9,66 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../domain/errors.ts';
+import { DeadlineExceeded, deadlineSignal, msLeft } from '../../deadline.ts';
 
-/** One client per container, created at cold start. `endpoint` is only set for DynamoDB Local. */
+/**
+ * Per-attempt limits of every DynamoDB call (see the README's "Time budgets"). One attempt ends
+ * after at most `requestTimeoutMs` (the timer covers connecting too); a hung attempt is retried,
+ * so two full attempts plus the SDK's backoff (50/100 ms for errors, 1/2 s for throttling) fit in
+ * an API function's budget, and the invocation's deadline (shared/deadline.ts) ends the rest.
+ */
+export const DYNAMODB_CALL_LIMITS = { maxAttempts: 3, connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000 } as const;
+
+/**
+ * One client per container, created at cold start. `endpoint` is only set for DynamoDB Local.
+ * Every `send` honours the current invocation's deadline: it is aborted when the deadline passes
+ * (in flight or in the SDK's backoff) and fails with DeadlineExceeded, which `call` makes a 503.
+ */
 export function createDocumentClient(options: { endpoint?: string } = {}): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     ...(options.endpoint && { endpoint: options.endpoint }),
-    // Fail fast and let the SDK's retries (3 attempts, backoff) try again, well within API
-    // Gateway's 30 s: a hung connection must not turn into a gateway timeout.
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    maxAttempts: DYNAMODB_CALL_LIMITS.maxAttempts,
+    requestHandler: {
+      connectionTimeout: DYNAMODB_CALL_LIMITS.connectionTimeoutMs,
+      requestTimeout: DYNAMODB_CALL_LIMITS.requestTimeoutMs,
+      // Without this the SDK only logs a warning when requestTimeout passes and keeps waiting:
+      // a DynamoDB that accepts the connection and never answers would hold the call forever.
+      throwOnRequestTimeout: true,
+    },
   });
-  return DynamoDBDocumentClient.from(client, {
+  const documentClient = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
+  // Looked up per call, not bound once: instrumentation that patches the SDK's `send` later
+  // (bench/dynamodb-meter.ts) still sees every call.
+  const send = (command: unknown, sendOptions?: object) =>
+    (DynamoDBDocumentClient.prototype.send as (command: unknown, options?: object) => Promise<unknown>).call(documentClient, command, sendOptions);
+  documentClient.send = ((command: unknown, sendOptions?: object) => sendWithinDeadline(send, command, sendOptions)) as typeof documentClient.send;
+  return documentClient;
+}
+
+async function sendWithinDeadline(
+  send: (command: unknown, options?: object) => Promise<unknown>,
+  command: unknown,
+  options: object | undefined,
+): Promise<unknown> {
+  const signal = deadlineSignal();
+  if (!signal) return send(command, options);
+  if (signal.aborted) throw new DeadlineExceeded();
+  let onAbort = () => {};
+  // The SDK honours the signal too (it aborts the request and its retry backoff); racing it here
+  // as well makes the deadline hold whatever step the SDK is in.
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new DeadlineExceeded());
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([send(command, { ...options, abortSignal: signal }), aborted]);
+  } catch (error) {
+    throw signal.aborted ? new DeadlineExceeded() : error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** AWS error names meaning "busy or briefly unavailable": worth a 503 + Retry-After, never a 4xx. */
@@ -40,6 +88,8 @@ const TRANSIENT_ERRORS = new Set([
   'ENOTFOUND',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  // The invocation's time budget ran out (shared/deadline.ts): answer 503 before Lambda's timeout.
+  'DeadlineExceeded',
 ]);
 
 export function serviceBusy() {
@@ -110,8 +160,10 @@ export async function transactWrite(
       if (reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) return { ok: false, reasons };
       const retryable = reasons.length > 0 && reasons.every((r) => r.Code === 'None' || RETRYABLE_REASONS.has(r.Code!));
       if (!retryable) throw error;
-      if (attempt >= MAX_TRANSACTION_ATTEMPTS) throw serviceBusy();
-      await sleep(Math.random() * 25 * 2 ** attempt);
+      const backoffMs = Math.random() * 25 * 2 ** attempt;
+      // No attempt left, or none that could finish before the deadline: answer now.
+      if (attempt >= MAX_TRANSACTION_ATTEMPTS || backoffMs >= msLeft()) throw serviceBusy();
+      await sleep(backoffMs);
     }
   }
 }

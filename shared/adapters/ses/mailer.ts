@@ -10,6 +10,9 @@ export interface SesMailerOptions {
   readonly endpoint?: string;
 }
 
+/** One SendEmail attempt ends after at most `requestTimeoutMs` (the timer covers connecting too). */
+export const SES_CALL_LIMITS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 } as const;
+
 /**
  * SES v2 SendEmail. Errors are classified for the caller: throttling and transient faults are
  * retryable; everything SES says about the message, the identity or the account is permanent
@@ -24,7 +27,13 @@ export class SesMailer implements Mailer {
       // Retries are ours (with the stream's bounded retries behind them); keep each call short,
       // so a black-holed network cannot hold the function until its timeout.
       maxAttempts: 1,
-      requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+      requestHandler: {
+        connectionTimeout: SES_CALL_LIMITS.connectionTimeoutMs,
+        requestTimeout: SES_CALL_LIMITS.requestTimeoutMs,
+        // Without this the SDK only warns when requestTimeout passes: an SES endpoint that
+        // accepts the connection and never answers would hold the delivery until its timeout.
+        throwOnRequestTimeout: true,
+      },
     });
   }
 

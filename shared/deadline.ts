@@ -1,0 +1,62 @@
+/**
+ * A per-invocation time budget. The function wrapper sets a deadline a margin before Lambda would
+ * kill the invocation (`runWithDeadline`); every DynamoDB call made inside it
+ * (shared/adapters/dynamodb/client.ts) is aborted at the deadline, and retry backoffs that would
+ * cross it are cut short. The designed answer (503 + Retry-After for the API, a batch item
+ * failure for the delivery function) then always comes before Lambda's timeout, whose answer
+ * would be API Gateway's bare 500 or a whole batch retried.
+ *
+ * AsyncLocalStorage carries the deadline through every await of the invocation, so no port or
+ * service signature has to pass it along. Outside an invocation (tests, scripts) there is none.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+export interface Deadline {
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+const storage = new AsyncLocalStorage<Deadline>();
+
+/**
+ * The deadline of an invocation that starts now: the Lambda context's remaining time (capped by
+ * the function's configured timeout, in case a runtime reports none or more) minus the margin.
+ */
+export function deadlineFor(
+  context: { getRemainingTimeInMillis?: () => number } | undefined,
+  size: { readonly timeoutSeconds: number; readonly deadlineMarginMs: number },
+): Deadline {
+  const timeoutMs = size.timeoutSeconds * 1000;
+  const reported = context?.getRemainingTimeInMillis?.();
+  const remaining = typeof reported === 'number' && Number.isFinite(reported) && reported > 0 ? Math.min(reported, timeoutMs) : timeoutMs;
+  return { at: Date.now() + remaining - size.deadlineMarginMs };
+}
+
+export function runWithDeadline<T>(deadline: Deadline, fn: () => Promise<T>): Promise<T> {
+  return storage.run(deadline, fn);
+}
+
+export function currentDeadline(): Deadline | undefined {
+  return storage.getStore();
+}
+
+/** Milliseconds left before the current deadline; Infinity without one. */
+export function msLeft(): number {
+  const deadline = storage.getStore();
+  return deadline ? deadline.at - Date.now() : Infinity;
+}
+
+/** An AbortSignal that fires at the current deadline (already aborted if it has passed); undefined without one. */
+export function deadlineSignal(): AbortSignal | undefined {
+  const left = msLeft();
+  if (left === Infinity) return undefined;
+  return left <= 0 ? AbortSignal.abort(new DeadlineExceeded()) : AbortSignal.timeout(left);
+}
+
+/** The invocation's time budget ran out before the work could finish. */
+export class DeadlineExceeded extends Error {
+  constructor() {
+    super('The invocation deadline passed.');
+    this.name = 'DeadlineExceeded';
+  }
+}
