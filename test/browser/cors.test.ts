@@ -7,27 +7,12 @@
  * and exposes the headers the script reads. From an origin that is not allowed, the browser
  * must block the call.
  */
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.ts';
 import { RELAXED_RATE_LIMITS, uniqueOrgName, useTestStack } from '../support/stack.ts';
-
-/** Chromium: CHROME_PATH when set, else the usual install paths. Missing: the test fails, saying how to install it. */
-function chromiumPath(): string {
-  const candidates = process.env.CHROME_PATH
-    ? [process.env.CHROME_PATH]
-    : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
-  const found = candidates.find((path) => existsSync(path));
-  if (!found) {
-    throw new Error(
-      `The browser tests need Chromium (looked for ${candidates.join(', ')}): install it with ` +
-        '`sudo apt-get install -y chromium` (Debian/Ubuntu; .ci/run does this), or set CHROME_PATH to a Chromium or Chrome executable.',
-    );
-  }
-  return found;
-}
 
 /** A tiny site: one empty page, so that its scripts run with this server's origin. */
 async function startSite(): Promise<{ server: Server; port: number }> {
@@ -48,7 +33,7 @@ const { stack, user } = useTestStack({ ...RELAXED_RATE_LIMITS, ALLOWED_ORIGINS: 
 
 let browser: Browser;
 beforeAll(async () => {
-  browser = await puppeteer.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -107,7 +107,7 @@ async function driveEverything() {
   await expectStatus(patch(org.id, admin.token, orgBody(renamed)), 200);
   await expectStatus(patch(org.id, admin.token, orgBody(taken)), 409);
   await expectStatus(patch(org.id, admin.token, { name: 42 }), 400);
-  expect([401, 404]).toContain((await patch(org.id, stranger.token, orgBody(renamed))).status);
+  await expectStatus(patch(org.id, stranger.token, orgBody(renamed)), 404);
   await expectStatus(patch(999_999, admin.token, orgBody(uniqueOrgName())), 404);
 
   // listOrganizations, listUserOrganizations: with and without memberships
@@ -116,13 +116,13 @@ async function driveEverything() {
     await expectStatus(api.get(path, { token: user('nobody').token }), 200);
   }
 
-  // createInvitations: 201, with Idempotency-Key (201, replay, 422, refused → key released), 400, 401, 404, 429
+  // createInvitations: 201, with Idempotency-Key (201, replay, 422, refused → key released), 400, 404, 429
   const invitations = paths.invitations(renamed);
   const created = (await expectStatus(api.post(invitations, { token: admin.token, body: { emails: [invitee.email, other.email] } }), 201)).body;
   const key = { 'Idempotency-Key': `k-${Date.now()}` };
   await expectStatus(api.post(invitations, { token: admin.token, body: { emails: [uniqueAddress()] }, headers: key }), 201);
   await expectStatus(api.post(invitations, { token: admin.token, body: { emails: [uniqueAddress()] }, headers: key }), 422);
-  await expectStatus(api.post(invitations, { token: stranger.token, body: { emails: [uniqueAddress()] }, headers: key }), 401);
+  await expectStatus(api.post(invitations, { token: stranger.token, body: { emails: [uniqueAddress()] }, headers: key }), 404);
   await expectStatus(api.post(invitations, { token: admin.token, body: { emails: [] } }), 400);
   await expectStatus(api.post(paths.invitations(uniqueOrgName()), { token: admin.token, body: { emails: [uniqueAddress()] } }), 404);
   await expectStatus(api.post(invitations, { token: admin.token, body: { emails: [uniqueAddress()] } }), 429);
@@ -133,7 +133,7 @@ async function driveEverything() {
   await expectStatus(api.get(`${invitations}?status=PENDING&limit=1`, { token: admin.token }), 200);
   await expectStatus(api.get(`${invitations}?emailStatus=FAILED`, { token: admin.token }), 200);
   await expectStatus(api.get(`${invitations}?limit=0`, { token: admin.token }), 400);
-  await expectStatus(api.get(invitations, { token: stranger.token }), [401, 404]);
+  await expectStatus(api.get(invitations, { token: stranger.token }), 404);
 
   // getInvitation: 200 (invitee, admin), 400 (unverified), 404
   const invitation = paths.invitation(renamed, member.id);
@@ -166,7 +166,7 @@ async function driveEverything() {
   ).body.invitations;
   await expectStatus(api.post(paths.resend(resendOrg.id, pending[0].id), { token: resender.token }), 200);
   await expectStatus(api.post(paths.resend(org.id, member.id), { token: admin.token }), 400);
-  await expectStatus(api.post(paths.resend(resendOrg.id, pending[0].id), { token: stranger.token }), [401, 404]);
+  await expectStatus(api.post(paths.resend(resendOrg.id, pending[0].id), { token: stranger.token }), 404);
   await expectStatus(api.post(paths.resend(resendOrg.id, '00000000-0000-4000-8000-000000000000'), { token: resender.token }), 404);
   await expectStatus(api.post(paths.resend(org.id, toReject.id), { token: invitee.token }), [400, 401]);
   await expireInvitation(stack, resendOrg.id, pending[1].id);

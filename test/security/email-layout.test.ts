@@ -1,14 +1,12 @@
 /**
  * The invitation email's HTML, rendered by a real browser (Chromium, headless) at a phone's
- * width: nothing may be wider than the screen, however long the link or the names are. Skipped
- * where no Chromium is installed (set CHROMIUM_PATH to point at one).
+ * width: nothing may be wider than the screen, however long the link or the names are.
  */
-import { existsSync } from 'node:fs';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium.ts';
 import { renderInvitationEmail, type InvitationEmailInput } from '../../shared/domain/invitation-email.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PHONE_WIDTH = 390;
 
 const input: InvitationEmailInput = {
@@ -22,8 +20,7 @@ const input: InvitationEmailInput = {
 
 let browser: Browser | undefined;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) return;
-  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -49,7 +46,7 @@ async function layoutAt390(html: string) {
   }
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('the invitation email at 390 px', () => {
+describe('the invitation email at 390 px', () => {
   it.each([
     ['the usual email', input],
     ['a long organization name without spaces', { ...input, orgName: 'o'.repeat(200) }],
