@@ -3,8 +3,9 @@
  * a server that accepts connections and never answers, standing in for DynamoDB (the handlers'
  * DYNAMODB_ENDPOINT) and for the issuer's JWKS endpoint (the authorizer's JWT_JWKS_URI).
  *
- * - A route handler gets the real deadline from getRemainingTimeInMillis, so middy's early
- *   timeout ends it just before the deadline with the service's own 500, as on Lambda.
+ * - A route handler gets the real deadline from getRemainingTimeInMillis, so its own time budget
+ *   (shared/deadline.ts: the remaining time minus FUNCTION_SIZES.api.deadlineMarginMs) ends a call
+ *   stuck on DynamoDB with the designed 503 + Retry-After before the Lambda timeout, as on Lambda.
  * - A function that does not return by the deadline (here the authorizer, waiting on the JWKS
  *   for an unknown kid) is a failed invocation: the gateway answers 500 {"message":"Internal
  *   Server Error"} at the deadline, as API Gateway does.
@@ -17,7 +18,9 @@ import { LocalIssuer } from '../../local/issuer.ts';
 import { FUNCTION_SIZES } from '../../shared/deployment/function-sizes.ts';
 import { RELAXED_RATE_LIMITS, useTestStack } from '../support/stack.ts';
 
-const TIMEOUT_MS = 800;
+// Longer than the API functions' deadline margin, so that the handler's budget is the remaining
+// time minus that margin, as on Lambda.
+const TIMEOUT_MS = FUNCTION_SIZES.api.deadlineMarginMs + 1000;
 
 const sockets = new Set<Socket>();
 const silentDynamoDb = createServer((socket) => {
@@ -47,14 +50,17 @@ async function timed(path: string, authorization: string) {
 }
 
 describe('function timeout', () => {
-  it('gives handlers the real deadline: a handler stuck on DynamoDB ends with its own 500 just before it', async () => {
+  it('gives handlers the real deadline: a handler stuck on DynamoDB answers 503 + Retry-After before the timeout', async () => {
     const { response, text, elapsed } = await timed('/v1/user/organizations', `Bearer ${user('patient').token}`);
 
-    expect(response.status).toBe(500);
-    expect(JSON.parse(text)).toEqual({ status: 500, message: expect.any(String) });
-    // Well before the SDK's own 3 s request timeout: the deadline ended it.
-    expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
-    expect(elapsed).toBeLessThan(TIMEOUT_MS + 1000);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(JSON.parse(text)).toEqual({ status: 503, message: expect.any(String) });
+    // At the handler's deadline (the timeout minus the margin), not the gateway's timeout, and well
+    // before the SDK's own 3 s request timeout would have ended the attempt.
+    const deadlineMs = TIMEOUT_MS - FUNCTION_SIZES.api.deadlineMarginMs;
+    expect(elapsed).toBeGreaterThanOrEqual(deadlineMs - 50);
+    expect(elapsed).toBeLessThan(TIMEOUT_MS - 200);
   });
 
   it('answers 500 {"message":"Internal Server Error"} at the deadline for a function that does not return', async () => {
