@@ -51,7 +51,6 @@ export const BUDGETS = {
   warmOverheadRatioP50: 1.5,
 };
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const failures: string[] = [];
 const budget = (ok: boolean, text: string) => {
   if (!ok) failures.push(text);

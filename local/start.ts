@@ -13,9 +13,6 @@ import { localFunctionEnvironment } from './environment.ts';
 import { LocalIssuer } from './issuer.ts';
 import { startSesLocal } from './ses-local.ts';
 
-// Lambda runs Node 24; the SDK's notice about Node 20 (this machine) is noise locally.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const TABLE_NAME = 'jaqpot-invitations-local';
 

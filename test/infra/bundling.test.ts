@@ -79,7 +79,7 @@ describe('function bundles', () => {
       process.stdout.write(JSON.stringify(results));`;
     const output = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script, JSON.stringify(functions)], {
       // What Lambda provides besides the function's own variables.
-      env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1' },
       encoding: 'utf8',
       timeout: 120_000,
     });
