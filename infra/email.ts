@@ -20,8 +20,8 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { deliveryStreamFilterPattern } from '../shared/email-delivery-trigger.ts';
-import { eventFunctions } from '../shared/routes.ts';
+import { deliveryStreamFilterPattern } from '../shared/deployment/email-delivery-trigger.ts';
+import { eventFunctions } from '../shared/deployment/routes.ts';
 import type { StackConfig } from './config.ts';
 import type { FunctionEnvironments, FunctionKind, NewFunction } from './functions.ts';
 import type { ServiceFunction } from './service-function.ts';
@@ -134,7 +134,7 @@ export interface EmailFunctionsProps {
 export function createEmailFunctions(scope: Construct, props: EmailFunctionsProps): void {
   const { config, table, email, environments, newFunction } = props;
   const { deadLetterQueue } = email;
-  /** An event function with the table actions and SES permission its entry in shared/routes.ts lists. */
+  /** An event function with the table actions and SES permission its entry in shared/deployment/routes.ts lists. */
   const newEventFunction = (
     fnId: keyof typeof eventFunctions,
     kind: FunctionKind,
