@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BUNDLING, REPO_ROOT } from '../infra/service-function.ts';
-import { authorizerEntry, eventFunctions, routes } from '../shared/routes.ts';
+import { authorizerEntry, eventFunctions, routes } from '../shared/deployment/routes.ts';
 
 export type FloorKind = 'dynamodb' | 'dynamodb+ses' | 'jwt';
 

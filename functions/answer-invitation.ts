@@ -4,9 +4,9 @@ import { jsonResponse } from '../shared/http/errors.ts';
 import { invitationIdParam, orgNameParam } from '../shared/http/params.ts';
 import { countMetric } from '../shared/observability.ts';
 import { answerInvitation } from '../shared/services/invitations.ts';
-import { createApiDependencies } from '../shared/wiring.ts';
+import { createInvitationDependencies } from '../shared/wiring.ts';
 
-const deps = createApiDependencies();
+const deps = createInvitationDependencies();
 
 /** PUT /v1/organizations/{name}/invitations/{uuid}: the invitee accepts or rejects. Only `status` is read. */
 export const handler = apiHandler(async ({ caller, path, jsonBody }) => {

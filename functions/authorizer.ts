@@ -19,6 +19,7 @@ import type {
 } from 'aws-lambda';
 import { loadAuthorizerConfig } from '../shared/config.ts';
 import type { AuthorizerContext } from '../shared/http/caller.ts';
+import { SERVICE_NAME } from '../shared/service.ts';
 
 const config = loadAuthorizerConfig();
 
@@ -87,7 +88,7 @@ const logRejections = ['DEBUG', 'INFO', ''].includes((process.env.POWERTOOLS_LOG
 function logRejection(reason: string, correlationId: string | undefined) {
   if (!logRejections) return;
   console.info(
-    JSON.stringify({ level: 'INFO', service: 'organization-invitations', message: 'token rejected', reason, correlation_id: correlationId }),
+    JSON.stringify({ level: 'INFO', service: SERVICE_NAME, message: 'token rejected', reason, correlation_id: correlationId }),
   );
 }
 

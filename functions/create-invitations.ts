@@ -5,9 +5,9 @@ import { idempotent } from '../shared/http/idempotency.ts';
 import { orgNameParam } from '../shared/http/params.ts';
 import { countMetric } from '../shared/observability.ts';
 import { createInvitations } from '../shared/services/invitations.ts';
-import { createApiDependencies } from '../shared/wiring.ts';
+import { createIdempotentInvitationDependencies } from '../shared/wiring.ts';
 
-const deps = createApiDependencies();
+const deps = createIdempotentInvitationDependencies();
 
 /** POST /v1/organizations/{orgName}/invitations [Idempotency-Key] */
 export const handler = apiHandler(async ({ caller, path, headers, jsonBody }) => {

@@ -2,9 +2,9 @@ import { parseNewOrganization } from '../shared/domain/organization.ts';
 import { apiHandler } from '../shared/http/api-handler.ts';
 import { jsonResponse, rateLimitHeaders } from '../shared/http/errors.ts';
 import { createOrganization, toOrganizationView } from '../shared/services/organizations.ts';
-import { createApiDependencies } from '../shared/wiring.ts';
+import { createOrganizationDependencies } from '../shared/wiring.ts';
 
-const deps = createApiDependencies();
+const deps = createOrganizationDependencies();
 
 /** POST /v1/organizations: the caller becomes creator and ADMIN member. Rate-limited per user. */
 export const handler = apiHandler(async ({ caller, jsonBody }) => {

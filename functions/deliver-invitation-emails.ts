@@ -1,6 +1,6 @@
 /**
  * DynamoDB stream → invitation emails (the transactional outbox's relay). The event source
- * mapping's filter (shared/email-delivery-trigger.ts) passes only new invitations and resends.
+ * mapping's filter (shared/deployment/email-delivery-trigger.ts) passes only new invitations and resends.
  * Records are handled in order; the first one SES cannot take yet is reported as a batch item
  * failure, so Lambda retries from there (bounded, then the dead-letter queue; the sweep also
  * picks it up later) while the records before it stay done.

@@ -3,9 +3,9 @@ import { apiHandler } from '../shared/http/api-handler.ts';
 import { jsonResponse } from '../shared/http/errors.ts';
 import { invitationIdParam, orgNameParam } from '../shared/http/params.ts';
 import { getInvitation } from '../shared/services/invitations.ts';
-import { createApiDependencies } from '../shared/wiring.ts';
+import { createInvitationDependencies } from '../shared/wiring.ts';
 
-const deps = createApiDependencies();
+const deps = createInvitationDependencies();
 
 /** GET /v1/organizations/{name}/invitations/{uuid}: the invitee or an org admin. */
 export const handler = apiHandler(async ({ caller, path }) => {

@@ -3,9 +3,9 @@ import { apiHandler } from '../shared/http/api-handler.ts';
 import { jsonResponse } from '../shared/http/errors.ts';
 import { listQuery, orgNameParam } from '../shared/http/params.ts';
 import { listInvitations } from '../shared/services/invitations.ts';
-import { createApiDependencies } from '../shared/wiring.ts';
+import { createInvitationDependencies } from '../shared/wiring.ts';
 
-const deps = createApiDependencies();
+const deps = createInvitationDependencies();
 
 /** GET /v1/organizations/{orgName}/invitations[?status=&limit=&cursor=] */
 export const handler = apiHandler(async ({ caller, path, query }) => {

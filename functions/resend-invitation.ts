@@ -4,9 +4,9 @@ import { jsonResponse, rateLimitHeaders } from '../shared/http/errors.ts';
 import { invitationIdParam, orgIdParam } from '../shared/http/params.ts';
 import { countMetric } from '../shared/observability.ts';
 import { resendInvitation } from '../shared/services/invitations.ts';
-import { createApiDependencies } from '../shared/wiring.ts';
+import { createInvitationDependencies } from '../shared/wiring.ts';
 
-const deps = createApiDependencies();
+const deps = createInvitationDependencies();
 
 /** POST /v1/organizations/{orgId}/invitations/{id}/resend: here `{org}` is the integer id. */
 export const handler = apiHandler(async ({ caller, path }) => {

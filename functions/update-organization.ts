@@ -3,9 +3,9 @@ import { apiHandler } from '../shared/http/api-handler.ts';
 import { jsonResponse, rateLimitHeaders } from '../shared/http/errors.ts';
 import { orgIdParam } from '../shared/http/params.ts';
 import { updateOrganization } from '../shared/services/organizations.ts';
-import { createApiDependencies } from '../shared/wiring.ts';
+import { createOrganizationDependencies } from '../shared/wiring.ts';
 
-const deps = createApiDependencies();
+const deps = createOrganizationDependencies();
 
 /** PATCH /v1/organizations/{id}/partial: here `{org}` is the integer id. Org admins only; rate-limited per user. */
 export const handler = apiHandler(async ({ caller, path, jsonBody }) => {

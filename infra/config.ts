@@ -5,14 +5,10 @@
  * validators the functions run at cold start (shared/config.ts), so a stack that synthesizes
  * cannot deploy functions that refuse to start.
  */
+import { DEFAULTS } from '../shared/config.ts';
 import { isValidEmail } from '../shared/domain/email.ts';
 import { parseRateLimit } from '../shared/domain/rate-limit.ts';
-import {
-  allowedOriginProblems,
-  authorizerCacheTtlProblems,
-  DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
-  defaultAllowedOrigins,
-} from '../shared/deployment/http-api.ts';
+import { allowedOriginProblems, authorizerCacheTtlProblems, defaultAllowedOrigins } from '../shared/deployment/http-api.ts';
 
 export type RemovalPolicyName = 'retain' | 'destroy';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -72,30 +68,34 @@ export interface StackConfig {
   };
 }
 
-/** Every context key the stack reads, with its default (undefined: required or optional without default). */
+/**
+ * Every context key the stack reads, with its default (undefined: required or optional without
+ * default). Where a function has a default of its own (shared/config.ts DEFAULTS), that is the
+ * one; test/infra/config.test.ts checks that cdk.json ships these same values.
+ */
 export const CONTEXT_DEFAULTS = {
   stackName: 'JaqpotInvitations',
   jwtIssuer: undefined,
   jwtJwksUri: undefined,
   jwtAudience: undefined,
-  jwtClockToleranceSeconds: 30,
+  jwtClockToleranceSeconds: Number(DEFAULTS.JWT_CLOCK_TOLERANCE_SECONDS),
   senderEmail: undefined,
   senderDomain: undefined,
   useExistingSenderIdentity: false,
   replyTo: undefined,
-  brandName: 'Jaqpot',
+  brandName: DEFAULTS.BRAND_NAME,
   frontendUrl: undefined,
   allowedOrigins: undefined, // default: the origin of frontendUrl
-  authorizerCacheTtlSeconds: DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
-  invitationExpirySeconds: 604800,
-  invitationRetentionSeconds: 2592000,
-  answeredInvitationRetentionSeconds: 31536000,
-  rateLimitCreate: '5/600',
-  rateLimitResend: '10/600',
-  rateLimitCreateOrganization: '10/600',
-  rateLimitUpdateOrganization: '5/60',
-  emailSendAttempts: 3,
-  emailSweepAgeSeconds: 900,
+  authorizerCacheTtlSeconds: Number(DEFAULTS.AUTHORIZER_CACHE_TTL_SECONDS),
+  invitationExpirySeconds: Number(DEFAULTS.INVITATION_EXPIRY_SECONDS),
+  invitationRetentionSeconds: Number(DEFAULTS.INVITATION_RETENTION_SECONDS),
+  answeredInvitationRetentionSeconds: Number(DEFAULTS.ANSWERED_INVITATION_RETENTION_SECONDS),
+  rateLimitCreate: DEFAULTS.RATE_LIMIT_CREATE,
+  rateLimitResend: DEFAULTS.RATE_LIMIT_RESEND,
+  rateLimitCreateOrganization: DEFAULTS.RATE_LIMIT_CREATE_ORGANIZATION,
+  rateLimitUpdateOrganization: DEFAULTS.RATE_LIMIT_UPDATE_ORGANIZATION,
+  emailSendAttempts: Number(DEFAULTS.EMAIL_SEND_ATTEMPTS),
+  emailSweepAgeSeconds: Number(DEFAULTS.EMAIL_SWEEP_AGE_SECONDS),
   sweepIntervalMinutes: 5,
   sesSandboxRecipients: undefined,
   apiThrottlingRateLimit: 50,

@@ -20,8 +20,8 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { deliveryStreamFilterPattern } from '../shared/email-delivery-trigger.ts';
-import { eventFunctions } from '../shared/routes.ts';
+import { deliveryStreamFilterPattern } from '../shared/deployment/email-delivery-trigger.ts';
+import { eventFunctions } from '../shared/deployment/routes.ts';
 import type { StackConfig } from './config.ts';
 import type { FunctionEnvironments, FunctionKind, NewFunction } from './functions.ts';
 import type { ServiceFunction } from './service-function.ts';
@@ -56,29 +56,18 @@ export function createEmailResources(scope: Construct, props: { config: StackCon
   const { email } = props.config;
   const stack = Stack.of(scope);
 
-  const deadLetterQueue = new sqs.Queue(scope, 'DeadLetterQueue', {
-    retentionPeriod: Duration.days(14),
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
-    enforceSSL: true,
-    removalPolicy: props.removalPolicy,
-  });
-  Validations.of(deadLetterQueue).acknowledge({
-    id: 'AwsSolutions-SQS3',
-    reason:
-      'This queue is itself the dead-letter queue: the on-failure destination of the delivery event source mapping and of the feedback function. cdk-nag only recognizes redrive policies and function DeadLetterConfig as DLQ uses.',
-  });
-
-  const feedbackSubscriptionDeadLetterQueue = new sqs.Queue(scope, 'FeedbackSubscriptionDeadLetterQueue', {
-    retentionPeriod: Duration.days(14),
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
-    enforceSSL: true,
-    removalPolicy: props.removalPolicy,
-  });
-  Validations.of(feedbackSubscriptionDeadLetterQueue).acknowledge({
-    id: 'AwsSolutions-SQS3',
-    reason:
-      'This queue is itself a dead-letter queue: the redrive target of the SNS subscription of the feedback function. cdk-nag only recognizes SQS redrive policies and function DeadLetterConfig as DLQ uses.',
-  });
+  const deadLetterQueue = createDeadLetterQueue(
+    scope,
+    'DeadLetterQueue',
+    props.removalPolicy,
+    'This queue is itself the dead-letter queue: the on-failure destination of the delivery event source mapping and of the feedback function. cdk-nag only recognizes redrive policies and function DeadLetterConfig as DLQ uses.',
+  );
+  const feedbackSubscriptionDeadLetterQueue = createDeadLetterQueue(
+    scope,
+    'FeedbackSubscriptionDeadLetterQueue',
+    props.removalPolicy,
+    'This queue is itself a dead-letter queue: the redrive target of the SNS subscription of the feedback function. cdk-nag only recognizes SQS redrive policies and function DeadLetterConfig as DLQ uses.',
+  );
 
   const configurationSet = new ses.ConfigurationSet(scope, 'ConfigurationSet', {
     reputationMetrics: true,
@@ -134,7 +123,7 @@ export interface EmailFunctionsProps {
 export function createEmailFunctions(scope: Construct, props: EmailFunctionsProps): void {
   const { config, table, email, environments, newFunction } = props;
   const { deadLetterQueue } = email;
-  /** An event function with the table actions and SES permission its entry in shared/routes.ts lists. */
+  /** An event function with the table actions and SES permission its entry in shared/deployment/routes.ts lists. */
   const newEventFunction = (
     fnId: keyof typeof eventFunctions,
     kind: FunctionKind,
@@ -180,4 +169,16 @@ export function createEmailFunctions(scope: Construct, props: EmailFunctionsProp
   feedback.function.addEventSource(new SnsEventSource(email.feedbackTopic, { deadLetterQueue: email.feedbackSubscriptionDeadLetterQueue }));
   // SNS invokes asynchronously: after Lambda's retries, keep the event rather than drop it.
   feedback.function.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(deadLetterQueue) });
+}
+
+/** A dead-letter queue (14 days, encrypted, TLS only); `whyDeadLetter` tells cdk-nag it is one (AwsSolutions-SQS3). */
+function createDeadLetterQueue(scope: Construct, id: string, removalPolicy: RemovalPolicy, whyDeadLetter: string): sqs.Queue {
+  const queue = new sqs.Queue(scope, id, {
+    retentionPeriod: Duration.days(14),
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    removalPolicy,
+  });
+  Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: whyDeadLetter });
+  return queue;
 }

@@ -8,10 +8,10 @@ import type { Construct } from 'constructs';
 import { loadApiConfig, loadAuthorizerConfig, loadDeliveryConfig, loadTableConfig } from '../shared/config.ts';
 import type { StackConfig } from './config.ts';
 import { FUNCTION_SIZES, type FunctionKind } from '../shared/deployment/function-sizes.ts';
+import { SERVICE_NAME } from '../shared/service.ts';
 import { ServiceFunction } from './service-function.ts';
 
-/** The Powertools service name: the `service` dimension of every metric. */
-export const SERVICE_NAME = 'organization-invitations';
+export { SERVICE_NAME } from '../shared/service.ts';
 
 export { FUNCTION_SIZES, type FunctionKind } from '../shared/deployment/function-sizes.ts';
 

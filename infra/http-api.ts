@@ -1,5 +1,5 @@
 /**
- * The HTTP API, generated from the route table (shared/routes.ts): a Lambda authorizer on every
+ * The HTTP API, generated from the route table (shared/deployment/routes.ts): a Lambda authorizer on every
  * route, CORS, stage throttling and JSON access logs; one function per route, allowed exactly
  * the DynamoDB actions its route entry lists. CORS and the authorizer cache come from
  * shared/deployment/http-api.ts, which the local gateway reproduces.
@@ -13,7 +13,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { httpApiSettings, PREFLIGHT_ROUTE } from '../shared/deployment/http-api.ts';
-import { authorizerEntry, routes } from '../shared/routes.ts';
+import { authorizerEntry, routes } from '../shared/deployment/routes.ts';
 import type { StackConfig } from './config.ts';
 import { pascalCase, type FunctionEnvironments, type NewFunction } from './functions.ts';
 import { grantTable } from './table.ts';

@@ -1,6 +1,6 @@
 /**
  * The product: everything the service needs in one stack, generated from the same route table
- * the local server uses (shared/routes.ts) and the same table schema (table-schema.ts).
+ * the local server uses (shared/deployment/routes.ts) and the same table schema (shared/deployment/table-schema.ts).
  *
  *   HTTP API (Lambda authorizer on every route, CORS, throttling, JSON access logs)   http-api.ts
  *     → one function per route → DynamoDB table (PITR, TTL, stream, LSI1/GSI1/GSI2)   table.ts

@@ -1,5 +1,5 @@
 /**
- * The DynamoDB table, generated from the same schema the adapters use (table-schema.ts):
+ * The DynamoDB table, generated from the same schema the adapters use (shared/deployment/table-schema.ts):
  * on-demand, PITR, TTL, a stream of new and old images (it drives email delivery), and
  * LSI1/GSI1/GSI2. Functions get table permissions only through grantTable.
  */
@@ -7,8 +7,8 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { tableSchema } from '../shared/adapters/dynamodb/table-schema.ts';
-import { queriedIndexes, tableActions, type DynamoDbGrant } from '../shared/routes.ts';
+import { tableSchema } from '../shared/deployment/table-schema.ts';
+import { queriedIndexes, tableActions, type DynamoDbGrant } from '../shared/deployment/routes.ts';
 import type { ServiceFunction } from './service-function.ts';
 
 const { partitionKey, sortKey, ttlAttribute, invitationsByCreatedIndex: lsi, userOrganizationsIndex: byUser, pendingEmailIndex: pending } =
@@ -44,7 +44,7 @@ export function createTable(scope: Construct, props: { removalPolicy: RemovalPol
   });
 }
 
-/** Exactly the grants of a route or event function (shared/routes.ts): actions on the table, Query on the indexes it names. */
+/** Exactly the grants of a route or event function (shared/deployment/routes.ts): actions on the table, Query on the indexes it names. */
 export function grantTable(table: dynamodb.TableV2, fn: ServiceFunction, grants: readonly DynamoDbGrant[]): void {
   const actions = tableActions(grants);
   const indexes = queriedIndexes(grants);

@@ -48,8 +48,9 @@ import {
   type CorsSettings,
   type HttpApiSettings,
 } from '../shared/deployment/http-api.ts';
-import { authorizerEntry, matchRoute, routes, type Route } from '../shared/routes.ts';
+import { authorizerEntry, routes, type Route } from '../shared/deployment/routes.ts';
 import type { Jwks } from './issuer.ts';
+import { matchRoute } from './route-match.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;

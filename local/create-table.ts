@@ -13,7 +13,7 @@ import {
   waitUntilTableExists,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { tableSchema } from '../shared/adapters/dynamodb/table-schema.ts';
+import { tableSchema } from '../shared/deployment/table-schema.ts';
 
 /** Idempotent: an existing table is left as is (apart from switching TTL on if it is off). */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {

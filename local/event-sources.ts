@@ -7,8 +7,8 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deliveryStreamFilterPattern } from '../shared/email-delivery-trigger.ts';
-import { eventFunctions } from '../shared/routes.ts';
+import { deliveryStreamFilterPattern } from '../shared/deployment/email-delivery-trigger.ts';
+import { eventFunctions } from '../shared/deployment/routes.ts';
 import { lambdaContext } from './api-gateway.ts';
 import { startStreamPoller } from './stream-poller.ts';
 

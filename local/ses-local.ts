@@ -71,9 +71,3 @@ export async function listLocalEmails(endpoint: string, since?: number): Promise
   const store = (await response.json()) as { emails: LocalEmail[] };
   return store.emails;
 }
-
-/** Empties the emulator's store. Note: this also deletes email templates created via the API. */
-export async function clearLocalEmails(endpoint: string): Promise<void> {
-  const response = await fetch(new URL('/clear-store', endpoint), { method: 'POST' });
-  if (!response.ok) throw new Error(`POST /clear-store answered ${response.status}`);
-}

@@ -14,7 +14,6 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { matchesFilterPattern } from '../shared/email-delivery-trigger.ts';
 
 export interface StreamPollerOptions {
   readonly endpoint: string;
@@ -145,4 +144,17 @@ function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord
       ...(ApproximateCreationDateTime && { ApproximateCreationDateTime: Math.floor(ApproximateCreationDateTime.getTime() / 1000) }),
     },
   };
+}
+
+/**
+ * Lambda's filter-pattern matching, the subset shared/deployment/email-delivery-trigger.ts uses:
+ * nested objects, arrays of allowed values.
+ */
+export function matchesFilterPattern(pattern: unknown, value: unknown): boolean {
+  if (Array.isArray(pattern)) return pattern.some((allowed) => allowed === value);
+  if (typeof pattern === 'object' && pattern !== null) {
+    if (typeof value !== 'object' || value === null) return false;
+    return Object.entries(pattern).every(([key, sub]) => matchesFilterPattern(sub, (value as Record<string, unknown>)[key]));
+  }
+  return pattern === value;
 }

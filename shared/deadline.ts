@@ -46,6 +46,16 @@ export function msLeft(): number {
   return deadline ? deadline.at - Date.now() : Infinity;
 }
 
+/**
+ * The one retry backoff: waits `ms`, unless the wait would reach the current deadline; then it
+ * returns false at once, for the caller to give up now (a retry after it could not finish in time).
+ */
+export async function backoff(ms: number): Promise<boolean> {
+  if (ms >= msLeft()) return false;
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return true;
+}
+
 /** An AbortSignal that fires at the current deadline (already aborted if it has passed); undefined without one. */
 export function deadlineSignal(): AbortSignal | undefined {
   const left = msLeft();

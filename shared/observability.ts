@@ -7,8 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type middy from '@middy/core';
+import { SERVICE_NAME } from './service.ts';
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'organization-invitations';
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME;
 
 export const logger = new Logger({ serviceName });
 export const metrics = new Metrics({

@@ -1,31 +1,56 @@
 /**
- * Composition root for the API functions: reads and validates configuration and creates the
- * adapters once per container (at cold start), then every invocation reuses them.
+ * Composition roots, one per kind of function: each reads and validates the configuration it
+ * needs and creates just the adapters its use cases use, once per container (at cold start);
+ * every invocation reuses them. A function's bundle holds only what its factory creates.
  */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from './adapters/dynamodb/client.ts';
+import { DynamoEmailDeliveryStore } from './adapters/dynamodb/delivery-store.ts';
+import { DynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store.ts';
 import { DynamoInvitationStore } from './adapters/dynamodb/invitation-store.ts';
 import { DynamoOrganizationStore } from './adapters/dynamodb/organization-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamodb/rate-limiter.ts';
-import { randomIds, systemClock } from './adapters/system.ts';
-import { DynamoEmailDeliveryStore } from './adapters/dynamodb/delivery-store.ts';
-import { DynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store.ts';
-import type { IdempotencyStore } from './ports.ts';
 import { SesMailer } from './adapters/ses/mailer.ts';
-import { loadApiConfig, loadDeliveryConfig, loadTableConfig, type DeliveryConfig } from './config.ts';
+import { randomIds, systemClock } from './adapters/system.ts';
+import { loadApiConfig, loadDeliveryConfig, loadTableConfig, type ApiConfig, type DeliveryConfig } from './config.ts';
+import type { IdempotencyStore } from './ports.ts';
 import type { DeliveryDeps } from './services/email-delivery.ts';
 import type { InvitationDeps } from './services/invitations.ts';
 import type { OrganizationDeps } from './services/organizations.ts';
 
-export function createApiDependencies(
-  env: NodeJS.ProcessEnv = process.env,
-): InvitationDeps & OrganizationDeps & { idempotency: IdempotencyStore } {
+/** The organization routes: create, get, update, list the caller's. */
+export function createOrganizationDependencies(env: NodeJS.ProcessEnv = process.env): OrganizationDeps {
   const config = loadApiConfig(env);
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
   return {
     organizations: new DynamoOrganizationStore(client, config.tableName),
+    rateLimiter: new DynamoRateLimiter(client, config.tableName),
+    clock: systemClock,
+    timings: config.invitations,
+    rateLimits: config.rateLimits,
+  };
+}
+
+/** The invitation routes: list, get, answer, resend. */
+export function createInvitationDependencies(env: NodeJS.ProcessEnv = process.env): InvitationDeps {
+  const config = loadApiConfig(env);
+  return invitationDependencies(config, createDocumentClient({ endpoint: config.dynamodbEndpoint }));
+}
+
+/** Creating invitations: the invitation use cases plus the Idempotency-Key store. */
+export function createIdempotentInvitationDependencies(
+  env: NodeJS.ProcessEnv = process.env,
+): InvitationDeps & { idempotency: IdempotencyStore } {
+  const config = loadApiConfig(env);
+  const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  return { ...invitationDependencies(config, client), idempotency: new DynamoIdempotencyStore(client, config.tableName) };
+}
+
+function invitationDependencies(config: ApiConfig, client: DynamoDBDocumentClient): InvitationDeps {
+  return {
+    organizations: new DynamoOrganizationStore(client, config.tableName),
     invitations: new DynamoInvitationStore(client, config.tableName, config.invitations),
     rateLimiter: new DynamoRateLimiter(client, config.tableName),
-    idempotency: new DynamoIdempotencyStore(client, config.tableName),
     clock: systemClock,
     ids: randomIds,
     timings: config.invitations,
@@ -33,6 +58,7 @@ export function createApiDependencies(
   };
 }
 
+/** The stream-triggered delivery function and the sweep. */
 export function createDeliveryDependencies(env: NodeJS.ProcessEnv = process.env): DeliveryDeps & { config: DeliveryConfig } {
   const config = loadDeliveryConfig(env);
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
@@ -51,6 +77,7 @@ export function createDeliveryDependencies(env: NodeJS.ProcessEnv = process.env)
   };
 }
 
+/** The bounce/complaint function: the delivery store alone. */
 export function createEmailDeliveryStore(env: NodeJS.ProcessEnv = process.env) {
   const config = loadTableConfig(env);
   return new DynamoEmailDeliveryStore(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);

@@ -18,7 +18,7 @@
  *   source values" (for every route that uses the authorizer). A missing identity source is a
  *   401 without calling the authorizer.
  */
-import type { Route } from '../routes.ts';
+import type { Route } from './routes.ts';
 import { FUNCTION_SIZES } from './function-sizes.ts';
 
 /** Request headers a browser may send cross-origin beyond the CORS-safelisted ones. */
@@ -77,7 +77,7 @@ export interface HttpApiSettings {
 }
 
 /**
- * The settings for a route table (shared/routes.ts; a parameter, so that the authorizer's bundle,
+ * The settings for a route table (shared/deployment/routes.ts; a parameter, so that the authorizer's bundle,
  * which uses the helpers below through shared/config.ts, does not carry the table).
  */
 export function httpApiSettings(options: {

@@ -1,4 +1,4 @@
-/** Path and query parameters, read with the meaning each route gives them (see shared/routes.ts). */
+/** Path and query parameters, read with the meaning each route gives them (see shared/deployment/routes.ts). */
 import { invalidInput, notFound } from '../domain/errors.ts';
 import { EMAIL_STATUSES, STATUS_FILTERS, type EmailStatus, type InvitationStatusFilter } from '../domain/invitation.ts';
 

@@ -2,6 +2,7 @@
  * Email delivery (the outbox's consumer): sends the email for one delivery request and records
  * the outcome once. Used by the stream-triggered function and by the sweep alike.
  */
+import { backoff } from '../deadline.ts';
 import { decideDelivery } from '../domain/invitation.ts';
 import { renderInvitationEmail } from '../domain/invitation-email.ts';
 import { MailerError, type Clock, type EmailDeliveryStore, type Mailer } from '../ports.ts';
@@ -13,7 +14,6 @@ export interface DeliveryDeps {
   readonly email: { readonly frontendUrl: string; readonly brandName: string };
   /** In-process retries of throttling/transient SES errors, before the stream's own retries. */
   readonly retry: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface DeliveryRequest {
@@ -76,9 +76,11 @@ export async function deliverInvitationEmail(deps: DeliveryDeps, request: Delive
   }
 }
 
-/** Exponential backoff with full jitter, for retryable mailer errors only. */
+/**
+ * Exponential backoff with full jitter, for retryable mailer errors only. A wait that would reach
+ * the invocation's deadline is not started: the error goes to the caller, which retries later.
+ */
 async function withRetries<T>(deps: DeliveryDeps, send: () => Promise<T>): Promise<T> {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();
@@ -86,7 +88,7 @@ async function withRetries<T>(deps: DeliveryDeps, send: () => Promise<T>): Promi
       const retryable = error instanceof MailerError && error.retryable;
       if (!retryable || attempt >= deps.retry.attempts) throw error;
       const cap = Math.min(deps.retry.maxDelayMs, deps.retry.baseDelayMs * 2 ** (attempt - 1));
-      await sleep(Math.random() * cap);
+      if (!(await backoff(Math.random() * cap))) throw error;
     }
   }
 }

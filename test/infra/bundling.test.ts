@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ESM_REQUIRE_SHIM } from '../../infra/service-function.ts';
-import { eventFunctions, routes } from '../../shared/routes.ts';
+import { eventFunctions, routes } from '../../shared/deployment/routes.ts';
 import { resourcesOfType, synth, type Synthesized } from './helpers.ts';
 
 const FUNCTION_COUNT = routes.length + 1 + Object.keys(eventFunctions).length;

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { isExampleValue, loadStackConfig, SHIPPED_JWT_AUDIENCE, StackConfigError, type StackConfig } from '../../infra/config.ts';
+import {
+  CONTEXT_DEFAULTS,
+  isExampleValue,
+  loadStackConfig,
+  SHIPPED_JWT_AUDIENCE,
+  StackConfigError,
+  type ContextKey,
+  type StackConfig,
+} from '../../infra/config.ts';
+import { DEFAULTS } from '../../shared/config.ts';
 import { CDK_JSON_CONTEXT } from './helpers.ts';
 
 const REQUIRED = {
@@ -197,6 +206,38 @@ describe('loadStackConfig', () => {
     ]);
     expect(() => load({ ...REQUIRED, jwtAudience: SHIPPED_JWT_AUDIENCE })).not.toThrow();
     expect(() => load({ ...REQUIRED, jwtAudience: 'jaqpot-frontend-prod', rejectExampleValues: true })).not.toThrow();
+  });
+});
+
+describe('defaults', () => {
+  /** The context key that sets each function-side default (shared/config.ts DEFAULTS). */
+  const CONTEXT_KEY_OF: Record<keyof typeof DEFAULTS, ContextKey> = {
+    INVITATION_EXPIRY_SECONDS: 'invitationExpirySeconds',
+    INVITATION_RETENTION_SECONDS: 'invitationRetentionSeconds',
+    ANSWERED_INVITATION_RETENTION_SECONDS: 'answeredInvitationRetentionSeconds',
+    RATE_LIMIT_CREATE: 'rateLimitCreate',
+    RATE_LIMIT_RESEND: 'rateLimitResend',
+    RATE_LIMIT_CREATE_ORGANIZATION: 'rateLimitCreateOrganization',
+    RATE_LIMIT_UPDATE_ORGANIZATION: 'rateLimitUpdateOrganization',
+    JWT_CLOCK_TOLERANCE_SECONDS: 'jwtClockToleranceSeconds',
+    AUTHORIZER_CACHE_TTL_SECONDS: 'authorizerCacheTtlSeconds',
+    BRAND_NAME: 'brandName',
+    EMAIL_SEND_ATTEMPTS: 'emailSendAttempts',
+    EMAIL_SWEEP_AGE_SECONDS: 'emailSweepAgeSeconds',
+  };
+
+  it('gives every function-side default the same value as a stack default', () => {
+    for (const [name, key] of Object.entries(CONTEXT_KEY_OF) as [keyof typeof DEFAULTS, ContextKey][]) {
+      expect({ key, value: String(CONTEXT_DEFAULTS[key]) }).toEqual({ key, value: DEFAULTS[name] });
+    }
+  });
+
+  it('ships in cdk.json exactly the stack defaults for every defaulted key it sets', () => {
+    const shipped = Object.keys(CDK_JSON_CONTEXT).filter(
+      (key): key is ContextKey => key in CONTEXT_DEFAULTS && CONTEXT_DEFAULTS[key as ContextKey] !== undefined,
+    );
+    expect(shipped).toEqual(expect.arrayContaining(Object.values(CONTEXT_KEY_OF)));
+    for (const key of shipped) expect({ key, value: CDK_JSON_CONTEXT[key] }).toEqual({ key, value: CONTEXT_DEFAULTS[key] });
   });
 });
 

@@ -9,7 +9,7 @@ import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installDynamoDbMeter, meterReading, setMeterLabel } from '../../bench/dynamodb-meter.ts';
-import { toInvitationItem } from '../../shared/adapters/dynamodb/invitation-store.ts';
+import { toInvitationItem } from '../../shared/adapters/dynamodb/items.ts';
 import { newInvitation } from '../../shared/domain/invitation.ts';
 import { createOrganization, paths, type TestUser } from '../support/fixtures.ts';
 import { uniqueOrgName, useTestStack, type ApiResponse } from '../support/stack.ts';

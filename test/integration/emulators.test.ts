@@ -18,7 +18,7 @@ import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTable } from '../../local/create-table.ts';
 import { listLocalEmails } from '../../local/ses-local.ts';
-import { tableSchema } from '../../shared/adapters/dynamodb/table-schema.ts';
+import { tableSchema } from '../../shared/deployment/table-schema.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 

@@ -12,11 +12,8 @@
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installDynamoDbMeter, meterReading, setMeterLabel } from '../../bench/dynamodb-meter.ts';
-import {
-  MAX_ITEMS_READ_PER_LIST,
-  toInvitationItem,
-  UNPAGED_LIST_MAXIMUM,
-} from '../../shared/adapters/dynamodb/invitation-store.ts';
+import { MAX_ITEMS_READ_PER_LIST, UNPAGED_LIST_MAXIMUM } from '../../shared/adapters/dynamodb/invitation-store.ts';
+import { toInvitationItem } from '../../shared/adapters/dynamodb/items.ts';
 import { answeredInvitationTtl, newInvitation, type Invitation, type InvitationTimings } from '../../shared/domain/invitation.ts';
 import { createOrganization, paths, type TestUser } from '../support/fixtures.ts';
 import { useTestStack, type ApiResponse } from '../support/stack.ts';

@@ -5,7 +5,7 @@
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
-import { toMembershipItem } from '../../shared/adapters/dynamodb/organization-store.ts';
+import { toMembershipItem } from '../../shared/adapters/dynamodb/items.ts';
 import type { TestUser } from './fixtures.ts';
 import type { TestStack } from './stack.ts';
 

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { authorizerEntry, matchRoute, routes } from '../../shared/routes.ts';
+import { matchRoute } from '../../local/route-match.ts';
+import { authorizerEntry, routes } from '../../shared/deployment/routes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UUID = '0b6c2a3e-4f1d-4a8e-9c77-2f1f6d3b9a10';

@@ -1,11 +1,10 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tableSchema } from '../../deployment/table-schema.ts';
 import type { EmailStatus, Invitation } from '../../domain/invitation.ts';
 import type { DeliveryOutcome, EmailDeliveryStore, PendingEmail } from '../../ports.ts';
-import { call, updateIfCondition } from './client.ts';
-import { fromInvitationItem } from './invitation-store.ts';
+import { findItem, fromInvitationItem, fromPendingEmailItem } from './items.ts';
 import { keys } from './keys.ts';
-import { batchGet } from './organization-store.ts';
-import { tableSchema } from './table-schema.ts';
+import { batchGet, call, updateIfCondition } from './operations.ts';
 
 /** The delivery function's view of invitations: read one, record outcomes, find stragglers. */
 export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
@@ -21,10 +20,11 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
    */
   async get(orgId: number, invitationId: string): Promise<Invitation | undefined> {
     const invitationKey = keys.invitation(orgId, invitationId);
-    const items = await batchGet(this.client, this.tableName, [invitationKey, keys.organization(orgId)]);
-    const invitationItem = items.find((i) => i.SK === invitationKey.SK);
+    const organizationKey = keys.organization(orgId);
+    const items = await batchGet(this.client, this.tableName, [invitationKey, organizationKey]);
+    const invitationItem = findItem(items, invitationKey);
     if (!invitationItem) return undefined;
-    const organizationItem = items.find((i) => i.SK === keys.organization(orgId).SK);
+    const organizationItem = findItem(items, organizationKey);
     const invitation = fromInvitationItem(invitationItem);
     return organizationItem ? { ...invitation, orgName: organizationItem.name as string } : invitation;
   }
@@ -75,11 +75,7 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
         }),
       ),
     );
-    return (Items ?? []).map((item) => ({
-      orgId: item.orgId as number,
-      invitationId: item.id as string,
-      deliverySeq: item.deliverySeq as number,
-    }));
+    return (Items ?? []).map(fromPendingEmailItem);
   }
 }
 

@@ -1,9 +1,9 @@
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { tableSchema } from '../../deployment/table-schema.ts';
 import type { IdempotencyClaim, IdempotencyStore, StoredResponse } from '../../ports.ts';
-import { call, updateIfCondition } from './client.ts';
 import { keys } from './keys.ts';
-import { tableSchema } from './table-schema.ts';
+import { call, updateIfCondition } from './operations.ts';
 
 /** How long a completed response is replayed. */
 const RETENTION_SECONDS = 24 * 60 * 60;

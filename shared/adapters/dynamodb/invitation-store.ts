@@ -1,4 +1,5 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tableSchema } from '../../deployment/table-schema.ts';
 import { invalidInput } from '../../domain/errors.ts';
 import type { Caller } from '../../domain/caller.ts';
 import {
@@ -11,12 +12,17 @@ import {
 } from '../../domain/invitation.ts';
 import type { Clock, CreateInvitationsResult, InvitationListQuery, InvitationPage, InvitationStore } from '../../ports.ts';
 import { systemClock } from '../system.ts';
-import { transactWrite, call, serviceBusy } from './client.ts';
+import {
+  accessFrom,
+  findItem,
+  fromInvitationItem,
+  toInvitationItem,
+  toMembershipItem,
+  toPendingGuardItem,
+  type Item,
+} from './items.ts';
 import { keys } from './keys.ts';
-import { accessFrom, batchGet, toMembershipItem } from './organization-store.ts';
-import { tableSchema } from './table-schema.ts';
-
-type Item = Record<string, unknown>;
+import { batchGet, call, serviceBusy, transactWrite } from './operations.ts';
 
 const MAX_CREATE_ATTEMPTS = 3;
 
@@ -68,10 +74,8 @@ export class DynamoInvitationStore implements InvitationStore {
       keys.organization(orgId),
       keys.membership(orgId, userId),
     ]);
-    const invitationKey = keys.invitation(orgId, invitationId);
-    const invitationItem = items.find((i) => i.PK === invitationKey.PK && i.SK === invitationKey.SK);
     return {
-      invitation: this.retained(invitationItem, this.clock.nowMs()),
+      invitation: this.retained(findItem(items, keys.invitation(orgId, invitationId)), this.clock.nowMs()),
       access: accessFrom(items, orgId, userId),
     };
   }
@@ -93,7 +97,7 @@ export class DynamoInvitationStore implements InvitationStore {
           {
             Put: {
               TableName: this.tableName,
-              Item: this.guardItem(invitation, invitation.expiresAt),
+              Item: toPendingGuardItem(invitation, invitation.expiresAt),
               ConditionExpression: 'attribute_not_exists(PK) OR expiresAt <= :now',
               ExpressionAttributeValues: { ':now': nowMs / 1000 },
             },
@@ -101,7 +105,7 @@ export class DynamoInvitationStore implements InvitationStore {
           {
             Put: {
               TableName: this.tableName,
-              Item: this.toItem(invitation),
+              Item: toInvitationItem(invitation, this.timings),
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },
@@ -255,7 +259,7 @@ export class DynamoInvitationStore implements InvitationStore {
       {
         Put: {
           TableName: this.tableName,
-          Item: this.guardItem(invitation, change.expiresAt),
+          Item: toPendingGuardItem(invitation, change.expiresAt),
           ConditionExpression: 'attribute_not_exists(PK) OR invitationId = :id',
           ExpressionAttributeValues: { ':id': invitation.id },
         },
@@ -289,57 +293,6 @@ export class DynamoInvitationStore implements InvitationStore {
   private currentFrom(item: Record<string, unknown> | undefined): Invitation | undefined {
     return item ? fromInvitationItem(item) : undefined;
   }
-
-  private guardItem(invitation: Invitation, expiresAt: number): Item {
-    return {
-      ...keys.pendingGuard(invitation.orgId, invitation.emailNormalized),
-      type: 'PendingInvitationGuard',
-      invitationId: invitation.id,
-      expiresAt,
-      [tableSchema.ttlAttribute]: expiresAt,
-    };
-  }
-
-  private toItem(invitation: Invitation): Item {
-    return toInvitationItem(invitation, this.timings);
-  }
-}
-
-/** The stored item of an invitation: its keys (LSI1 position, GSI2 while its email is pending) and TTL. */
-export function toInvitationItem(invitation: Invitation, timings: InvitationTimings): Item {
-  return {
-    ...keys.invitation(invitation.orgId, invitation.id),
-    [tableSchema.invitationsByCreatedIndex.sortKey]: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
-    ...(invitation.emailStatus === 'PENDING' && keys.pendingEmail(invitation.emailRequestedAt)),
-    type: 'Invitation',
-    ...invitation,
-    [tableSchema.ttlAttribute]: invitationTtl(invitation.expiresAt, timings),
-  };
-}
-
-export function fromInvitationItem(item: Item): Invitation {
-  return {
-    id: item.id as string,
-    orgId: item.orgId as number,
-    orgName: item.orgName as string,
-    userEmail: item.userEmail as string,
-    emailNormalized: item.emailNormalized as string,
-    status: item.status as Invitation['status'],
-    expiresAt: item.expiresAt as number,
-    createdAt: item.createdAt as string,
-    invitedBy: item.invitedBy as string,
-    inviterName: item.inviterName as string,
-    userId: item.userId as string | undefined,
-    respondedAt: item.respondedAt as string | undefined,
-    deliverySeq: item.deliverySeq as number,
-    deliveredSeq: item.deliveredSeq as number,
-    emailRequestedAt: item.emailRequestedAt as string,
-    emailStatus: item.emailStatus as Invitation['emailStatus'],
-    sendCount: item.sendCount as number,
-    lastSentAt: item.lastSentAt as string | undefined,
-    lastError: item.lastError as string | undefined,
-    messageId: item.messageId as string | undefined,
-  };
 }
 
 /**

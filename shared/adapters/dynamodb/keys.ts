@@ -1,4 +1,4 @@
-/** Key builders for the single table (see table-schema.ts for the item catalogue). */
+/** Key builders for the single table (see shared/deployment/table-schema.ts for the item catalogue; items.ts for the items). */
 export const keys = {
   organization: (orgId: number) => ({ PK: `ORG#${orgId}`, SK: 'ORG' }),
   membership: (orgId: number, userId: string) => ({ PK: `ORG#${orgId}`, SK: `ORG#MEMBER#${userId}` }),

@@ -1,13 +1,7 @@
-import {
-  BatchGetCommand,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tableSchema } from '../../deployment/table-schema.ts';
 import type { Caller } from '../../domain/caller.ts';
 import { DomainError } from '../../domain/errors.ts';
-import { normalizeEmail } from '../../domain/email.ts';
 import {
   applyOrganizationUpdate,
   nameRecentlyUsed,
@@ -16,15 +10,22 @@ import {
   type Membership,
   type NewOrganizationInput,
   type Organization,
-  type OrganizationNameEntry,
   type OrganizationUpdate,
 } from '../../domain/organization.ts';
 import type { OrganizationAccess, OrganizationStore, OrganizationWithMembers } from '../../ports.ts';
-import { call, transactWrite } from './client.ts';
+import {
+  accessFrom,
+  findItem,
+  fromMembershipItem,
+  fromNameItem,
+  fromOrganizationItem,
+  toMembershipItem,
+  toNameItem,
+  toOrganizationItem,
+  type Item,
+} from './items.ts';
 import { keys } from './keys.ts';
-import { tableSchema } from './table-schema.ts';
-
-type Item = Record<string, unknown>;
+import { batchGet, call, queryAll, transactWrite } from './operations.ts';
 
 export class DynamoOrganizationStore implements OrganizationStore {
   constructor(
@@ -45,23 +46,12 @@ export class DynamoOrganizationStore implements OrganizationStore {
 
   /** One Query: the organization item and its membership items share a partition and an SK prefix. */
   async getWithMembers(orgId: number): Promise<OrganizationWithMembers | undefined> {
-    const items: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await call(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-            ExpressionAttributeValues: { ':pk': keys.orgPartition(orgId), ':prefix': 'ORG' },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryAll(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.orgPartition(orgId), ':prefix': 'ORG' },
+      ConsistentRead: true,
+    });
     const orgItem = items.find((item) => item.SK === 'ORG');
     if (!orgItem) return undefined;
     return {
@@ -191,7 +181,7 @@ export class DynamoOrganizationStore implements OrganizationStore {
     return {
       Put: {
         TableName: this.tableName,
-        Item: { ...keys.organizationName(name), type: 'OrganizationName', orgId },
+        Item: toNameItem(name, orgId),
         ConditionExpression: 'attribute_not_exists(PK) OR (attribute_exists(aliasUntil) AND (orgId = :id OR aliasUntil <= :now))',
         ExpressionAttributeValues: { ':id': orgId, ':now': nowMs / 1000 },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
@@ -200,23 +190,13 @@ export class DynamoOrganizationStore implements OrganizationStore {
   }
 
   async listForUser(userId: string): Promise<OrganizationAccess[]> {
-    const memberships: Membership[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await call(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: tableSchema.userOrganizationsIndex.name,
-            KeyConditionExpression: 'GSI1PK = :pk',
-            ExpressionAttributeValues: { ':pk': keys.userOrganizations(userId).GSI1PK },
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      memberships.push(...(page.Items ?? []).map(fromMembershipItem));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const membershipItems = await queryAll(this.client, {
+      TableName: this.tableName,
+      IndexName: tableSchema.userOrganizationsIndex.name,
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.userOrganizations(userId).GSI1PK },
+    });
+    const memberships = membershipItems.map(fromMembershipItem);
     if (memberships.length === 0) return [];
     const orgItems = await batchGet(
       this.client,
@@ -224,97 +204,14 @@ export class DynamoOrganizationStore implements OrganizationStore {
       memberships.map((m) => keys.organization(m.orgId)),
     );
     return memberships.flatMap((membership) => {
-      const item = orgItems.find((i) => i.PK === keys.orgPartition(membership.orgId) && i.SK === 'ORG');
+      const item = findItem(orgItems, keys.organization(membership.orgId));
       return item ? [{ organization: fromOrganizationItem(item), membership }] : [];
     });
   }
-}
-
-/** BatchGetItem (strongly consistent) that follows UnprocessedKeys and chunks by 100 keys. */
-export async function batchGet(
-  client: DynamoDBDocumentClient,
-  tableName: string,
-  itemKeys: Array<{ PK: string; SK: string }>,
-): Promise<Item[]> {
-  const found: Item[] = [];
-  for (let i = 0; i < itemKeys.length; i += 100) {
-    let pending: Item[] | undefined = itemKeys.slice(i, i + 100);
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-      const keysToGet: Item[] = pending;
-      const response = await call(() =>
-        client.send(
-          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keysToGet, ConsistentRead: true } } }),
-        ),
-      );
-      found.push(...(response.Responses?.[tableName] ?? []));
-      pending = response.UnprocessedKeys?.[tableName]?.Keys;
-      if (attempt >= 5 && pending?.length) throw new DomainError('UNAVAILABLE', 'The service is busy. Please retry shortly.');
-    }
-  }
-  return found;
-}
-
-export function accessFrom(items: Item[], orgId: number, userId: string): OrganizationAccess | undefined {
-  const orgKey = keys.organization(orgId);
-  const memberKey = keys.membership(orgId, userId);
-  const orgItem = items.find((i) => i.PK === orgKey.PK && i.SK === orgKey.SK);
-  if (!orgItem) return undefined;
-  const memberItem = items.find((i) => i.PK === memberKey.PK && i.SK === memberKey.SK);
-  return {
-    organization: fromOrganizationItem(orgItem),
-    membership: memberItem ? fromMembershipItem(memberItem) : undefined,
-  };
 }
 
 /** 409: the name is another organization's current name, or reserved for it after a rename. */
 function nameConflict(name: string, holder: Item | undefined): DomainError {
   const aliasUntil = holder?.aliasUntil as number | undefined;
   return aliasUntil === undefined ? nameTaken(name) : nameRecentlyUsed(name, aliasUntil);
-}
-
-function fromNameItem(item: Item): OrganizationNameEntry {
-  return { orgId: item.orgId as number, aliasUntil: item.aliasUntil as number | undefined };
-}
-
-function toOrganizationItem(org: Organization): Item {
-  return { ...keys.organization(org.id), type: 'Organization', ...org };
-}
-
-function fromOrganizationItem(item: Item): Organization {
-  return {
-    id: item.id as number,
-    name: item.name as string,
-    visibility: item.visibility as Organization['visibility'],
-    contactEmail: item.contactEmail as string,
-    description: item.description as string | undefined,
-    contactPhone: item.contactPhone as string | undefined,
-    website: item.website as string | undefined,
-    address: item.address as string | undefined,
-    creator: item.creator as Organization['creator'],
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-  };
-}
-
-/** Membership item; also indexed by user (GSI1) for "my organizations". */
-export function toMembershipItem(m: Membership): Item {
-  return {
-    ...keys.membership(m.orgId, m.userId),
-    ...keys.userOrganizations(m.userId),
-    GSI1SK: keys.userOrganizationSortKey(m.orgId),
-    type: 'Membership',
-    ...m,
-    emailNormalized: m.email === undefined ? undefined : normalizeEmail(m.email),
-  };
-}
-
-function fromMembershipItem(item: Item): Membership {
-  return {
-    orgId: item.orgId as number,
-    userId: item.userId as string,
-    username: item.username as string | undefined,
-    email: item.email as string | undefined,
-    associationType: item.associationType as Membership['associationType'],
-  };
 }

@@ -1,9 +1,9 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tableSchema } from '../../deployment/table-schema.ts';
 import { rateLimited, rateLimitWindow, type RateLimitPolicy, type RateLimitState } from '../../domain/rate-limit.ts';
 import type { RateLimiter } from '../../ports.ts';
-import { call } from './client.ts';
 import { keys } from './keys.ts';
-import { tableSchema } from './table-schema.ts';
+import { call } from './operations.ts';
 
 /**
  * A counter item per (action, user, window), incremented with a conditional update: exact

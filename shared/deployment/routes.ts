@@ -1,6 +1,6 @@
 /**
- * The one route table. The local server routes with it and the CDK stack (infra/) creates one
- * Lambda function and one API Gateway route per entry from it.
+ * The one route table. The local server routes with it (local/route-match.ts) and the CDK stack
+ * (infra/) creates one Lambda function and one API Gateway route per entry from it.
  *
  * API Gateway rejects two routes whose path variables at the same position have different
  * names, while the Jaqpot spec calls the organization segment {orgName}, {name} or {orgId}
@@ -8,7 +8,7 @@
  * reads `org` with the meaning its route gives it (a name, or the integer id for resend).
  * Clients see identical wire paths; openapi.yaml keeps the spec's names.
  */
-import { tableSchema } from './adapters/dynamodb/table-schema.ts';
+import { tableSchema } from './table-schema.ts';
 
 export interface Route {
   /** Stable id: names the Lambda function, its log group and its metrics. */
@@ -149,45 +149,9 @@ export const routes: readonly Route[] = [
 /** The Lambda authorizer in front of every route. */
 export const authorizerEntry = 'functions/authorizer.ts';
 
-export interface RouteMatch {
-  readonly route: Route;
-  readonly pathParameters: Record<string, string>;
-}
-
-/** Matches a concrete path against the table the way API Gateway does: exact segments win, `$default` last. */
-export function matchRoute(method: string, path: string): RouteMatch | undefined {
-  const segments = path.split('/');
-  for (const route of routes) {
-    if (route.path === '$default') continue;
-    if (route.method !== 'ANY' && route.method !== method) continue;
-    const template = route.path.split('/');
-    if (template.length !== segments.length) continue;
-    const pathParameters: Record<string, string> = {};
-    const matches = template.every((part, i) => {
-      const segment = segments[i]!;
-      const variable = /^\{(\w+)\}$/.exec(part);
-      if (!variable) return part === segment;
-      if (segment === '') return false;
-      pathParameters[variable[1]!] = decodePathSegment(segment);
-      return true;
-    });
-    if (matches) return { route, pathParameters };
-  }
-  const fallback = routes.find((r) => r.path === '$default');
-  return fallback ? { route: fallback, pathParameters: {} } : undefined;
-}
-
-function decodePathSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment; // API Gateway passes undecodable segments through as they are.
-  }
-}
-
 /** Functions triggered by events rather than routes (the CDK stack wires their triggers). */
 export const eventFunctions = {
-  /** DynamoDB stream of the table, filtered by shared/email-delivery-trigger.ts; sends with SES. */
+  /** DynamoDB stream of the table, filtered by shared/deployment/email-delivery-trigger.ts; sends with SES. */
   deliverInvitationEmails: {
     entry: 'functions/deliver-invitation-emails.ts',
     // BatchGetItem: the invitation with its organization's current name.

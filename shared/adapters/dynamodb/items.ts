@@ -1,0 +1,117 @@
+/**
+ * The stored items of the single table and the domain objects they hold, both ways (the item
+ * catalogue is in shared/deployment/table-schema.ts; the keys in keys.ts).
+ */
+import { tableSchema } from '../../deployment/table-schema.ts';
+import { normalizeEmail } from '../../domain/email.ts';
+import { invitationTtl, type Invitation, type InvitationTimings } from '../../domain/invitation.ts';
+import type { Membership, Organization, OrganizationNameEntry } from '../../domain/organization.ts';
+import type { OrganizationAccess, PendingEmail } from '../../ports.ts';
+import { keys } from './keys.ts';
+
+export type Item = Record<string, unknown>;
+
+/** The item with exactly this key among `items`, if any. */
+export function findItem(items: readonly Item[], key: { readonly PK: string; readonly SK: string }): Item | undefined {
+  return items.find((item) => item.PK === key.PK && item.SK === key.SK);
+}
+
+/**
+ * Every field of T, each named once: a field T gains and the list lacks fails to compile, so a
+ * mapper built from the list cannot silently drop it.
+ */
+function fieldsOf<T>() {
+  return <const F extends readonly (keyof T & string)[]>(fields: [Exclude<keyof T, F[number]>] extends [never] ? F : never) => fields;
+}
+
+/** The domain object an item holds: the listed fields as stored (items are written from the same types). */
+function pick<T>(item: Item, fields: readonly (keyof T & string)[]): T {
+  return Object.fromEntries(fields.map((field) => [field, item[field]])) as T;
+}
+
+const ORGANIZATION_FIELDS = fieldsOf<Organization>()([
+  'id', 'name', 'visibility', 'contactEmail', 'description', 'contactPhone', 'website', 'address', 'creator', 'createdAt', 'updatedAt',
+]);
+
+const MEMBERSHIP_FIELDS = fieldsOf<Membership>()(['orgId', 'userId', 'username', 'email', 'associationType']);
+
+const INVITATION_FIELDS = fieldsOf<Invitation>()([
+  'id', 'orgId', 'orgName', 'userEmail', 'emailNormalized', 'status', 'expiresAt', 'createdAt', 'invitedBy', 'inviterName', 'userId',
+  'respondedAt', 'deliverySeq', 'deliveredSeq', 'emailRequestedAt', 'emailStatus', 'sendCount', 'lastSentAt', 'lastError', 'messageId',
+]);
+
+export function toOrganizationItem(org: Organization): Item {
+  return { ...keys.organization(org.id), type: 'Organization', ...org };
+}
+
+export function fromOrganizationItem(item: Item): Organization {
+  return pick(item, ORGANIZATION_FIELDS);
+}
+
+/** Membership item; also indexed by user (GSI1) for "my organizations". */
+export function toMembershipItem(m: Membership): Item {
+  return {
+    ...keys.membership(m.orgId, m.userId),
+    ...keys.userOrganizations(m.userId),
+    GSI1SK: keys.userOrganizationSortKey(m.orgId),
+    type: 'Membership',
+    ...m,
+    emailNormalized: m.email === undefined ? undefined : normalizeEmail(m.email),
+  };
+}
+
+export function fromMembershipItem(item: Item): Membership {
+  return pick(item, MEMBERSHIP_FIELDS);
+}
+
+/** The organization and the user's membership, from items read together (the organization's absence: undefined). */
+export function accessFrom(items: Item[], orgId: number, userId: string): OrganizationAccess | undefined {
+  const orgItem = findItem(items, keys.organization(orgId));
+  if (!orgItem) return undefined;
+  const memberItem = findItem(items, keys.membership(orgId, userId));
+  return {
+    organization: fromOrganizationItem(orgItem),
+    membership: memberItem ? fromMembershipItem(memberItem) : undefined,
+  };
+}
+
+/** A name held by an organization (its current name; an old one while `aliasUntil` is set). */
+export function toNameItem(name: string, orgId: number): Item {
+  return { ...keys.organizationName(name), type: 'OrganizationName', orgId };
+}
+
+export function fromNameItem(item: Item): OrganizationNameEntry {
+  return { orgId: item.orgId as number, aliasUntil: item.aliasUntil as number | undefined };
+}
+
+/** The stored item of an invitation: its keys (LSI1 position, GSI2 while its email is pending) and TTL. */
+export function toInvitationItem(invitation: Invitation, timings: InvitationTimings): Item {
+  return {
+    ...keys.invitation(invitation.orgId, invitation.id),
+    [tableSchema.invitationsByCreatedIndex.sortKey]: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
+    ...(invitation.emailStatus === 'PENDING' && keys.pendingEmail(invitation.emailRequestedAt)),
+    type: 'Invitation',
+    ...invitation,
+    [tableSchema.ttlAttribute]: invitationTtl(invitation.expiresAt, timings),
+  };
+}
+
+export function fromInvitationItem(item: Item): Invitation {
+  return pick(item, INVITATION_FIELDS);
+}
+
+/** The guard GUARD#<email> that holds an address for one live invitation until `expiresAt`. */
+export function toPendingGuardItem(invitation: Invitation, expiresAt: number): Item {
+  return {
+    ...keys.pendingGuard(invitation.orgId, invitation.emailNormalized),
+    type: 'PendingInvitationGuard',
+    invitationId: invitation.id,
+    expiresAt,
+    [tableSchema.ttlAttribute]: expiresAt,
+  };
+}
+
+/** An entry of the pending-email index (GSI2), which projects just these attributes. */
+export function fromPendingEmailItem(item: Item): PendingEmail {
+  return { orgId: item.orgId as number, invitationId: item.id as string, deliverySeq: item.deliverySeq as number };
+}
