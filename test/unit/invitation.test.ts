@@ -9,18 +9,17 @@ import {
   invitationTtl,
   isExpired,
   isPastRetention,
-  isInvitee,
   isLive,
   matchesStatusFilter,
   newInvitation,
-  parseAnswer,
-  parseInvitationRequest,
-  toInvitationView,
   type Invitation,
   type InvitationStatus,
   type InvitationStatusFilter,
   type InvitationTimings,
 } from '../../shared/domain/invitation.ts';
+import { isInvitee } from '../../shared/domain/access.ts';
+import { parseAnswer, parseInvitationRequest } from '../../shared/http/bodies.ts';
+import { toInvitationView } from '../../shared/http/views.ts';
 import { caller, expectDomainError } from './helpers.ts';
 
 const TIMINGS: InvitationTimings = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 };
