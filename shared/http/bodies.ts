@@ -61,7 +61,7 @@ const organizationFields = {
   ),
   contactEmail: v.pipe(requiredString('contactEmail'), v.check(isValidEmail, 'contactEmail is not a valid email address.')),
   visibility: v.pipe(requiredString('visibility'), v.picklist(ORGANIZATION_VISIBILITIES, 'visibility must be PUBLIC or PRIVATE.')),
-  // Absent or null: none (create), keep (update; null clears it there).
+  // Absent or null on create: none. On update: absent keeps the stored one, null clears it.
   description: v.nullish(
     v.pipe(
       v.string('description must be a string.'),

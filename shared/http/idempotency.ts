@@ -16,7 +16,8 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 
 export interface IdempotentRequest {
   readonly caller: Caller;
-  readonly key: string | undefined;
+  /** The Idempotency-Key header as sent (requests without one do not come here). */
+  readonly key: string;
   /** What makes two requests "the same": the parsed, normalized content, not its serialization. */
   readonly content: unknown;
   readonly nowMs: number;
@@ -27,7 +28,6 @@ export async function idempotent(
   request: IdempotentRequest,
   run: () => Promise<ApiResult>,
 ): Promise<ApiResult> {
-  if (request.key === undefined) return run();
   if (!KEY.test(request.key)) throw invalidInput('Idempotency-Key must be 1 to 255 visible ASCII characters.');
   const scope = request.caller.userId;
   const fingerprint = fingerprintOf(request.content);
