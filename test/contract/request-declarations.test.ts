@@ -1,12 +1,13 @@
 /**
  * Each request shape is declared once, as the valibot schema the handlers validate with
- * (shared/http/bodies.ts, shared/http/params.ts). This keeps openapi.yaml saying the same thing:
- * each declaration is converted to JSON Schema (@valibot/to-json-schema) and compared with the
- * request body or parameters openapi.yaml documents for its operation: field names, required-ness,
- * types, enums, lengths, item counts, value bounds, string patterns and additionalProperties.
- * Meaning checks the domain owns (email validity, the custom object guard) and normalizations
- * (trimming, lower-casing) are not shape and are skipped, by name; anything else the converter
- * cannot express fails the test, so no constraint goes unchecked silently.
+ * (shared/http/bodies.ts and params.ts; the Idempotency-Key header in shared/http/idempotency.ts).
+ * This keeps openapi.yaml saying the same: each declaration is converted to JSON Schema
+ * (@valibot/to-json-schema) and compared with what openapi.yaml documents for its operation's
+ * request body or parameter: field names, required-ness, types, enums, lengths, item counts,
+ * value bounds, string patterns and additionalProperties. Parts that are not shape are skipped by
+ * kind: meaning checks (email validity, which the domain owns), the guard that a body is a plain
+ * object (already `type: object`) and normalizations (trimming, lower-casing). Anything else the
+ * converter cannot express fails the test, so no constraint goes unchecked silently.
  */
 import { toJsonSchema } from '@valibot/to-json-schema';
 import type { GenericSchema } from 'valibot';
@@ -17,6 +18,7 @@ import {
   CreateOrganizationBody,
   UpdateOrganizationBody,
 } from '../../shared/http/bodies.ts';
+import { IdempotencyKeyHeader } from '../../shared/http/idempotency.ts';
 import {
   InvitationIdParam,
   ListInvitationsQuery,
@@ -70,6 +72,10 @@ const PATH_PARAMETERS: Readonly<Record<string, GenericSchema>> = {
   'GET /v1/organizations/{name}/invitations/{uuid} uuid': InvitationIdParam,
   'PUT /v1/organizations/{name}/invitations/{uuid} name': OrganizationNameParam,
   'PUT /v1/organizations/{name}/invitations/{uuid} uuid': InvitationIdParam,
+};
+
+const HEADERS: Readonly<Record<string, GenericSchema>> = {
+  'POST /v1/organizations/{orgName}/invitations Idempotency-Key': IdempotencyKeyHeader,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -248,23 +254,28 @@ describe('request declarations agree with openapi.yaml', () => {
     });
   }
 
-  for (const [key, schema] of Object.entries(PATH_PARAMETERS)) {
-    it(`${key}: the path parameter`, () => {
-      const name = key.split(' ').at(-1)!;
-      const parameter = operation(key.split(' ').slice(0, 2).join(' ')).parameters.find((p) => p.in === 'path' && p.name === name);
-      expect(parameter, `openapi.yaml documents ${key}`).toBeDefined();
-      const { json, unconverted } = converted(schema);
-      expect(unconverted, 'parts the comparison cannot see').toEqual([]);
-      expect(shapeOf(json)).toEqual(shapeOf(parameter!.schema));
-    });
+  for (const [where, declarations] of [['path', PATH_PARAMETERS], ['header', HEADERS]] as const) {
+    for (const [key, schema] of Object.entries(declarations)) {
+      it(`${key}: the ${where} parameter`, () => {
+        const name = key.split(' ').at(-1)!;
+        const op = operation(key.split(' ').slice(0, 2).join(' '));
+        const parameter = op.parameters.find((p) => p.in === where && p.name === name);
+        expect(parameter, `openapi.yaml documents ${key}`).toBeDefined();
+        const { json, unconverted } = converted(schema);
+        expect(unconverted, 'parts the comparison cannot see').toEqual([]);
+        expect(shapeOf(json)).toEqual(shapeOf(parameter!.schema));
+      });
+    }
   }
 
-  it('covers every request body, query and path parameter openapi.yaml documents', () => {
+  it('covers every request body, query, path and header parameter openapi.yaml documents', () => {
     const bodies = operations.filter((op) => op.operation.requestBody !== undefined).map((op) => op.key);
     expect(bodies.sort()).toEqual(BODIES.map((body) => body.operation).sort());
     const queries = operations.filter((op) => op.parameters.some((p) => p.in === 'query')).map((op) => op.key);
     expect(queries.sort()).toEqual(Object.keys(QUERIES).sort());
     const pathParameters = operations.flatMap((op) => op.parameters.filter((p) => p.in === 'path').map((p) => `${op.key} ${String(p.name)}`));
     expect(pathParameters.sort()).toEqual(Object.keys(PATH_PARAMETERS).sort());
+    const headers = operations.flatMap((op) => op.parameters.filter((p) => p.in === 'header').map((p) => `${op.key} ${String(p.name)}`));
+    expect(headers.sort()).toEqual(Object.keys(HEADERS).sort());
   });
 });
