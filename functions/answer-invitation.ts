@@ -1,7 +1,8 @@
-import { parseAnswer, toInvitationView } from '../shared/domain/invitation.ts';
 import { apiHandler } from '../shared/http/api-handler.ts';
-import { jsonResponse } from '../shared/http/errors.ts';
+import { parseAnswer } from '../shared/http/bodies.ts';
 import { invitationIdParam, orgNameParam } from '../shared/http/params.ts';
+import { jsonResponse } from '../shared/http/responses.ts';
+import { toInvitationView } from '../shared/http/views.ts';
 import { countMetric } from '../shared/observability.ts';
 import { answerInvitation } from '../shared/services/invitations.ts';
 import { createInvitationDependencies } from '../shared/wiring.ts';

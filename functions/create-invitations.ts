@@ -1,8 +1,8 @@
-import { parseInvitationRequest, toInvitationView } from '../shared/domain/invitation.ts';
 import { apiHandler } from '../shared/http/api-handler.ts';
-import { jsonResponse, rateLimitHeaders } from '../shared/http/errors.ts';
-import { idempotent } from '../shared/http/idempotency.ts';
+import { parseInvitationRequest } from '../shared/http/bodies.ts';
 import { orgNameParam } from '../shared/http/params.ts';
+import { jsonResponse, rateLimitHeaders } from '../shared/http/responses.ts';
+import { toInvitationView } from '../shared/http/views.ts';
 import { countMetric } from '../shared/observability.ts';
 import { createInvitations } from '../shared/services/invitations.ts';
 import { createIdempotentInvitationDependencies } from '../shared/wiring.ts';
@@ -10,16 +10,10 @@ import { createIdempotentInvitationDependencies } from '../shared/wiring.ts';
 const deps = createIdempotentInvitationDependencies();
 
 /** POST /v1/organizations/{orgName}/invitations [Idempotency-Key] */
-export const handler = apiHandler(async ({ caller, path, headers, jsonBody }) => {
-  const orgName = orgNameParam(path);
-  const emails = parseInvitationRequest(jsonBody());
-  const request = {
-    caller,
-    key: headers['idempotency-key'],
-    content: { orgName, emails: emails.map((email) => email.normalized) },
-    nowMs: deps.clock.nowMs(),
-  };
-  return idempotent(deps.idempotency, request, async () => {
+export const handler = apiHandler(
+  async ({ caller, path, jsonBody }) => {
+    const orgName = orgNameParam(path);
+    const emails = parseInvitationRequest(jsonBody());
     const outcome = await createInvitations(deps, caller, orgName, emails);
     countMetric('InvitationsCreated', outcome.invitations.length);
     return jsonResponse(
@@ -27,5 +21,16 @@ export const handler = apiHandler(async ({ caller, path, headers, jsonBody }) =>
       { invitations: outcome.invitations.map(toInvitationView), skipped: outcome.skipped },
       rateLimitHeaders(outcome.rateLimit),
     );
-  });
-});
+  },
+  {
+    idempotency: {
+      store: deps.idempotency,
+      clock: deps.clock,
+      // The same request: the same organization and addresses, however they were spelled.
+      fingerprint: ({ path, jsonBody }) => ({
+        orgName: orgNameParam(path),
+        emails: parseInvitationRequest(jsonBody()).map((email) => email.normalized),
+      }),
+    },
+  },
+);

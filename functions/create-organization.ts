@@ -1,7 +1,8 @@
-import { parseNewOrganization } from '../shared/domain/organization.ts';
 import { apiHandler } from '../shared/http/api-handler.ts';
-import { jsonResponse, rateLimitHeaders } from '../shared/http/errors.ts';
-import { createOrganization, toOrganizationView } from '../shared/services/organizations.ts';
+import { parseNewOrganization } from '../shared/http/bodies.ts';
+import { jsonResponse, rateLimitHeaders } from '../shared/http/responses.ts';
+import { toOrganizationView } from '../shared/http/views.ts';
+import { createOrganization } from '../shared/services/organizations.ts';
 import { createOrganizationDependencies } from '../shared/wiring.ts';
 
 const deps = createOrganizationDependencies();

@@ -1,7 +1,7 @@
-import { toInvitationView } from '../shared/domain/invitation.ts';
 import { apiHandler } from '../shared/http/api-handler.ts';
-import { jsonResponse, rateLimitHeaders } from '../shared/http/errors.ts';
 import { invitationIdParam, orgIdParam } from '../shared/http/params.ts';
+import { jsonResponse, rateLimitHeaders } from '../shared/http/responses.ts';
+import { toInvitationView } from '../shared/http/views.ts';
 import { countMetric } from '../shared/observability.ts';
 import { resendInvitation } from '../shared/services/invitations.ts';
 import { createInvitationDependencies } from '../shared/wiring.ts';

@@ -1,7 +1,8 @@
-import { parseOrganizationUpdate } from '../shared/domain/organization.ts';
 import { apiHandler } from '../shared/http/api-handler.ts';
-import { jsonResponse, rateLimitHeaders } from '../shared/http/errors.ts';
+import { parseOrganizationUpdate } from '../shared/http/bodies.ts';
 import { orgIdParam } from '../shared/http/params.ts';
+import { jsonResponse, rateLimitHeaders } from '../shared/http/responses.ts';
+import { toOrganizationView } from '../shared/http/views.ts';
 import { updateOrganization } from '../shared/services/organizations.ts';
 import { createOrganizationDependencies } from '../shared/wiring.ts';
 
@@ -11,6 +12,6 @@ const deps = createOrganizationDependencies();
 export const handler = apiHandler(async ({ caller, path, jsonBody }) => {
   const orgId = orgIdParam(path);
   const update = parseOrganizationUpdate(jsonBody());
-  const { view, rateLimit } = await updateOrganization(deps, caller, orgId, update);
-  return jsonResponse(200, view, rateLimitHeaders(rateLimit));
+  const { organization, membership, rateLimit } = await updateOrganization(deps, caller, orgId, update);
+  return jsonResponse(200, toOrganizationView(organization, membership, caller), rateLimitHeaders(rateLimit));
 });

@@ -8,8 +8,9 @@
  * Whoever may see an organization but is not its admin gets 401 on admin routes, as the spec says.
  */
 import type { Caller } from './caller.ts';
+import { normalizeEmail } from './email.ts';
 import { emailNotVerified, notAuthorized, notFound } from './errors.ts';
-import { invitationNotFound, isInvitee, type Invitation } from './invitation.ts';
+import type { Invitation } from './invitation.ts';
 import type { Membership, Organization } from './organization.ts';
 
 /** An organization plus the caller's membership in it (if any), as the stores load it. */
@@ -26,6 +27,7 @@ export interface AccessFacts {
 export const NO_ORGANIZATION_ID = 0;
 
 export const organizationNotFound = () => notFound('Organization not found.');
+export const invitationNotFound = () => notFound('Invitation not found.');
 const onlyAdmins = () => notAuthorized('Only organization admins can do this.');
 
 /** Org admin: the creator, an ADMIN member, or a realm admin. */
@@ -64,6 +66,11 @@ export function requireInvitationViewer(
   if (!invitation) throw invitationNotFound();
   if (access && isOrgAdmin(access.organization, access.membership, caller)) return invitation;
   return requireInvitee(invitation, caller);
+}
+
+/** The invitee: the caller whose token email is the invited address (compared normalized). */
+export function isInvitee(invitation: Invitation, caller: Caller): boolean {
+  return caller.email !== undefined && normalizeEmail(caller.email) === invitation.emailNormalized;
 }
 
 /** Answering an invitation: the invitee only (by verified email); org admins included, anyone else sees 404. */

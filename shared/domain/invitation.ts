@@ -1,7 +1,7 @@
+import { invitationNotFound, requireInvitee } from './access.ts';
 import type { Caller } from './caller.ts';
-import { isValidEmail, normalizeEmail, trimEmail } from './email.ts';
-import { DomainError, emailNotVerified, invalidInput, notFound } from './errors.ts';
-import { isPlainObject } from './organization.ts';
+import { normalizeEmail } from './email.ts';
+import { DomainError, invalidInput } from './errors.ts';
 
 export type InvitationStatus = 'PENDING' | 'ACCEPTED' | 'REJECTED';
 /** EXPIRED is not stored: it is a PENDING invitation whose expiry has passed. */
@@ -72,25 +72,15 @@ export interface ParsedEmail {
 }
 
 /**
- * Validates a create-invitations body: 1 to 10 valid addresses. Addresses are trimmed and
- * duplicates (case-insensitive) collapse to the first spelling.
+ * The addresses to invite, from valid, trimmed addresses: duplicates (compared normalized, so
+ * case-insensitively) collapse to the first spelling, in first-seen order.
  */
-export function parseInvitationRequest(body: unknown): ParsedEmail[] {
-  if (!isPlainObject(body)) throw invalidInput('The request body must be a JSON object with an "emails" array.');
-  const emails = body.emails;
-  if (!Array.isArray(emails)) throw invalidInput('"emails" must be an array of 1 to 10 email addresses.');
-  if (emails.length === 0) throw invalidInput('"emails" must contain at least one address.');
-  if (emails.length > MAX_EMAILS_PER_REQUEST) {
-    throw invalidInput(`"emails" may contain at most ${MAX_EMAILS_PER_REQUEST} addresses.`);
-  }
+export function uniqueEmails(addresses: readonly string[]): ParsedEmail[] {
   const unique = new Map<string, ParsedEmail>();
-  emails.forEach((raw, index) => {
-    if (typeof raw !== 'string') throw invalidInput(`emails[${index}] must be a string.`);
-    const address = trimEmail(raw);
-    if (!isValidEmail(address)) throw invalidInput(`emails[${index}] is not a valid email address.`);
+  for (const address of addresses) {
     const normalized = normalizeEmail(address);
     if (!unique.has(normalized)) unique.set(normalized, { address, normalized });
-  });
+  }
   return [...unique.values()];
 }
 
@@ -163,25 +153,11 @@ export function isPastRetention(ttl: number | undefined, nowMs: number): boolean
   return ttl !== undefined && nowMs >= ttl * 1000;
 }
 
-export function isInvitee(invitation: Invitation, caller: Caller): boolean {
-  return caller.email !== undefined && normalizeEmail(caller.email) === invitation.emailNormalized;
-}
-
 export type AnswerDecision = { kind: 'unchanged' } | { kind: 'answer'; status: 'ACCEPTED' | 'REJECTED' };
 
-/** Reads the invitee's answer from a PUT body: only `status` counts, everything else is ignored. */
-export function parseAnswer(body: unknown): InvitationStatus {
-  if (!isPlainObject(body)) throw invalidInput('The request body must be a JSON object with a "status".');
-  const status = body.status;
-  if (typeof status !== 'string' || !INVITATION_STATUSES.includes(status as InvitationStatus)) {
-    throw invalidInput('"status" must be one of PENDING, ACCEPTED, REJECTED.');
-  }
-  return status as InvitationStatus;
-}
-
 /**
- * The invitee's answer. Only the invitee (by verified email) may answer; org admins included,
- * anyone else sees 404. A PENDING invitation may become ACCEPTED or REJECTED once.
+ * The invitee's answer. Only the invitee (by verified email) may answer (requireInvitee); org
+ * admins included, anyone else sees 404. A PENDING invitation may become ACCEPTED or REJECTED once.
  */
 export function decideAnswer(
   invitation: Invitation | undefined,
@@ -189,31 +165,60 @@ export function decideAnswer(
   requested: InvitationStatus,
   nowMs: number,
 ): AnswerDecision {
-  if (!invitation || !isInvitee(invitation, caller)) throw invitationNotFound();
-  if (!caller.emailVerified) throw emailNotVerified();
-  if (invitation.status !== 'PENDING') throw alreadyAnswered(invitation.status);
-  if (isExpired(invitation, nowMs)) {
-    throw invalidInput(
-      `This invitation expired on ${expirationDate(invitation)}. Ask an organization admin to send a new one.`,
-    );
-  }
+  const refusal = answerRefusal(requireInvitee(invitation, caller), nowMs);
+  if (refusal) throw refusal;
   if (requested === 'PENDING') return { kind: 'unchanged' };
   return { kind: 'answer', status: requested };
 }
 
 /** Resend: only a PENDING invitation that has not expired; the new expiry starts now. */
 export function decideResend(invitation: Invitation | undefined, nowMs: number, timings: InvitationTimings) {
-  if (!invitation) throw invitationNotFound();
-  if (invitation.status !== 'PENDING') throw alreadyAnswered(invitation.status);
+  const refusal = resendRefusal(invitation, nowMs);
+  if (refusal) throw refusal;
+  const expiresAt = Math.floor(nowMs / 1000) + timings.expirySeconds;
+  return { expiresAt, requestedAt: new Date(nowMs).toISOString() };
+}
+
+/**
+ * An answer's conditional write failed: the error that explains it with the state that won (the
+ * invitation answered, expired or gone meanwhile). The invitee is who they were: the address
+ * never changes.
+ */
+export function explainLostAnswer(current: Invitation | undefined, nowMs: number): DomainError {
+  if (!current) return invitationNotFound();
+  return answerRefusal(current, nowMs) ?? changedConcurrently();
+}
+
+/** A resend's conditional write failed: the error that explains it with the state that won. */
+export function explainLostResend(current: Invitation | undefined, nowMs: number): DomainError {
+  return resendRefusal(current, nowMs) ?? changedConcurrently();
+}
+
+function answerRefusal(invitation: Invitation, nowMs: number): DomainError | undefined {
+  if (invitation.status !== 'PENDING') return alreadyAnswered(invitation.status);
   if (isExpired(invitation, nowMs)) {
-    throw new DomainError(
+    return invalidInput(
+      `This invitation expired on ${expirationDate(invitation)}. Ask an organization admin to send a new one.`,
+    );
+  }
+  return undefined;
+}
+
+function resendRefusal(invitation: Invitation | undefined, nowMs: number): DomainError | undefined {
+  if (!invitation) return invitationNotFound();
+  if (invitation.status !== 'PENDING') return alreadyAnswered(invitation.status);
+  if (isExpired(invitation, nowMs)) {
+    return new DomainError(
       'GONE',
       `This invitation expired on ${expirationDate(invitation)}. Create a new invitation instead.`,
     );
   }
-  const expiresAt = Math.floor(nowMs / 1000) + timings.expirySeconds;
-  return { expiresAt, requestedAt: new Date(nowMs).toISOString() };
+  return undefined;
 }
+
+/** A condition failed, yet the fresh state allows the change: only a concurrent writer explains it. */
+const changedConcurrently = () =>
+  new DomainError('UNAVAILABLE', 'The invitation changed while processing the request. Please retry.');
 
 export type DeliveryDecision =
   | { kind: 'send'; invitation: Invitation }
@@ -241,25 +246,5 @@ export function expirationDate(invitation: Pick<Invitation, 'expiresAt'>): strin
   return new Date(invitation.expiresAt * 1000).toISOString();
 }
 
-export const invitationNotFound = () => notFound('Invitation not found.');
 export const alreadyAnswered = (status: InvitationStatus) =>
   invalidInput(`This invitation has already status ${status}.`);
-
-/** The JSON shape clients see (the spec's OrganizationInvitation plus read-only extras). */
-export function toInvitationView(invitation: Invitation) {
-  return {
-    id: invitation.id,
-    userEmail: invitation.userEmail,
-    status: invitation.status,
-    expirationDate: expirationDate(invitation),
-    ...(invitation.userId !== undefined && { userId: invitation.userId }),
-    createdAt: invitation.createdAt,
-    invitedBy: invitation.invitedBy,
-    ...(invitation.respondedAt !== undefined && { respondedAt: invitation.respondedAt }),
-    emailStatus: invitation.emailStatus,
-    sendCount: invitation.sendCount,
-    ...(invitation.lastSentAt !== undefined && { lastSentAt: invitation.lastSentAt }),
-    ...(invitation.lastError !== undefined && { lastError: invitation.lastError }),
-  };
-}
-export type InvitationView = ReturnType<typeof toInvitationView>;

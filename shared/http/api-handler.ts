@@ -1,7 +1,8 @@
 /**
  * The shape every API function shares: middy with Powertools logging (correlation id = API
- * Gateway request id) and metrics, JSON error mapping, and request parsing. A handler module is
- * then only: parse the route's inputs, call a service, map the result.
+ * Gateway request id) and metrics, JSON error mapping, request parsing and, where a route offers
+ * it, Idempotency-Key handling. A handler module is then only: parse the route's inputs, call a
+ * service, map the result.
  */
 import middy from '@middy/core';
 import type {
@@ -13,8 +14,10 @@ import { FUNCTION_SIZES } from '../deployment/function-sizes.ts';
 import type { Caller } from '../domain/caller.ts';
 import { invalidInput } from '../domain/errors.ts';
 import { logger, observability } from '../observability.ts';
+import type { Clock, IdempotencyStore } from '../ports.ts';
 import { callerFrom, type AuthorizerContext } from './caller.ts';
-import { internalErrorResponse, responseForError } from './errors.ts';
+import { idempotent } from './idempotency.ts';
+import { internalErrorResponse, responseForError } from './responses.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Partial<AuthorizerContext>>;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
@@ -31,7 +34,22 @@ export interface ApiRequest {
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>) {
+export interface ApiHandlerOptions {
+  /**
+   * Honour an Idempotency-Key header (shared/http/idempotency.ts): a retry with the same key and
+   * the same content gets the first response again. `fingerprint` says what "the same content"
+   * is: the route's parsed, normalized inputs (it runs first, so invalid input is refused as
+   * without a key).
+   */
+  readonly idempotency?: {
+    readonly store: IdempotencyStore;
+    readonly clock: Clock;
+    readonly fingerprint: (request: ApiRequest) => unknown;
+  };
+}
+
+export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>, options: ApiHandlerOptions = {}) {
+  const run = options.idempotency ? withIdempotency(handle, options.idempotency) : handle;
   return middy<ApiEvent, ApiResult>()
     .use(observability())
     .use({ onError: mapErrorToResponse })
@@ -39,6 +57,7 @@ export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>) 
       // The API Gateway request id: the same id the gateway's access log and the client see.
       logger.setCorrelationId(event.requestContext?.requestId);
       const headers = lowerCaseKeys(event.headers);
+      let body: { value: unknown } | undefined;
       const request: ApiRequest = {
         event,
         // Read when a handler asks: fails closed (401) without an authorizer context, while the
@@ -49,12 +68,26 @@ export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>) 
         path: event.pathParameters ?? {},
         query: event.queryStringParameters ?? {},
         headers,
-        jsonBody: () => parseJsonBody(event, headers),
+        // Parsed once, however often it is read (the idempotency fingerprint reads it too).
+        jsonBody: () => (body ??= { value: parseJsonBody(event, headers) }).value,
       };
       // Every DynamoDB call of this request stops at the deadline and the request answers 503 +
       // Retry-After, a margin before Lambda's timeout (which API Gateway would answer 500).
-      return runWithDeadline(deadlineFor(context, FUNCTION_SIZES.api), () => handle(request));
+      return runWithDeadline(deadlineFor(context, FUNCTION_SIZES.api), () => run(request));
     });
+}
+
+function withIdempotency(
+  handle: (request: ApiRequest) => Promise<ApiResult>,
+  { store, clock, fingerprint }: NonNullable<ApiHandlerOptions['idempotency']>,
+) {
+  return async (request: ApiRequest): Promise<ApiResult> => {
+    const key = request.headers['idempotency-key'];
+    if (key === undefined) return handle(request);
+    const { caller } = request; // 401 before anything else, as on every route
+    const content = fingerprint(request);
+    return idempotent(store, { caller, key, content, nowMs: clock.nowMs() }, () => handle(request));
+  };
 }
 
 function mapErrorToResponse(request: middy.Request<ApiEvent, ApiResult>) {

@@ -6,17 +6,27 @@
  * so a corrected retry runs normally.
  */
 import { createHash } from 'node:crypto';
+import * as v from 'valibot';
 import type { Caller } from '../domain/caller.ts';
-import { DomainError, invalidInput } from '../domain/errors.ts';
+import { DomainError } from '../domain/errors.ts';
 import type { IdempotencyStore } from '../ports.ts';
 import { logger } from '../observability.ts';
 import type { ApiResult } from './api-handler.ts';
+import { validate } from './validation.ts';
 
-const KEY = /^[\x21-\x7e]{1,255}$/;
+const KEY_MESSAGE = 'Idempotency-Key must be 1 to 255 visible ASCII characters.';
+/** The Idempotency-Key header: 1 to 255 visible ASCII characters. */
+export const IdempotencyKeyHeader = v.pipe(
+  v.string(KEY_MESSAGE),
+  v.regex(/^[\x21-\x7e]+$/, KEY_MESSAGE),
+  v.minLength(1, KEY_MESSAGE),
+  v.maxLength(255, KEY_MESSAGE),
+);
 
 export interface IdempotentRequest {
   readonly caller: Caller;
-  readonly key: string | undefined;
+  /** The Idempotency-Key header as sent (requests without one do not come here). */
+  readonly key: string;
   /** What makes two requests "the same": the parsed, normalized content, not its serialization. */
   readonly content: unknown;
   readonly nowMs: number;
@@ -27,8 +37,7 @@ export async function idempotent(
   request: IdempotentRequest,
   run: () => Promise<ApiResult>,
 ): Promise<ApiResult> {
-  if (request.key === undefined) return run();
-  if (!KEY.test(request.key)) throw invalidInput('Idempotency-Key must be 1 to 255 visible ASCII characters.');
+  validate(IdempotencyKeyHeader, request.key);
   const scope = request.caller.userId;
   const fingerprint = fingerprintOf(request.content);
 

@@ -1,43 +1,60 @@
-/** Path and query parameters, read with the meaning each route gives them (see shared/deployment/routes.ts). */
-import { invalidInput, notFound } from '../domain/errors.ts';
+/**
+ * Path and query parameters: each declared once (valibot) and read with the meaning each route
+ * gives it (see shared/deployment/routes.ts). test/contract/request-declarations.test.ts checks the
+ * declarations against openapi.yaml.
+ */
+import * as v from 'valibot';
+import { notFound } from '../domain/errors.ts';
 import { EMAIL_STATUSES, STATUS_FILTERS, type EmailStatus, type InvitationStatusFilter } from '../domain/invitation.ts';
+import { organizationName, validate } from './validation.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ORG_NAME = /^[\w-]{3,200}$/;
 const MAX_CURSOR_LENGTH = 1024;
 export const MAX_PAGE_SIZE = 100;
 
 type Params = Readonly<Record<string, string | undefined>>;
 
+/** `{org}` as an organization name: the domain's name rule. */
+export const OrganizationNameParam = organizationName(undefined);
+
+const ORG_ID_MESSAGE = 'The organization id must be an integer.';
+/** `{org}` as the integer organization id (resend, partial update): up to 15 digits, no sign. */
+export const OrganizationIdParam = v.pipe(
+  v.string(ORG_ID_MESSAGE),
+  v.regex(/^\d{1,15}$/, ORG_ID_MESSAGE),
+  v.transform(Number),
+  v.number(),
+  v.integer(ORG_ID_MESSAGE),
+);
+
+const INVITATION_ID_MESSAGE = 'The invitation id must be a UUID.';
+/** `{invitationId}`: a UUID, any case; read lower-cased. */
+export const InvitationIdParam = v.pipe(v.string(INVITATION_ID_MESSAGE), v.uuid(INVITATION_ID_MESSAGE), v.toLowerCase());
+
+const LIMIT_MESSAGE = `limit must be an integer from 1 to ${MAX_PAGE_SIZE}.`;
+const CURSOR_MESSAGE = 'cursor is not valid.';
+
 /**
- * `{org}` as an organization name. A name no organization can have is simply not found, with
- * the same 404 the route gives for any unknown organization (invitation routes say "Invitation
- * not found." for both, so nothing can be told apart).
+ * GET /v1/organizations/{orgName}/invitations. Unknown query parameters are ignored, as most
+ * APIs do (clients add cache busters). A cursor needs no limit: a response without one (at most
+ * UNPAGED_LIST_MAXIMUM) also gives one.
  */
-export function orgNameParam(path: Params, notFoundMessage = 'Organization not found.'): string {
-  const name = path.org ?? '';
-  if (!ORG_NAME.test(name)) throw notFound(notFoundMessage);
-  return name;
-}
+export const ListInvitationsQuery = v.object({
+  status: v.optional(v.picklist(STATUS_FILTERS, `status must be one of ${STATUS_FILTERS.join(', ')}.`)),
+  emailStatus: v.optional(v.picklist(EMAIL_STATUSES, `emailStatus must be one of ${EMAIL_STATUSES.join(', ')}.`)),
+  limit: v.optional(
+    v.pipe(
+      v.string(LIMIT_MESSAGE),
+      v.regex(/^\d+$/, LIMIT_MESSAGE),
+      v.transform(Number),
+      v.number(),
+      v.integer(LIMIT_MESSAGE),
+      v.minValue(1, LIMIT_MESSAGE),
+      v.maxValue(MAX_PAGE_SIZE, LIMIT_MESSAGE),
+    ),
+  ),
+  cursor: v.optional(v.pipe(v.string(CURSOR_MESSAGE), v.minLength(1, CURSOR_MESSAGE), v.maxLength(MAX_CURSOR_LENGTH, CURSOR_MESSAGE))),
+});
 
-/** `{org}` as the integer organization id (the resend route). */
-export function orgIdParam(path: Params): number {
-  const text = path.org ?? '';
-  const id = Number(text);
-  if (!/^\d{1,15}$/.test(text) || !Number.isSafeInteger(id)) {
-    throw invalidInput('The organization id must be an integer.');
-  }
-  return id;
-}
-
-/** `{invitationId}`: a UUID. */
-export function invitationIdParam(path: Params): string {
-  const id = path.invitationId ?? '';
-  if (!UUID.test(id)) throw invalidInput('The invitation id must be a UUID.');
-  return id.toLowerCase();
-}
-
-/** Unknown query parameters are ignored, as most APIs do (clients add cache busters). */
 export interface ListQuery {
   status?: InvitationStatusFilter;
   emailStatus?: EmailStatus;
@@ -45,31 +62,23 @@ export interface ListQuery {
   cursor?: string;
 }
 
+/**
+ * `{org}` as an organization name. A name no organization can have is simply not found, with
+ * the same 404 the route gives for any unknown organization (invitation routes say "Invitation
+ * not found." for both, so nothing can be told apart).
+ */
+export function orgNameParam(path: Params, notFoundMessage = 'Organization not found.'): string {
+  return validate(OrganizationNameParam, path.org, () => notFound(notFoundMessage));
+}
+
+export function orgIdParam(path: Params): number {
+  return validate(OrganizationIdParam, path.org);
+}
+
+export function invitationIdParam(path: Params): string {
+  return validate(InvitationIdParam, path.invitationId);
+}
+
 export function listQuery(query: Params): ListQuery {
-  const result: ListQuery = {};
-  if (query.status !== undefined) {
-    if (!STATUS_FILTERS.includes(query.status as InvitationStatusFilter)) {
-      throw invalidInput(`status must be one of ${STATUS_FILTERS.join(', ')}.`);
-    }
-    result.status = query.status as InvitationStatusFilter;
-  }
-  if (query.emailStatus !== undefined) {
-    if (!EMAIL_STATUSES.includes(query.emailStatus as EmailStatus)) {
-      throw invalidInput(`emailStatus must be one of ${EMAIL_STATUSES.join(', ')}.`);
-    }
-    result.emailStatus = query.emailStatus as EmailStatus;
-  }
-  if (query.limit !== undefined) {
-    const limit = Number(query.limit);
-    if (!/^\d+$/.test(query.limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-      throw invalidInput(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}.`);
-    }
-    result.limit = limit;
-  }
-  // A cursor needs no limit: a response without one (at most UNPAGED_LIST_MAXIMUM) also gives one.
-  if (query.cursor !== undefined) {
-    if (query.cursor.length === 0 || query.cursor.length > MAX_CURSOR_LENGTH) throw invalidInput('cursor is not valid.');
-    result.cursor = query.cursor;
-  }
-  return result;
+  return validate(ListInvitationsQuery, query);
 }

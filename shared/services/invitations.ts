@@ -7,13 +7,13 @@ import { normalizeEmail } from '../domain/email.ts';
 import {
   NO_ORGANIZATION_ID,
   requireInvitationViewer,
-  requireInvitee,
   requireOrgAdmin,
 } from '../domain/access.ts';
-import { DomainError } from '../domain/errors.ts';
 import {
   decideAnswer,
   decideResend,
+  explainLostAnswer,
+  explainLostResend,
   newInvitation,
   type Invitation,
   type InvitationStatus,
@@ -118,15 +118,14 @@ export async function answerInvitation(
   requested: InvitationStatus,
 ): Promise<Invitation> {
   const orgId = await resolveOrgId(deps, orgName);
-  const invitation = requireInvitee(await deps.invitations.get(orgId, invitationId), caller);
+  const invitation = await deps.invitations.get(orgId, invitationId);
+  // The invitee only (access.ts requireInvitee), and only a pending, unexpired invitation.
   const decision = decideAnswer(invitation, caller, requested, deps.clock.nowMs());
-  if (decision.kind === 'unchanged') return invitation;
+  if (decision.kind === 'unchanged') return invitation!;
   const nowMs = deps.clock.nowMs();
-  const result = await deps.invitations.answer(invitation, { status: decision.status, caller }, nowMs);
+  const result = await deps.invitations.answer(invitation!, { status: decision.status, caller }, nowMs);
   if (result.ok) return result.invitation;
-  // Lost a race (another answer, or expiry): explain with the state that won.
-  decideAnswer(result.current, caller, requested, nowMs);
-  throw raceLostUnexpectedly();
+  throw explainLostAnswer(result.current, nowMs);
 }
 
 export interface ResendOutcome {
@@ -150,8 +149,7 @@ export async function resendInvitation(
     : await deps.rateLimiter.consume('resend', caller.userId, deps.rateLimits.resend, nowMs);
   const result = await deps.invitations.resend(invitation!, change, nowMs);
   if (result.ok) return { invitation: result.invitation, rateLimit };
-  decideResend(result.current, nowMs, deps.timings);
-  throw raceLostUnexpectedly();
+  throw explainLostResend(result.current, nowMs);
 }
 
 /**
@@ -162,9 +160,3 @@ export async function resendInvitation(
 async function resolveOrgId(deps: InvitationDeps, orgName: string): Promise<number> {
   return (await deps.organizations.findIdByName(orgName, deps.clock.nowMs())) ?? NO_ORGANIZATION_ID;
 }
-
-/** A condition failed, yet the fresh state allows the change: only a concurrent writer explains it. */
-function raceLostUnexpectedly() {
-  return new DomainError('UNAVAILABLE', 'The invitation changed while processing the request. Please retry.');
-}
-

@@ -8,7 +8,7 @@ import {
   type DomainErrorKind,
 } from '../../shared/domain/errors.ts';
 import { rateLimited } from '../../shared/domain/rate-limit.ts';
-import { internalErrorResponse, rateLimitHeaders, responseForError } from '../../shared/http/errors.ts';
+import { internalErrorResponse, rateLimitHeaders, responseForError } from '../../shared/http/responses.ts';
 
 const parse = (body: string | undefined) => JSON.parse(body ?? 'null') as Record<string, unknown>;
 

@@ -4,23 +4,24 @@ import {
   decideAnswer,
   decideDelivery,
   decideResend,
+  explainLostAnswer,
+  explainLostResend,
   expirationDate,
   answeredInvitationTtl,
   invitationTtl,
   isExpired,
   isPastRetention,
-  isInvitee,
   isLive,
   matchesStatusFilter,
   newInvitation,
-  parseAnswer,
-  parseInvitationRequest,
-  toInvitationView,
   type Invitation,
   type InvitationStatus,
   type InvitationStatusFilter,
   type InvitationTimings,
 } from '../../shared/domain/invitation.ts';
+import { isInvitee } from '../../shared/domain/access.ts';
+import { parseAnswer, parseInvitationRequest } from '../../shared/http/bodies.ts';
+import { toInvitationView } from '../../shared/http/views.ts';
 import { caller, expectDomainError } from './helpers.ts';
 
 const TIMINGS: InvitationTimings = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 };
@@ -712,5 +713,21 @@ describe('toInvitationView', () => {
     }
     expect(json).not.toContain('bob.smith@example.com');
     expect(json).not.toContain('ses-message-1');
+  });
+});
+
+describe('explainLostAnswer / explainLostResend (a conditional write lost to a concurrent one)', () => {
+  it('explains with the state that won: answered, expired or gone', () => {
+    expectDomainError(() => { throw explainLostAnswer(invitation({ status: 'ACCEPTED' }), WELL_BEFORE_MS); }, 'INVALID_INPUT', 'This invitation has already status ACCEPTED.');
+    expect(explainLostAnswer(invitation(), AT_EXPIRY_MS).message).toMatch(/expired on 2023-11-14T22:13:20.000Z\. Ask an organization admin/);
+    expectDomainError(() => { throw explainLostAnswer(undefined, WELL_BEFORE_MS); }, 'NOT_FOUND', 'Invitation not found.');
+    expectDomainError(() => { throw explainLostResend(invitation({ status: 'REJECTED' }), WELL_BEFORE_MS); }, 'INVALID_INPUT', 'This invitation has already status REJECTED.');
+    expectDomainError(() => { throw explainLostResend(invitation(), AT_EXPIRY_MS); }, 'GONE');
+    expectDomainError(() => { throw explainLostResend(undefined, WELL_BEFORE_MS); }, 'NOT_FOUND', 'Invitation not found.');
+  });
+
+  it('answers a retryable 503 when the winning state would still allow the change', () => {
+    expectDomainError(() => { throw explainLostAnswer(invitation(), WELL_BEFORE_MS); }, 'UNAVAILABLE', /changed while processing/);
+    expectDomainError(() => { throw explainLostResend(invitation(), WELL_BEFORE_MS); }, 'UNAVAILABLE', /changed while processing/);
   });
 });

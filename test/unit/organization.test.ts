@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canSeeOrganization, isOrgAdmin } from '../../shared/domain/access.ts';
-import {
-  isPlainObject,
-  parseNewOrganization,
-  type Membership,
-  type Organization,
-} from '../../shared/domain/organization.ts';
+import { type Membership, type Organization } from '../../shared/domain/organization.ts';
+import { isPlainObject, parseNewOrganization } from '../../shared/http/bodies.ts';
 import { caller, expectDomainError } from './helpers.ts';
 
 const VALID = { name: 'acme-labs_2', contactEmail: 'ops@acme.io', visibility: 'PUBLIC' } as const;

@@ -1,0 +1,175 @@
+/**
+ * Request bodies: each route's body declared once (valibot), its messages naming the field, and
+ * the function its handler calls. The declarations check shape; meaning stays in the domain
+ * (email validity and normalization, lookalikes, duplicates, the organization-name rule), whose
+ * rules they call. test/contract/request-declarations.test.ts checks them against openapi.yaml.
+ */
+import * as v from 'valibot';
+import { isValidEmail, trimEmail } from '../domain/email.ts';
+import {
+  INVITATION_STATUSES,
+  MAX_EMAILS_PER_REQUEST,
+  uniqueEmails,
+  type InvitationStatus,
+  type ParsedEmail,
+} from '../domain/invitation.ts';
+import {
+  ORGANIZATION_NAME,
+  ORGANIZATION_TEXT_LIMITS,
+  ORGANIZATION_VISIBILITIES,
+  type NewOrganizationInput,
+  type OrganizationUpdate,
+} from '../domain/organization.ts';
+import { organizationName, validate } from './validation.ts';
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A JSON object body with these fields, others ignored. (valibot's object schemas also take
+ * arrays, which no body is.) A missing required field gets `missing(field)`.
+ */
+function jsonObject<const TEntries extends v.ObjectEntries>(
+  entries: TEntries,
+  messages: { readonly notAnObject: string; readonly missing: (field: string) => string },
+) {
+  return v.pipe(
+    v.custom<Record<string, unknown>>(isPlainObject, messages.notAnObject),
+    v.looseObject(entries, (issue) => messages.missing(String(issue.path?.[0]?.key))),
+  );
+}
+
+/** A string field that must be present: `null` counts as missing. */
+const requiredString = (field: string) => v.string(requiredStringMessage(field));
+
+function requiredStringMessage(field: string) {
+  return (issue: v.StringIssue) => (issue.input === null ? `${field} is required.` : `${field} must be a string.`);
+}
+
+const optionalText = (field: string, maxLength: number) =>
+  v.nullish(v.pipe(v.string(`${field} must be a string.`), v.maxLength(maxLength, `${field} must be at most ${maxLength} characters.`)));
+
+// Organizations ---------------------------------------------------------------------------------
+
+const { description: DESCRIPTION, other: OTHER_TEXT } = ORGANIZATION_TEXT_LIMITS;
+
+const organizationFields = {
+  name: organizationName(
+    requiredStringMessage('name'),
+    `name must be ${ORGANIZATION_NAME.minLength} to ${ORGANIZATION_NAME.maxLength} characters of letters, digits, "_" or "-".`,
+  ),
+  contactEmail: v.pipe(requiredString('contactEmail'), v.check(isValidEmail, 'contactEmail is not a valid email address.')),
+  visibility: v.pipe(requiredString('visibility'), v.picklist(ORGANIZATION_VISIBILITIES, 'visibility must be PUBLIC or PRIVATE.')),
+  // Absent or null on create: none. On update: absent keeps the stored one, null clears it.
+  description: v.nullish(
+    v.pipe(
+      v.string('description must be a string.'),
+      v.maxLength(DESCRIPTION.maxLength, `description must be at most ${DESCRIPTION.maxLength} characters.`),
+      v.minLength(DESCRIPTION.minLength, `description must be at least ${DESCRIPTION.minLength} characters.`),
+    ),
+  ),
+};
+
+/**
+ * POST /v1/organizations: the spec's Organization. Read-only fields a client may echo back
+ * (creator, organizationMembers, canEdit, ...) are ignored; an `id` is refused because ids are
+ * allocated by the service.
+ */
+export const CreateOrganizationBody = jsonObject(
+  {
+    id: v.optional(v.never('The organization id is assigned by the service; do not send one.')),
+    ...organizationFields,
+    contactPhone: optionalText('contactPhone', OTHER_TEXT.maxLength),
+    website: optionalText('website', OTHER_TEXT.maxLength),
+    address: optionalText('address', OTHER_TEXT.maxLength),
+  },
+  { notAnObject: 'The request body must be a JSON object.', missing: (field) => `${field} is required.` },
+);
+
+/**
+ * PATCH /v1/organizations/{id}/partial (additionalProperties: false in the spec): name,
+ * contactEmail and visibility required, description optional. Unknown fields are refused before
+ * anything else, naming a few, shortened: the message must not echo an arbitrarily large body.
+ */
+export const UpdateOrganizationBody = v.pipe(
+  v.custom<Record<string, unknown>>(isPlainObject, 'The request body must be a JSON object.'),
+  v.check(
+    (body) => unknownFields(body).length === 0,
+    (issue) => {
+      const unknown = unknownFields(issue.input as Record<string, unknown>);
+      const named = unknown.slice(0, 3).map((field) => (field.length > 40 ? `${field.slice(0, 39)}…` : field));
+      const more = unknown.length > named.length ? ` and ${unknown.length - named.length} more` : '';
+      return `Only name, contactEmail, visibility and description can be updated; got ${named.join(', ')}${more}.`;
+    },
+  ),
+  v.strictObject(organizationFields, (issue) => `${String(issue.path?.[0]?.key)} is required.`),
+);
+
+function unknownFields(body: Record<string, unknown>): string[] {
+  return Object.keys(body).filter((field) => !Object.hasOwn(organizationFields, field));
+}
+
+export function parseNewOrganization(body: unknown): NewOrganizationInput {
+  const input = validate(CreateOrganizationBody, body);
+  return {
+    name: input.name,
+    contactEmail: input.contactEmail,
+    visibility: input.visibility,
+    description: input.description ?? undefined,
+    contactPhone: input.contactPhone ?? undefined,
+    website: input.website ?? undefined,
+    address: input.address ?? undefined,
+  };
+}
+
+/** An omitted description keeps its value (as the Jaqpot server does); `null` clears it. */
+export function parseOrganizationUpdate(body: unknown): OrganizationUpdate {
+  const { name, contactEmail, visibility, description } = validate(UpdateOrganizationBody, body);
+  return { name, contactEmail, visibility, ...(description !== undefined && { description }) };
+}
+
+// Invitations ---------------------------------------------------------------------------------
+
+const EMAILS_MESSAGE = `"emails" must be an array of 1 to ${MAX_EMAILS_PER_REQUEST} email addresses.`;
+
+/** An entry of `emails`: surrounding spaces and tabs forgiven, then a valid address. */
+const invitedEmail = v.pipe(
+  v.string('must be a string.'),
+  v.transform(trimEmail),
+  v.check(isValidEmail, 'is not a valid email address.'),
+);
+
+/** POST /v1/organizations/{orgName}/invitations: 1 to 10 addresses; other fields are ignored. */
+export const CreateInvitationsBody = jsonObject(
+  {
+    emails: v.pipe(
+      v.array(v.unknown(), EMAILS_MESSAGE),
+      v.minLength(1, '"emails" must contain at least one address.'),
+      v.maxLength(MAX_EMAILS_PER_REQUEST, `"emails" may contain at most ${MAX_EMAILS_PER_REQUEST} addresses.`),
+      // The entries once the count is right: an oversized list is refused for its size.
+      v.array(invitedEmail),
+    ),
+  },
+  { notAnObject: 'The request body must be a JSON object with an "emails" array.', missing: () => EMAILS_MESSAGE },
+);
+
+/** The addresses to invite: trimmed, duplicates (case-insensitive) collapsed to the first spelling. */
+export function parseInvitationRequest(body: unknown): ParsedEmail[] {
+  return uniqueEmails(validate(CreateInvitationsBody, body).emails);
+}
+
+const STATUS_MESSAGE = `"status" must be one of ${INVITATION_STATUSES.join(', ')}.`;
+
+/**
+ * PUT /v1/organizations/{name}/invitations/{uuid}: only `status` counts; everything else (the
+ * generated client sends the whole invitation) is ignored.
+ */
+export const AnswerInvitationBody = jsonObject(
+  { status: v.picklist(INVITATION_STATUSES, STATUS_MESSAGE) },
+  { notAnObject: 'The request body must be a JSON object with a "status".', missing: () => STATUS_MESSAGE },
+);
+
+export function parseAnswer(body: unknown): InvitationStatus {
+  return validate(AnswerInvitationBody, body).status;
+}

@@ -1,0 +1,57 @@
+/** The JSON clients see: the spec's shapes, built from domain records. */
+import { isOrgAdmin } from '../domain/access.ts';
+import type { Caller } from '../domain/caller.ts';
+import { expirationDate, type Invitation } from '../domain/invitation.ts';
+import type { Membership, Organization } from '../domain/organization.ts';
+
+/** The spec's OrganizationInvitation plus read-only extras. */
+export function toInvitationView(invitation: Invitation) {
+  return {
+    id: invitation.id,
+    userEmail: invitation.userEmail,
+    status: invitation.status,
+    expirationDate: expirationDate(invitation),
+    ...(invitation.userId !== undefined && { userId: invitation.userId }),
+    createdAt: invitation.createdAt,
+    invitedBy: invitation.invitedBy,
+    ...(invitation.respondedAt !== undefined && { respondedAt: invitation.respondedAt }),
+    emailStatus: invitation.emailStatus,
+    sendCount: invitation.sendCount,
+    ...(invitation.lastSentAt !== undefined && { lastSentAt: invitation.lastSentAt }),
+    ...(invitation.lastError !== undefined && { lastError: invitation.lastError }),
+  };
+}
+export type InvitationView = ReturnType<typeof toInvitationView>;
+
+/** The spec's Organization. Members are listed only when the organization is read on its own. */
+export function toOrganizationView(
+  org: Organization,
+  membership: Membership | undefined,
+  caller: Caller,
+  members?: readonly Membership[],
+) {
+  return {
+    id: org.id,
+    name: org.name,
+    creator: org.creator,
+    visibility: org.visibility,
+    ...(org.description !== undefined && { description: org.description }),
+    ...(members && {
+      organizationMembers: members.map((m) => ({
+        userId: m.userId,
+        ...(m.username !== undefined && { username: m.username }),
+        ...(m.email !== undefined && { email: m.email }),
+        associationType: m.associationType,
+      })),
+    }),
+    contactEmail: org.contactEmail,
+    ...(org.contactPhone !== undefined && { contactPhone: org.contactPhone }),
+    ...(org.website !== undefined && { website: org.website }),
+    ...(org.address !== undefined && { address: org.address }),
+    canEdit: isOrgAdmin(org, membership, caller),
+    isMember: membership !== undefined,
+    created_at: org.createdAt,
+    updated_at: org.updatedAt,
+  };
+}
+export type OrganizationView = ReturnType<typeof toOrganizationView>;
