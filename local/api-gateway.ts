@@ -37,27 +37,24 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
 import { loadAuthorizerConfig } from '../shared/config.ts';
-import { FUNCTION_SIZES } from '../shared/deployment/function-sizes.ts';
 import {
   allowedOriginProblems,
   defaultAllowedOrigins,
   httpApiSettings,
   PREFLIGHT_ROUTE,
-  type CorsSettings,
   type HttpApiSettings,
 } from '../shared/deployment/http-api.ts';
 import { authorizerEntry, routes, type Route } from '../shared/deployment/routes.ts';
 import type { Jwks } from './issuer.ts';
+import { preflightHeaders, withCors } from './cors.ts';
+import { FunctionTimeout, invoke, type LambdaHandler } from './lambda-runtime.ts';
 import { matchRoute } from './route-match.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 /** Bounds the verdict cache (a client sending a new token per request must not grow it forever). */
 const MAX_CACHED_VERDICTS = 10_000;
-
-type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 export interface LocalApiOptions {
   port?: number;
@@ -298,28 +295,6 @@ class VerdictCache {
   }
 }
 
-/** Lambda's error when a function runs past its timeout. */
-class FunctionTimeout extends Error {
-  constructor(functionName: string, timeoutMs: number) {
-    super(`${functionName}: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
-    this.name = 'FunctionTimeout';
-  }
-}
-
-/** Runs a handler with a Lambda deadline: its context counts down to it, and past it the invocation fails. */
-async function invoke(handler: LambdaHandler, event: unknown, functionName: string, timeoutMs: number): Promise<unknown> {
-  const deadline = Date.now() + timeoutMs;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new FunctionTimeout(functionName, timeoutMs)), timeoutMs);
-  });
-  try {
-    return await Promise.race([handler(event, lambdaContext(functionName, deadline)), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function routeKeyOf(route: Route): string {
   return route.path === '$default' ? '$default' : `${route.method} ${route.path}`;
 }
@@ -338,42 +313,6 @@ function gatewayError(status: number, message: string): GatewayResponse {
 
 function internalError(reason?: string): GatewayResponse {
   return { ...gatewayError(500, 'Internal Server Error'), reason };
-}
-
-/** The value of Access-Control-Allow-Origin for this Origin, or undefined when it is not allowed. */
-function allowedOrigin(cors: CorsSettings, origin: string | undefined): string | undefined {
-  if (!origin) return undefined;
-  if (cors.allowOrigins.includes('*')) return '*';
-  return cors.allowOrigins.includes(origin) ? origin : undefined;
-}
-
-function preflightHeaders(cors: CorsSettings, origin: string): Record<string, string> {
-  const allowOrigin = allowedOrigin(cors, origin);
-  if (!allowOrigin) return {};
-  return {
-    'access-control-allow-origin': allowOrigin,
-    'access-control-allow-methods': cors.allowMethods.join(','),
-    'access-control-allow-headers': cors.allowHeaders.join(','),
-    'access-control-max-age': String(cors.maxAgeSeconds),
-    ...(allowOrigin !== '*' && { vary: 'origin' }),
-  };
-}
-
-/** The gateway's CORS headers on a response: the integration's own are dropped, then added for an allowed Origin. */
-function withCors(response: GatewayResponse, cors: CorsSettings, origin: string | undefined): GatewayResponse {
-  if (response.preflight) return response;
-  const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !/^access-control-/i.test(name)));
-  const allowOrigin = allowedOrigin(cors, origin);
-  if (allowOrigin) {
-    headers['access-control-allow-origin'] = allowOrigin;
-    headers['access-control-expose-headers'] = cors.exposeHeaders.join(',');
-    if (allowOrigin !== '*') {
-      const varyName = Object.keys(headers).find((name) => name.toLowerCase() === 'vary');
-      if (varyName) headers[varyName] = `${headers[varyName]}, origin`;
-      else headers.vary = 'origin';
-    }
-  }
-  return { ...response, headers };
 }
 
 function requestLine(req: IncomingMessage, response: GatewayResponse, ms: number): string {
@@ -412,25 +351,4 @@ function queryParameters(url: URL): Record<string, string> | undefined {
   const params: Record<string, string> = {};
   for (const name of new Set(url.searchParams.keys())) params[name] = url.searchParams.getAll(name).join(',');
   return Object.keys(params).length ? params : undefined;
-}
-
-/**
- * A Lambda context good enough for Powertools and middy. `deadline` (epoch ms) is when the
- * invocation times out; by default an api function's timeout from now.
- */
-export function lambdaContext(functionName: string, deadline = Date.now() + FUNCTION_SIZES.api.timeoutSeconds * 1000): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: String(FUNCTION_SIZES.api.memorySize),
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }

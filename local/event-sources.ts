@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deliveryStreamFilterPattern } from '../shared/deployment/email-delivery-trigger.ts';
 import { eventFunctions } from '../shared/deployment/routes.ts';
-import { lambdaContext } from './api-gateway.ts';
+import { lambdaContext } from './lambda-runtime.ts';
 import { startStreamPoller } from './stream-poller.ts';
 
 const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..');

@@ -13,7 +13,7 @@ import type { DynamoDBStreamEvent, SNSEvent } from 'aws-lambda';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installDynamoDbMeter, observeDynamoDbCommands } from '../../bench/dynamodb-meter.ts';
-import { lambdaContext } from '../../local/api-gateway.ts';
+import { lambdaContext } from '../../local/lambda-runtime.ts';
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
 import { matchRoute } from '../../local/route-match.ts';
 import { eventFunctions, routes } from '../../shared/deployment/routes.ts';

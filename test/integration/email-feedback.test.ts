@@ -7,7 +7,7 @@
 import type { SNSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lambdaContext } from '../../local/api-gateway.ts';
+import { lambdaContext } from '../../local/lambda-runtime.ts';
 import {
   expectExactlyEmails,
   sesBounceEvent,

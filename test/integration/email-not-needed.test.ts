@@ -12,7 +12,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { lambdaContext } from '../../local/api-gateway.ts';
+import { lambdaContext } from '../../local/lambda-runtime.ts';
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
 import { metrics } from '../../shared/observability.ts';
 import { emailsTo, streamRecordOf, uniqueAddress } from '../support/emails.ts';

@@ -15,7 +15,7 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { lambdaContext } from '../../local/api-gateway.ts';
+import { lambdaContext } from '../../local/lambda-runtime.ts';
 import { createDocumentClient } from '../../shared/adapters/dynamodb/client.ts';
 import { DynamoEmailDeliveryStore } from '../../shared/adapters/dynamodb/delivery-store.ts';
 import { SesMailer } from '../../shared/adapters/ses/mailer.ts';

@@ -13,7 +13,8 @@
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lambdaContext, localHttpApiSettings } from '../../local/api-gateway.ts';
+import { localHttpApiSettings } from '../../local/api-gateway.ts';
+import { lambdaContext } from '../../local/lambda-runtime.ts';
 import { LocalIssuer } from '../../local/issuer.ts';
 import { FUNCTION_SIZES } from '../../shared/deployment/function-sizes.ts';
 import { RELAXED_RATE_LIMITS, useTestStack } from '../support/stack.ts';
