@@ -21,6 +21,7 @@ import {
   type ParsedEmail,
 } from '../domain/invitation.ts';
 import type { RateLimitPolicy, RateLimitState } from '../domain/rate-limit.ts';
+import { countRequest } from './rate-limits.ts';
 import type {
   Clock,
   IdGenerator,
@@ -62,9 +63,7 @@ export async function createInvitations(
   const { members } = loaded!;
 
   // Counted once the request is valid and authorized, before anything is written.
-  const rateLimit = caller.isRealmAdmin
-    ? undefined
-    : await deps.rateLimiter.consume('create', caller.userId, deps.rateLimits.create, deps.clock.nowMs());
+  const rateLimit = await countRequest(deps, caller, 'create');
 
   const memberEmails = new Set(members.flatMap((m) => (m.email === undefined ? [] : [normalizeEmail(m.email)])));
   const skipped: CreateInvitationsOutcome['skipped'] = [];
@@ -144,9 +143,7 @@ export async function resendInvitation(
   const nowMs = deps.clock.nowMs();
   // Decided before counting the request, so a refused resend (410, 400) costs no rate budget.
   const change = decideResend(invitation, nowMs, deps.timings);
-  const rateLimit = caller.isRealmAdmin
-    ? undefined
-    : await deps.rateLimiter.consume('resend', caller.userId, deps.rateLimits.resend, nowMs);
+  const rateLimit = await countRequest(deps, caller, 'resend', nowMs);
   const result = await deps.invitations.resend(invitation!, change, nowMs);
   if (result.ok) return { invitation: result.invitation, rateLimit };
   throw explainLostResend(result.current, nowMs);

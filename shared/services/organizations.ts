@@ -10,6 +10,7 @@ import {
   type OrganizationUpdate,
 } from '../domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from '../domain/rate-limit.ts';
+import { countRequest } from './rate-limits.ts';
 import type { Clock, OrganizationStore, RateLimiter } from '../ports.ts';
 
 export interface OrganizationDeps {
@@ -29,9 +30,7 @@ export interface OrganizationOutcome {
 
 export async function createOrganization(deps: OrganizationDeps, caller: Caller, input: NewOrganizationInput): Promise<OrganizationOutcome> {
   // Anyone signed in may create: the request counts once its body is valid.
-  const rateLimit = caller.isRealmAdmin
-    ? undefined
-    : await deps.rateLimiter.consume('createOrganization', caller.userId, deps.rateLimits.createOrganization, deps.clock.nowMs());
+  const rateLimit = await countRequest(deps, caller, 'createOrganization');
   const organization = await deps.organizations.create(input, caller, deps.clock.nowMs());
   return { organization, rateLimit };
 }
@@ -53,9 +52,7 @@ export async function updateOrganization(
 ): Promise<OrganizationOutcome & { membership: Membership | undefined }> {
   const { organization, membership } = requireOrgAdmin(await deps.organizations.getAccess(orgId, caller.userId), caller);
   // Counted once the request is valid and authorized, before anything is written.
-  const rateLimit = caller.isRealmAdmin
-    ? undefined
-    : await deps.rateLimiter.consume('updateOrganization', caller.userId, deps.rateLimits.updateOrganization, deps.clock.nowMs());
+  const rateLimit = await countRequest(deps, caller, 'updateOrganization');
   const nowMs = deps.clock.nowMs();
   const updated = await deps.organizations.update(organization, update, nowMs, renamedNameReservedUntil(nowMs, deps.timings));
   return { organization: updated, membership, rateLimit };
