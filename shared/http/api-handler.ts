@@ -23,7 +23,6 @@ export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Partial<Author
 export type ApiResult = APIGatewayProxyStructuredResultV2;
 
 export interface ApiRequest {
-  readonly event: ApiEvent;
   readonly caller: Caller;
   readonly path: Readonly<Record<string, string | undefined>>;
   readonly query: Readonly<Record<string, string | undefined>>;
@@ -59,7 +58,6 @@ export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>, 
       const headers = lowerCaseKeys(event.headers);
       let body: { value: unknown } | undefined;
       const request: ApiRequest = {
-        event,
         // Read when a handler asks: fails closed (401) without an authorizer context, while the
         // not-found function, which needs no caller, also answers the unauthorized OPTIONS route.
         get caller() {
