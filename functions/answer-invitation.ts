@@ -1,5 +1,6 @@
 import { apiHandler } from '../shared/http/api-handler.ts';
 import { parseAnswer } from '../shared/http/bodies.ts';
+import { invitationNotFound } from '../shared/domain/access.ts';
 import { invitationIdParam, orgNameParam } from '../shared/http/params.ts';
 import { jsonResponse } from '../shared/http/responses.ts';
 import { toInvitationView } from '../shared/http/views.ts';
@@ -13,7 +14,7 @@ const deps = createInvitationDependencies();
 export const handler = apiHandler(async ({ caller, path, jsonBody }) => {
   const invitationId = invitationIdParam(path);
   const status = parseAnswer(jsonBody());
-  const invitation = await answerInvitation(deps, caller, orgNameParam(path, 'Invitation not found.'), invitationId, status);
+  const invitation = await answerInvitation(deps, caller, orgNameParam(path, invitationNotFound), invitationId, status);
   if (status === 'ACCEPTED') countMetric('InvitationsAccepted');
   if (status === 'REJECTED') countMetric('InvitationsRejected');
   return jsonResponse(200, toInvitationView(invitation));

@@ -1,4 +1,5 @@
 import { apiHandler } from '../shared/http/api-handler.ts';
+import { invitationNotFound } from '../shared/domain/access.ts';
 import { invitationIdParam, orgNameParam } from '../shared/http/params.ts';
 import { jsonResponse } from '../shared/http/responses.ts';
 import { toInvitationView } from '../shared/http/views.ts';
@@ -10,6 +11,6 @@ const deps = createInvitationDependencies();
 /** GET /v1/organizations/{name}/invitations/{uuid}: the invitee or an org admin. */
 export const handler = apiHandler(async ({ caller, path }) => {
   const invitationId = invitationIdParam(path);
-  const invitation = await getInvitation(deps, caller, orgNameParam(path, 'Invitation not found.'), invitationId);
+  const invitation = await getInvitation(deps, caller, orgNameParam(path, invitationNotFound), invitationId);
   return jsonResponse(200, toInvitationView(invitation));
 });

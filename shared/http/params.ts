@@ -4,7 +4,8 @@
  * declarations against openapi.yaml.
  */
 import * as v from 'valibot';
-import { notFound } from '../domain/errors.ts';
+import { organizationNotFound } from '../domain/access.ts';
+import type { DomainError } from '../domain/errors.ts';
 import { EMAIL_STATUSES, STATUS_FILTERS, type EmailStatus, type InvitationStatusFilter } from '../domain/invitation.ts';
 import { organizationName, validate } from './validation.ts';
 
@@ -64,11 +65,11 @@ export interface ListQuery {
 
 /**
  * `{org}` as an organization name. A name no organization can have is simply not found, with
- * the same 404 the route gives for any unknown organization (invitation routes say "Invitation
- * not found." for both, so nothing can be told apart).
+ * the same 404 the route gives for any unknown organization (`unknown`, from the access rules:
+ * invitation routes pass `invitationNotFound`, so nothing can be told apart).
  */
-export function orgNameParam(path: Params, notFoundMessage = 'Organization not found.'): string {
-  return validate(OrganizationNameParam, path.org, () => notFound(notFoundMessage));
+export function orgNameParam(path: Params, unknown: () => DomainError = organizationNotFound): string {
+  return validate(OrganizationNameParam, path.org, unknown);
 }
 
 export function orgIdParam(path: Params): number {
