@@ -34,6 +34,8 @@ export interface Fixture {
   readonly orgName: string;
   readonly adminSub: string;
   readonly adminToken: string;
+  /** A plain member (joined by accepting), whose role updateMember changes. */
+  readonly memberSub: string;
   /** A pending invitation, for get and resend. */
   readonly invitationId: string;
   /** Pending invitations with their invitees' tokens, one per answer request. */
@@ -195,6 +197,30 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
               },
               { Delete: { TableName: table, Key: keys.pendingGuard(fx.orgId, target.email) } },
             ],
+          }),
+        );
+      },
+    },
+    {
+      name: 'updateMember',
+      documentedCalls: 3,
+      request: (i) => ({
+        method: 'PATCH',
+        path: `/v1/organizations/${fx.orgName}/members/${fx.memberSub}`,
+        token: fx.adminToken,
+        body: { associationType: i % 2 === 0 ? 'ADMIN' : 'MEMBER' },
+        expect: 200,
+      }),
+      floor: async (i) => {
+        const memberKey = keys.membership(fx.orgId, fx.memberSub);
+        await getName();
+        await batchGet([orgKey, adminMembership, memberKey]);
+        await send(
+          new UpdateCommand({
+            TableName: table,
+            Key: floorKey('member', i),
+            UpdateExpression: 'SET associationType = :t',
+            ExpressionAttributeValues: { ':t': i % 2 === 0 ? 'ADMIN' : 'MEMBER' },
           }),
         );
       },

@@ -297,9 +297,14 @@ async function seed(baseUrl: string, answers: number): Promise<Fixture> {
     }
     return list;
   };
+  // A plain member whose role updateMember changes back and forth.
+  const memberSub = 'bench-member';
+  const [membership] = await invite(['member@bench.test']);
+  const memberToken = issuer.token({ sub: memberSub, email: 'member@bench.test', expiresIn: 7200 });
+  await send(baseUrl, { method: 'PUT', path: `/v1/organizations/${orgName}/invitations/${membership!.id}`, token: memberToken, body: { status: 'ACCEPTED' }, expect: 200 });
   const toAnswer = await pool('invitee', answers);
   const toAnswerByFloor = await pool('floor-invitee', answers);
-  return { orgId: org.id, orgName, adminSub, adminToken, invitationId: first!.id, invitationEmail: 'reader@bench.test', toAnswer, toAnswerByFloor };
+  return { orgId: org.id, orgName, adminSub, adminToken, memberSub, invitationId: first!.id, invitationEmail: 'reader@bench.test', toAnswer, toAnswerByFloor };
 }
 
 function kb(bytes: number) {

@@ -4,7 +4,7 @@
  */
 import type { Caller } from './domain/caller.ts';
 import type { EmailStatus, Invitation, InvitationStatusFilter } from './domain/invitation.ts';
-import type { Membership, NewOrganizationInput, Organization, OrganizationUpdate } from './domain/organization.ts';
+import type { AssociationType, Membership, NewOrganizationInput, Organization, OrganizationUpdate } from './domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from './domain/rate-limit.ts';
 
 export interface Clock {
@@ -27,11 +27,22 @@ export interface OrganizationAccess {
   readonly membership: Membership | undefined;
 }
 
+/** An organization, the caller's membership and the membership of the user acted on (if any). */
+export interface MemberAccess extends OrganizationAccess {
+  readonly target: Membership | undefined;
+}
+
 export interface OrganizationStore {
   /** The organization a name resolves to now: its current name, or an old name still reserved for it. */
   findIdByName(name: string, nowMs: number): Promise<number | undefined>;
   getWithMembers(orgId: number): Promise<OrganizationWithMembers | undefined>;
   getAccess(orgId: number, userId: string): Promise<OrganizationAccess | undefined>;
+  /** getAccess plus `targetUserId`'s membership, in one read. */
+  getMemberAccess(orgId: number, userId: string, targetUserId: string): Promise<MemberAccess | undefined>;
+  /** Deletes the membership if it exists; false when it does not (nothing written). */
+  removeMember(orgId: number, userId: string): Promise<boolean>;
+  /** Sets the role of an existing membership; undefined when it does not exist (nothing written). */
+  setMemberRole(orgId: number, userId: string, associationType: AssociationType): Promise<Membership | undefined>;
   /**
    * Allocates the id; throws CONFLICT when the name is taken or still reserved for another
    * organization. The creator becomes an ADMIN member.
@@ -57,6 +68,10 @@ export interface InvitationListQuery {
   readonly cursor?: string;
   readonly status?: InvitationStatusFilter;
   readonly emailStatus?: EmailStatus;
+  /** Invitations to this address (compared normalized). */
+  readonly email?: string;
+  /** Invitations sent by this user id. */
+  readonly invitedBy?: string;
   readonly nowMs: number;
 }
 

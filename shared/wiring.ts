@@ -16,6 +16,7 @@ import { loadApiConfig, loadDeliveryConfig, loadTableConfig, type ApiConfig, typ
 import type { IdempotencyStore } from './ports.ts';
 import type { DeliveryDeps } from './services/email-delivery.ts';
 import type { InvitationDeps } from './services/invitations.ts';
+import type { MemberDeps } from './services/members.ts';
 import type { OrganizationDeps } from './services/organizations.ts';
 
 /** The organization routes: create, get, update, list the caller's. */
@@ -29,6 +30,13 @@ export function createOrganizationDependencies(env: NodeJS.ProcessEnv = process.
     timings: config.invitations,
     rateLimits: config.rateLimits,
   };
+}
+
+/** The member routes: remove (or leave), change a role. */
+export function createMemberDependencies(env: NodeJS.ProcessEnv = process.env): MemberDeps {
+  const config = loadApiConfig(env);
+  const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  return { organizations: new DynamoOrganizationStore(client, config.tableName), clock: systemClock };
 }
 
 /** The invitation routes: list, get, answer, resend. */

@@ -136,6 +136,21 @@ export const routes: readonly Route[] = [
     entry: 'functions/resend-invitation.ts',
     dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   },
+  {
+    id: 'removeMember',
+    method: 'DELETE',
+    path: '/v1/organizations/{org}/members/{userId}',
+    entry: 'functions/remove-member.ts',
+    // GetItem: the name; BatchGetItem: organization, caller's and target's memberships.
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem'],
+  },
+  {
+    id: 'updateMember',
+    method: 'PATCH',
+    path: '/v1/organizations/{org}/members/{userId}',
+    entry: 'functions/update-member.ts',
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+  },
   // Unknown routes get the service's JSON 404 instead of API Gateway's own body.
   {
     id: 'notFound',

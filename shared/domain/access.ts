@@ -9,7 +9,7 @@
  */
 import type { Caller } from './caller.ts';
 import { normalizeEmail } from './email.ts';
-import { emailNotVerified, notAuthorized, notFound } from './errors.ts';
+import { emailNotVerified, invalidInput, notAuthorized, notFound } from './errors.ts';
 import type { Invitation } from './invitation.ts';
 import type { Membership, Organization } from './organization.ts';
 
@@ -78,4 +78,39 @@ export function requireInvitee(invitation: Invitation | undefined, caller: Calle
   if (!invitation || !isInvitee(invitation, caller)) throw invitationNotFound();
   if (!caller.emailVerified) throw emailNotVerified();
   return invitation;
+}
+
+export const memberNotFound = () => notFound('Member not found.');
+
+/** An organization, the caller's membership and the membership of the member acted on (if any). */
+export interface MemberAccessFacts extends AccessFacts {
+  readonly target: Membership | undefined;
+}
+
+/**
+ * Removing a member: an org admin removes any member but the creator; any member removes
+ * themself (leaves). 404 when the organization is unknown or invisible, 401 when a non-admin
+ * names someone else, 400 for the creator (who cannot leave their organization), 404 when the
+ * user is not a member. Returns the membership to remove.
+ */
+export function requireMemberRemover(access: MemberAccessFacts | undefined, targetUserId: string, caller: Caller): Membership {
+  const { organization, membership, target } = requireOrgVisible(access, caller);
+  const leaving = targetUserId === caller.userId;
+  if (!leaving && !isOrgAdmin(organization, membership, caller)) throw onlyAdmins();
+  if (organization.creator.id === targetUserId) {
+    throw invalidInput(leaving ? 'The creator of an organization cannot leave it.' : 'The creator of an organization cannot be removed.');
+  }
+  if (!target) throw memberNotFound();
+  return target;
+}
+
+/**
+ * Changing a member's role: org admins only (404 unknown or invisible, 401 otherwise), never the
+ * creator's (400: the creator is always an admin), 404 when the user is not a member.
+ */
+export function requireMemberRoleChanger(access: MemberAccessFacts | undefined, targetUserId: string, caller: Caller): Membership {
+  const { organization, target } = requireOrgAdmin(access, caller);
+  if (organization.creator.id === targetUserId) throw invalidInput("The role of the organization's creator cannot be changed.");
+  if (!target) throw memberNotFound();
+  return target;
 }

@@ -38,6 +38,8 @@ export type NewOrganizationInput = Pick<
  */
 export const ORGANIZATION_NAME = { pattern: /^[\w-]+$/, minLength: 3, maxLength: 200 } as const;
 
+export const ASSOCIATION_TYPES: readonly AssociationType[] = ['ADMIN', 'MEMBER'];
+
 export const ORGANIZATION_VISIBILITIES: readonly OrganizationVisibility[] = ['PUBLIC', 'PRIVATE'];
 
 /** Bounds of the free-text fields (description as the Jaqpot spec has it; the others ours). */

@@ -14,8 +14,10 @@ import {
   type ParsedEmail,
 } from '../domain/invitation.ts';
 import {
+  ASSOCIATION_TYPES,
   ORGANIZATION_NAME,
   ORGANIZATION_TEXT_LIMITS,
+  type AssociationType,
   ORGANIZATION_VISIBILITIES,
   type NewOrganizationInput,
   type OrganizationUpdate,
@@ -127,6 +129,20 @@ export function parseNewOrganization(body: unknown): NewOrganizationInput {
 export function parseOrganizationUpdate(body: unknown): OrganizationUpdate {
   const { name, contactEmail, visibility, description } = validate(UpdateOrganizationBody, body);
   return { name, contactEmail, visibility, ...(description !== undefined && { description }) };
+}
+
+// Members -------------------------------------------------------------------------------------
+
+const ASSOCIATION_TYPE_MESSAGE = `"associationType" must be one of ${ASSOCIATION_TYPES.join(', ')}.`;
+
+/** PATCH /v1/organizations/{orgName}/members/{userId}: the new role; other fields are ignored. */
+export const UpdateMemberBody = jsonObject(
+  { associationType: v.picklist(ASSOCIATION_TYPES, ASSOCIATION_TYPE_MESSAGE) },
+  { notAnObject: 'The request body must be a JSON object with an "associationType".', missing: () => ASSOCIATION_TYPE_MESSAGE },
+);
+
+export function parseMemberUpdate(body: unknown): AssociationType {
+  return validate(UpdateMemberBody, body).associationType;
 }
 
 // Invitations ---------------------------------------------------------------------------------

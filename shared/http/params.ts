@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { organizationNotFound } from '../domain/access.ts';
 import type { DomainError } from '../domain/errors.ts';
 import { EMAIL_STATUSES, STATUS_FILTERS, type EmailStatus, type InvitationStatusFilter } from '../domain/invitation.ts';
+import { isValidEmail, trimEmail } from '../domain/email.ts';
 import { organizationName, validate } from './validation.ts';
 
 const MAX_CURSOR_LENGTH = 1024;
@@ -31,6 +32,13 @@ const INVITATION_ID_MESSAGE = 'The invitation id must be a UUID.';
 /** `{invitationId}`: a UUID, any case; read lower-cased. */
 export const InvitationIdParam = v.pipe(v.string(INVITATION_ID_MESSAGE), v.uuid(INVITATION_ID_MESSAGE), v.toLowerCase());
 
+const USER_ID_MESSAGE = 'The user id must be 1 to 255 characters.';
+/** `{userId}`: the identity provider's subject (Keycloak: a UUID; any string here). */
+export const UserIdParam = v.pipe(v.string(USER_ID_MESSAGE), v.minLength(1, USER_ID_MESSAGE), v.maxLength(255, USER_ID_MESSAGE));
+
+const EMAIL_FILTER_MESSAGE = 'email must be a valid email address.';
+const INVITED_BY_MESSAGE = 'invitedBy must be a user id of 1 to 255 characters.';
+
 const LIMIT_MESSAGE = `limit must be an integer from 1 to ${MAX_PAGE_SIZE}.`;
 const CURSOR_MESSAGE = 'cursor is not valid.';
 
@@ -42,6 +50,15 @@ const CURSOR_MESSAGE = 'cursor is not valid.';
 export const ListInvitationsQuery = v.object({
   status: v.optional(v.picklist(STATUS_FILTERS, `status must be one of ${STATUS_FILTERS.join(', ')}.`)),
   emailStatus: v.optional(v.picklist(EMAIL_STATUSES, `emailStatus must be one of ${EMAIL_STATUSES.join(', ')}.`)),
+  // Matched as everywhere else: trimmed, then compared normalized (shared/domain/email.ts).
+  email: v.optional(
+    v.pipe(
+      v.string(EMAIL_FILTER_MESSAGE),
+      v.transform(trimEmail),
+      v.check(isValidEmail, EMAIL_FILTER_MESSAGE),
+    ),
+  ),
+  invitedBy: v.optional(v.pipe(v.string(INVITED_BY_MESSAGE), v.minLength(1, INVITED_BY_MESSAGE), v.maxLength(255, INVITED_BY_MESSAGE))),
   limit: v.optional(
     v.pipe(
       v.string(LIMIT_MESSAGE),
@@ -59,6 +76,9 @@ export const ListInvitationsQuery = v.object({
 export interface ListQuery {
   status?: InvitationStatusFilter;
   emailStatus?: EmailStatus;
+  /** A valid address, trimmed; the store compares it normalized. */
+  email?: string;
+  invitedBy?: string;
   limit?: number;
   cursor?: string;
 }
@@ -74,6 +94,10 @@ export function orgNameParam(path: Params, unknown: () => DomainError = organiza
 
 export function orgIdParam(path: Params): number {
   return validate(OrganizationIdParam, path.org);
+}
+
+export function userIdParam(path: Params): string {
+  return validate(UserIdParam, path.userId);
 }
 
 export function invitationIdParam(path: Params): string {

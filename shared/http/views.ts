@@ -23,6 +23,16 @@ export function toInvitationView(invitation: Invitation) {
 }
 export type InvitationView = ReturnType<typeof toInvitationView>;
 
+/** The spec's OrganizationUser: a member, as `organizationMembers` lists them. */
+export function toMemberView(m: Membership) {
+  return {
+    userId: m.userId,
+    ...(m.username !== undefined && { username: m.username }),
+    ...(m.email !== undefined && { email: m.email }),
+    associationType: m.associationType,
+  };
+}
+
 /** The spec's Organization. Members are listed only when the organization is read on its own. */
 export function toOrganizationView(
   org: Organization,
@@ -37,12 +47,7 @@ export function toOrganizationView(
     visibility: org.visibility,
     ...(org.description !== undefined && { description: org.description }),
     ...(members && {
-      organizationMembers: members.map((m) => ({
-        userId: m.userId,
-        ...(m.username !== undefined && { username: m.username }),
-        ...(m.email !== undefined && { email: m.email }),
-        associationType: m.associationType,
-      })),
+      organizationMembers: members.map(toMemberView),
     }),
     contactEmail: org.contactEmail,
     ...(org.contactPhone !== undefined && { contactPhone: org.contactPhone }),

@@ -154,6 +154,6 @@ export async function resendInvitation(
  * organization has: the reads that follow then find nothing, at the same cost as for an
  * organization the caller may not see.
  */
-async function resolveOrgId(deps: InvitationDeps, orgName: string): Promise<number> {
+export async function resolveOrgId(deps: Pick<InvitationDeps, 'organizations' | 'clock'>, orgName: string): Promise<number> {
   return (await deps.organizations.findIdByName(orgName, deps.clock.nowMs())) ?? NO_ORGANIZATION_ID;
 }

@@ -16,6 +16,7 @@ import {
   AnswerInvitationBody,
   CreateInvitationsBody,
   CreateOrganizationBody,
+  UpdateMemberBody,
   UpdateOrganizationBody,
 } from '../../shared/http/bodies.ts';
 import { IdempotencyKeyHeader } from '../../shared/http/idempotency.ts';
@@ -24,6 +25,7 @@ import {
   ListInvitationsQuery,
   OrganizationIdParam,
   OrganizationNameParam,
+  UserIdParam,
 } from '../../shared/http/params.ts';
 import { HTTP_METHODS, isObject, loadOpenApiDocument, resolve, type JsonObject } from '../support/openapi.ts';
 
@@ -44,6 +46,7 @@ const BODIES: readonly BodyDeclaration[] = [
   },
   { operation: 'PATCH /v1/organizations/{id}/partial', schema: UpdateOrganizationBody },
   { operation: 'POST /v1/organizations/{orgName}/invitations', schema: CreateInvitationsBody },
+  { operation: 'PATCH /v1/organizations/{orgName}/members/{userId}', schema: UpdateMemberBody },
   {
     operation: 'PUT /v1/organizations/{name}/invitations/{uuid}',
     schema: AnswerInvitationBody,
@@ -72,6 +75,10 @@ const PATH_PARAMETERS: Readonly<Record<string, GenericSchema>> = {
   'GET /v1/organizations/{name}/invitations/{uuid} uuid': InvitationIdParam,
   'PUT /v1/organizations/{name}/invitations/{uuid} name': OrganizationNameParam,
   'PUT /v1/organizations/{name}/invitations/{uuid} uuid': InvitationIdParam,
+  'DELETE /v1/organizations/{orgName}/members/{userId} orgName': OrganizationNameParam,
+  'DELETE /v1/organizations/{orgName}/members/{userId} userId': UserIdParam,
+  'PATCH /v1/organizations/{orgName}/members/{userId} orgName': OrganizationNameParam,
+  'PATCH /v1/organizations/{orgName}/members/{userId} userId': UserIdParam,
 };
 
 const HEADERS: Readonly<Record<string, GenericSchema>> = {

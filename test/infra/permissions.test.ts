@@ -176,6 +176,22 @@ async function driveEverything() {
   for (let i = 0; i < 3 && status !== 429; i++) status = (await api.post(paths.resend(resendOrg.id, pending[0].id), { token: resender.token })).status;
   expect(status).toBe(429);
 
+  // listInvitations with the email and invitedBy filters
+  await expectStatus(api.get(`${invitations}?email=${encodeURIComponent(invitee.email)}&invitedBy=${admin.sub}`, { token: admin.token }), 200);
+
+  // updateMember: 200, 400 (creator), 401, 404; removeMember: 204 (admin removes, member leaves), 400, 401, 404
+  const memberPath = (userId: string) => `/v1/organizations/${renamed}/members/${userId}`;
+  await expectStatus(api.request('PATCH', memberPath(invitee.sub), { token: admin.token, body: { associationType: 'ADMIN' } }), 200);
+  await expectStatus(api.request('PATCH', memberPath(invitee.sub), { token: admin.token, body: { associationType: 'MEMBER' } }), 200);
+  await expectStatus(api.request('PATCH', memberPath(admin.sub), { token: admin.token, body: { associationType: 'MEMBER' } }), 400);
+  await expectStatus(api.request('PATCH', memberPath(admin.sub), { token: invitee.token, body: { associationType: 'MEMBER' } }), 401);
+  await expectStatus(api.request('PATCH', memberPath(stranger.sub), { token: admin.token, body: { associationType: 'ADMIN' } }), 404);
+  await expectStatus(api.request('DELETE', memberPath(admin.sub), { token: invitee.token }), 401);
+  await expectStatus(api.request('DELETE', memberPath(admin.sub), { token: admin.token }), 400);
+  await expectStatus(api.request('DELETE', memberPath(invitee.sub), { token: stranger.token }), 404);
+  await expectStatus(api.request('DELETE', memberPath(invitee.sub), { token: invitee.token }), 204);
+  await expectStatus(api.request('DELETE', memberPath(invitee.sub), { token: admin.token }), 404);
+
   // notFound
   await expectStatus(api.get('/v1/no-such-route', { token: admin.token }), 404);
 

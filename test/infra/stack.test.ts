@@ -335,15 +335,17 @@ describe('API', () => {
     expect(apiRoutes.filter((r) => r.Properties.AuthorizationType !== 'CUSTOM')).toEqual(preflight);
   });
 
-  it('uses one path variable name per position, as API Gateway requires', () => {
-    const namesByPosition = new Map<number, Set<string>>();
+  it('uses one path variable name per parent path (siblings), as API Gateway requires', () => {
+    const namesByParent = new Map<string, Set<string>>();
     for (const route of routes) {
-      route.path.split('/').forEach((segment, i) => {
+      const segments = route.path.split('/');
+      segments.forEach((segment, i) => {
         const variable = /^\{(\w+)\}$/.exec(segment)?.[1];
-        if (variable) namesByPosition.set(i, (namesByPosition.get(i) ?? new Set()).add(variable));
+        const parent = segments.slice(0, i).map((s) => (s.startsWith('{') ? '{}' : s)).join('/');
+        if (variable) namesByParent.set(parent, (namesByParent.get(parent) ?? new Set()).add(variable));
       });
     }
-    for (const names of namesByPosition.values()) expect(names.size).toBe(1);
+    for (const names of namesByParent.values()) expect(names.size).toBe(1);
   });
 
   it('authorizes with the authorizer function: simple responses, Authorization header, the configured short cache', () => {
@@ -374,7 +376,7 @@ describe('API', () => {
       CorsConfiguration: Match.objectLike({
         AllowOrigins: ['https://app.example.com'],
         AllowHeaders: ['authorization', 'content-type', 'idempotency-key'],
-        AllowMethods: ['GET', 'PATCH', 'POST', 'PUT'],
+        AllowMethods: ['DELETE', 'GET', 'PATCH', 'POST', 'PUT'],
         ExposeHeaders: [
           'location',
           'retry-after',

@@ -16,6 +16,7 @@ export const paths = {
   invitations: (orgName: string) => `/v1/organizations/${orgName}/invitations`,
   invitation: (orgName: string, invitationId: string) => `/v1/organizations/${orgName}/invitations/${invitationId}`,
   resend: (orgId: number | string, invitationId: string) => `/v1/organizations/${orgId}/invitations/${invitationId}/resend`,
+  member: (orgName: string, userId: string) => `/v1/organizations/${orgName}/members/${encodeURIComponent(userId)}`,
 };
 
 export async function createOrganization(

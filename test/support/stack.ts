@@ -188,6 +188,13 @@ export class ApiClient {
     }
     const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
     const text = await response.text();
+    if (response.status === 204) {
+      // No content: no body, and no Content-Type claiming one.
+      if (text !== '') throw new Error(`${method} ${path} → 204 with a body: ${text.slice(0, 200)}`);
+      const headers = Object.fromEntries(response.headers.entries());
+      assertResponseMatchesSpec({ method, path, status: 204, body: '', headers });
+      return { status: 204, headers: response.headers, body: undefined as T, text };
+    }
     const contentType = response.headers.get('content-type') ?? '';
     if (!contentType.startsWith('application/json')) {
       throw new Error(`${method} ${path} → ${response.status} with Content-Type "${contentType}": ${text.slice(0, 200)}`);

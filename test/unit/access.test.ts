@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   requireInvitationViewer,
   requireInvitee,
+  requireMemberRemover,
+  requireMemberRoleChanger,
   requireOrgAdmin,
   requireOrgVisible,
   type AccessFacts,
@@ -101,5 +103,60 @@ describe('requireInvitee', () => {
     expectDomainError(() => requireInvitee(inv, caller({ userId: 'alice', isRealmAdmin: true })), 'NOT_FOUND', 'Invitation not found.');
     expectDomainError(() => requireInvitee(undefined, invitee()), 'NOT_FOUND', 'Invitation not found.');
     expectDomainError(() => requireInvitee(inv, invitee({ emailVerified: false })), 'EMAIL_NOT_VERIFIED');
+  });
+});
+
+describe('requireMemberRemover / requireMemberRoleChanger', () => {
+  const bob: Membership = { orgId: 1, userId: 'bob', associationType: 'MEMBER' };
+  const alice: Membership = { orgId: 1, userId: 'alice', associationType: 'ADMIN' };
+  /** The caller (eve) with `role`, acting on `target`. */
+  const facts = (visibility: Organization['visibility'], role: Membership['associationType'] | undefined, target?: Membership) => ({
+    ...access(visibility, role),
+    target,
+  });
+
+  it('lets an org admin (ADMIN member, creator, realm admin) remove any member but the creator', () => {
+    expect(requireMemberRemover(facts('PRIVATE', 'ADMIN', bob), 'bob', stranger())).toBe(bob);
+    expect(requireMemberRemover(facts('PRIVATE', undefined, bob), 'bob', caller({ userId: 'alice' }))).toBe(bob);
+    expect(requireMemberRemover(facts('PRIVATE', undefined, bob), 'bob', stranger({ isRealmAdmin: true }))).toBe(bob);
+    expectDomainError(() => requireMemberRemover(facts('PRIVATE', 'ADMIN', alice), 'alice', stranger()), 'INVALID_INPUT', 'The creator of an organization cannot be removed.');
+  });
+
+  it('lets any member leave, but not the creator', () => {
+    const eve: Membership = { orgId: 1, userId: 'eve', associationType: 'MEMBER' };
+    expect(requireMemberRemover(facts('PRIVATE', 'MEMBER', eve), 'eve', stranger())).toBe(eve);
+    expectDomainError(
+      () => requireMemberRemover(facts('PRIVATE', 'ADMIN', alice), 'alice', caller({ userId: 'alice' })),
+      'INVALID_INPUT',
+      'The creator of an organization cannot leave it.',
+    );
+  });
+
+  it('answers 401 to a plain member removing someone else, before saying whether they are a member', () => {
+    expectDomainError(() => requireMemberRemover(facts('PRIVATE', 'MEMBER', bob), 'bob', stranger()), 'NOT_AUTHORIZED');
+    expectDomainError(() => requireMemberRemover(facts('PRIVATE', 'MEMBER'), 'nobody', stranger()), 'NOT_AUTHORIZED');
+    expectDomainError(() => requireMemberRemover(facts('PUBLIC', undefined, bob), 'bob', stranger()), 'NOT_AUTHORIZED');
+  });
+
+  it('answers Member not found for a user who is not a member (leaving one is not in, too)', () => {
+    expectDomainError(() => requireMemberRemover(facts('PRIVATE', 'ADMIN'), 'nobody', stranger()), 'NOT_FOUND', 'Member not found.');
+    expectDomainError(() => requireMemberRemover(facts('PUBLIC', undefined), 'eve', stranger()), 'NOT_FOUND', 'Member not found.');
+  });
+
+  it('makes an invisible organization exactly an unknown one, for both rules', () => {
+    for (const rule of [requireMemberRemover, requireMemberRoleChanger]) {
+      expectDomainError(() => rule(undefined, 'eve', stranger()), 'NOT_FOUND', 'Organization not found.');
+      expectDomainError(() => rule(facts('PRIVATE', undefined, bob), 'eve', stranger()), 'NOT_FOUND', 'Organization not found.');
+      expectDomainError(() => rule(facts('PRIVATE', undefined, bob), 'bob', stranger()), 'NOT_FOUND', 'Organization not found.');
+    }
+  });
+
+  it('lets only org admins change a role, never the creator\'s, and only of a member', () => {
+    expect(requireMemberRoleChanger(facts('PRIVATE', 'ADMIN', bob), 'bob', stranger())).toBe(bob);
+    expect(requireMemberRoleChanger(facts('PRIVATE', undefined, bob), 'bob', stranger({ isRealmAdmin: true }))).toBe(bob);
+    expectDomainError(() => requireMemberRoleChanger(facts('PRIVATE', 'MEMBER', bob), 'bob', stranger()), 'NOT_AUTHORIZED');
+    expectDomainError(() => requireMemberRoleChanger(facts('PRIVATE', 'MEMBER'), 'eve', stranger()), 'NOT_AUTHORIZED');
+    expectDomainError(() => requireMemberRoleChanger(facts('PRIVATE', 'ADMIN', alice), 'alice', stranger()), 'INVALID_INPUT');
+    expectDomainError(() => requireMemberRoleChanger(facts('PRIVATE', 'ADMIN'), 'nobody', stranger()), 'NOT_FOUND', 'Member not found.');
   });
 });

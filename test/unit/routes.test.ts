@@ -25,6 +25,8 @@ describe('matchRoute', () => {
     ['PUT', `/v1/organizations/acme/invitations/${UUID}`, 'answerInvitation', { org: 'acme', invitationId: UUID }],
     ['POST', `/v1/organizations/42/invitations/${UUID}/resend`, 'resendInvitation', { org: '42', invitationId: UUID }],
     ['POST', `/v1/organizations/acme/invitations/${UUID}/resend`, 'resendInvitation', { org: 'acme', invitationId: UUID }],
+    ['DELETE', '/v1/organizations/acme/members/bob', 'removeMember', { org: 'acme', userId: 'bob' }],
+    ['PATCH', `/v1/organizations/acme/members/${UUID}`, 'updateMember', { org: 'acme', userId: UUID }],
   ])('%s %s → %s', (method, path, id, params) => {
     expect(match(method, path)).toEqual({ id, params });
   });
@@ -117,15 +119,19 @@ describe('route table', () => {
     }
   });
 
-  it('never gives path variables at the same position different names (API Gateway rule)', () => {
-    const namesByPosition = new Map<number, Set<string>>();
+  it('never gives sibling path variables (same parent path) different names (API Gateway rule)', () => {
+    // API Gateway builds a tree of path segments: one parent may not have two variable children
+    // with different names (`/a/{x}` and `/a/{y}/b`), while `/a/b/{x}` and `/a/c/{y}` are fine.
+    const namesByPosition = new Map<string, Set<string>>();
     for (const route of concrete) {
-      route.path.split('/').forEach((part, i) => {
+      const parts = route.path.split('/');
+      parts.forEach((part, i) => {
         const variable = /^\{(\w+)\}$/.exec(part)?.[1];
         if (variable === undefined) return;
-        const names = namesByPosition.get(i) ?? new Set<string>();
+        const parent = parts.slice(0, i).map((p) => (p.startsWith('{') ? '{}' : p)).join('/');
+        const names = namesByPosition.get(parent) ?? new Set<string>();
         names.add(variable);
-        namesByPosition.set(i, names);
+        namesByPosition.set(parent, names);
       });
     }
     expect(namesByPosition.size).toBeGreaterThan(0);

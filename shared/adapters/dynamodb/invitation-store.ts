@@ -1,6 +1,7 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableSchema } from '../../deployment/table-schema.ts';
 import { invalidInput } from '../../domain/errors.ts';
+import { normalizeEmail } from '../../domain/email.ts';
 import type { Caller } from '../../domain/caller.ts';
 import {
   answeredInvitationTtl,
@@ -127,7 +128,8 @@ export class DynamoInvitationStore implements InvitationStore {
 
   /**
    * Newest first via LSI1 (strongly consistent). The status filter depends on the clock (EXPIRED
-   * vs PENDING), so it is applied here rather than in a FilterExpression. One request reads at
+   * vs PENDING), so it and the others (emailStatus, email compared normalized, invitedBy) are
+   * applied here rather than in a FilterExpression. One request reads at
    * most MAX_ITEMS_READ_PER_LIST items: the first Query reads one item beyond the page (so that
    * without a filter a cursor is returned only when another page really exists), each further one
    * up to READ_GROWTH times more. A filter may leave the page short once the bound is reached:
@@ -136,9 +138,12 @@ export class DynamoInvitationStore implements InvitationStore {
    */
   async list(orgId: number, query: InvitationListQuery): Promise<InvitationPage> {
     const pageSize = query.limit ?? UNPAGED_LIST_MAXIMUM;
+    const email = query.email === undefined ? undefined : normalizeEmail(query.email);
     const wanted = (invitation: Invitation) =>
       (query.status === undefined || matchesStatusFilter(invitation, query.status, query.nowMs)) &&
-      (query.emailStatus === undefined || invitation.emailStatus === query.emailStatus);
+      (query.emailStatus === undefined || invitation.emailStatus === query.emailStatus) &&
+      (email === undefined || invitation.emailNormalized === email) &&
+      (query.invitedBy === undefined || invitation.invitedBy === query.invitedBy);
     const matches: Invitation[] = [];
     let read = 0;
     let chunk = pageSize + 1;

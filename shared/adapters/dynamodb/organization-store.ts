@@ -1,4 +1,4 @@
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableSchema } from '../../deployment/table-schema.ts';
 import type { Caller } from '../../domain/caller.ts';
 import { DomainError } from '../../domain/errors.ts';
@@ -7,12 +7,13 @@ import {
   nameRecentlyUsed,
   nameTaken,
   resolvesTo,
+  type AssociationType,
   type Membership,
   type NewOrganizationInput,
   type Organization,
   type OrganizationUpdate,
 } from '../../domain/organization.ts';
-import type { OrganizationAccess, OrganizationStore, OrganizationWithMembers } from '../../ports.ts';
+import type { MemberAccess, OrganizationAccess, OrganizationStore, OrganizationWithMembers } from '../../ports.ts';
 import {
   accessFrom,
   findItem,
@@ -66,6 +67,61 @@ export class DynamoOrganizationStore implements OrganizationStore {
       keys.membership(orgId, userId),
     ]);
     return accessFrom(items, orgId, userId);
+  }
+
+  /** One strongly consistent BatchGetItem: the organization, the caller's membership and the target's. */
+  async getMemberAccess(orgId: number, userId: string, targetUserId: string): Promise<MemberAccess | undefined> {
+    const items = await batchGet(this.client, this.tableName, [
+      keys.organization(orgId),
+      ...new Map([userId, targetUserId].map((id) => [id, keys.membership(orgId, id)])).values(),
+    ]);
+    const access = accessFrom(items, orgId, userId);
+    if (!access) return undefined;
+    const targetItem = findItem(items, keys.membership(orgId, targetUserId));
+    return { ...access, target: targetItem ? fromMembershipItem(targetItem) : undefined };
+  }
+
+  /**
+   * Deletes the membership item (its GSI1 entry, "my organizations", goes with it), if it still
+   * exists: false when it was already gone (removed concurrently).
+   */
+  async removeMember(orgId: number, userId: string): Promise<boolean> {
+    try {
+      await call(() =>
+        this.client.send(
+          new DeleteCommand({ TableName: this.tableName, Key: keys.membership(orgId, userId), ConditionExpression: 'attribute_exists(PK)' }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Sets the member's role if the membership still exists (a concurrent removal wins: the item is
+   * never recreated). Returns the stored membership, or undefined when it is gone.
+   */
+  async setMemberRole(orgId: number, userId: string, associationType: AssociationType): Promise<Membership | undefined> {
+    try {
+      const { Attributes } = await call(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.membership(orgId, userId),
+            UpdateExpression: 'SET associationType = :type',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':type': associationType },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return fromMembershipItem(Attributes!);
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
   }
 
   async create(input: NewOrganizationInput, creator: Caller, nowMs: number): Promise<Organization> {

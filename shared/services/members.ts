@@ -1,0 +1,42 @@
+/**
+ * Organization members: removing one (an admin removes, a member leaves) and changing a role.
+ * The rules are in shared/domain/access.ts; the writes are conditioned on the membership still
+ * existing, so a removal racing a role change ends in exactly one coherent state: either the
+ * change lands first and the removal then deletes it, or the removal lands first and the change
+ * finds no member (404) and writes nothing.
+ */
+import { requireMemberRemover, requireMemberRoleChanger, memberNotFound } from '../domain/access.ts';
+import type { Caller } from '../domain/caller.ts';
+import type { AssociationType, Membership } from '../domain/organization.ts';
+import type { Clock, OrganizationStore } from '../ports.ts';
+import { resolveOrgId } from './invitations.ts';
+
+export interface MemberDeps {
+  readonly organizations: OrganizationStore;
+  readonly clock: Clock;
+}
+
+/** The organization (by name, old names included), the caller's membership and the target's. */
+async function loadMemberAccess(deps: MemberDeps, caller: Caller, orgName: string, userId: string) {
+  // An unresolved name still costs the same BatchGetItem, under an id no organization has.
+  return deps.organizations.getMemberAccess(await resolveOrgId(deps, orgName), caller.userId, userId);
+}
+
+export async function removeMember(deps: MemberDeps, caller: Caller, orgName: string, userId: string): Promise<void> {
+  const target = requireMemberRemover(await loadMemberAccess(deps, caller, orgName, userId), userId, caller);
+  // Gone meanwhile (removed, or left, concurrently): the same 404 as a non-member.
+  if (!(await deps.organizations.removeMember(target.orgId, target.userId))) throw memberNotFound();
+}
+
+export async function changeMemberRole(
+  deps: MemberDeps,
+  caller: Caller,
+  orgName: string,
+  userId: string,
+  associationType: AssociationType,
+): Promise<Membership> {
+  const target = requireMemberRoleChanger(await loadMemberAccess(deps, caller, orgName, userId), userId, caller);
+  const updated = await deps.organizations.setMemberRole(target.orgId, target.userId, associationType);
+  if (!updated) throw memberNotFound();
+  return updated;
+}
