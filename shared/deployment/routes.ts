@@ -136,6 +136,14 @@ export const routes: readonly Route[] = [
     entry: 'functions/resend-invitation.ts',
     dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   },
+  {
+    id: 'revokeInvitation',
+    method: 'DELETE',
+    path: '/v1/organizations/{org}/invitations/{invitationId}',
+    entry: 'functions/revoke-invitation.ts',
+    // GetItem: the name; UpdateItem: the invitation; DeleteItem: its pending guard.
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  },
   // Unknown routes get the service's JSON 404 instead of API Gateway's own body.
   {
     id: 'notFound',

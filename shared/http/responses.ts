@@ -36,6 +36,11 @@ export function jsonResponse(
   };
 }
 
+/** 204: done, nothing to return (no body, no Content-Type). */
+export function noContentResponse(): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: 204 };
+}
+
 export function errorResponse(statusCode: number, message: string, extra: { code?: number; headers?: Record<string, string> } = {}) {
   return jsonResponse(
     statusCode,

@@ -72,6 +72,8 @@ const PATH_PARAMETERS: Readonly<Record<string, GenericSchema>> = {
   'GET /v1/organizations/{name}/invitations/{uuid} uuid': InvitationIdParam,
   'PUT /v1/organizations/{name}/invitations/{uuid} name': OrganizationNameParam,
   'PUT /v1/organizations/{name}/invitations/{uuid} uuid': InvitationIdParam,
+  'DELETE /v1/organizations/{name}/invitations/{uuid} name': OrganizationNameParam,
+  'DELETE /v1/organizations/{name}/invitations/{uuid} uuid': InvitationIdParam,
 };
 
 const HEADERS: Readonly<Record<string, GenericSchema>> = {
