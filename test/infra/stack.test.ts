@@ -374,7 +374,7 @@ describe('API', () => {
       CorsConfiguration: Match.objectLike({
         AllowOrigins: ['https://app.example.com'],
         AllowHeaders: ['authorization', 'content-type', 'idempotency-key'],
-        AllowMethods: ['GET', 'PATCH', 'POST', 'PUT'],
+        AllowMethods: ['DELETE', 'GET', 'PATCH', 'POST', 'PUT'],
         ExposeHeaders: [
           'location',
           'retry-after',

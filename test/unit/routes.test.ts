@@ -23,6 +23,7 @@ describe('matchRoute', () => {
     ['GET', '/v1/organizations/acme/invitations', 'listInvitations', { org: 'acme' }],
     ['GET', `/v1/organizations/acme/invitations/${UUID}`, 'getInvitation', { org: 'acme', invitationId: UUID }],
     ['PUT', `/v1/organizations/acme/invitations/${UUID}`, 'answerInvitation', { org: 'acme', invitationId: UUID }],
+    ['DELETE', `/v1/organizations/acme/invitations/${UUID}`, 'revokeInvitation', { org: 'acme', invitationId: UUID }],
     ['POST', `/v1/organizations/42/invitations/${UUID}/resend`, 'resendInvitation', { org: '42', invitationId: UUID }],
     ['POST', `/v1/organizations/acme/invitations/${UUID}/resend`, 'resendInvitation', { org: 'acme', invitationId: UUID }],
   ])('%s %s → %s', (method, path, id, params) => {
@@ -48,7 +49,6 @@ describe('matchRoute', () => {
     ['PATCH', '/v1/organizations/acme'],
     ['DELETE', '/v1/organizations/acme'],
     ['PUT', '/v1/organizations/acme/invitations'],
-    ['DELETE', `/v1/organizations/acme/invitations/${UUID}`],
     ['POST', `/v1/organizations/acme/invitations/${UUID}`],
     ['GET', `/v1/organizations/acme/invitations/${UUID}/resend`],
     ['PUT', `/v1/organizations/acme/invitations/${UUID}/resend`],
