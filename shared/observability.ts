@@ -22,6 +22,7 @@ export type MetricName =
   | 'InvitationsAccepted'
   | 'InvitationsRejected'
   | 'InvitationsResent'
+  | 'InvitationsRevoked'
   | 'EmailsSent'
   | 'EmailsFailed'
   /** Not sent because the invitation was answered first: expected, never alarmed on. */

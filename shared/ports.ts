@@ -110,6 +110,11 @@ export interface InvitationStore {
     change: { expiresAt: number; requestedAt: string },
     nowMs: number,
   ): Promise<{ ok: true; invitation: Invitation } | { ok: false; current: Invitation | undefined }>;
+  /**
+   * Revokes the invitation if it is still PENDING (expired or not) and releases its pending
+   * guard. Returns the stored state instead when it is not (a revoked one as undefined: gone).
+   */
+  revoke(invitation: Invitation, caller: Caller, nowMs: number): Promise<{ ok: true } | { ok: false; current: Invitation | undefined }>;
 }
 
 export interface RateLimiter {

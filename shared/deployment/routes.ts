@@ -137,6 +137,14 @@ export const routes: readonly Route[] = [
     dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   },
   {
+    id: 'revokeInvitation',
+    method: 'DELETE',
+    path: '/v1/organizations/{org}/invitations/{invitationId}',
+    entry: 'functions/revoke-invitation.ts',
+    // GetItem: the name; UpdateItem: the invitation; DeleteItem: its pending guard.
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  },
+  {
     id: 'removeMember',
     method: 'DELETE',
     path: '/v1/organizations/{org}/members/{userId}',

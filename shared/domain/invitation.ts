@@ -4,6 +4,13 @@ import { normalizeEmail } from './email.ts';
 import { DomainError, invalidInput } from './errors.ts';
 
 export type InvitationStatus = 'PENDING' | 'ACCEPTED' | 'REJECTED';
+/**
+ * What an invitation item may hold: the spec's statuses, plus REVOKED for one an admin withdrew
+ * while pending. A revoked invitation is kept (history, for the audit trail) but is gone for
+ * every Jaqpot view: the stores never return it to them, so REVOKED never reaches a response
+ * (the Jaqpot client validates `status` strictly against the spec's three values).
+ */
+export type StoredInvitationStatus = InvitationStatus | 'REVOKED';
 /** EXPIRED is not stored: it is a PENDING invitation whose expiry has passed. */
 export type InvitationStatusFilter = InvitationStatus | 'EXPIRED';
 
@@ -13,7 +20,7 @@ export const MAX_EMAILS_PER_REQUEST = 10;
 
 /**
  * Delivery state of the invitation's latest email request. NOT_NEEDED: the invitation was
- * answered before its email went out, so none was sent (not a failure).
+ * answered or revoked before its email went out, so none was sent (not a failure).
  */
 export type EmailStatus = 'PENDING' | 'SENT' | 'FAILED' | 'BOUNCED' | 'COMPLAINED' | 'NOT_NEEDED';
 export const EMAIL_STATUSES: readonly EmailStatus[] = ['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED', 'NOT_NEEDED'];
@@ -26,7 +33,7 @@ export interface Invitation {
   readonly userEmail: string;
   /** The comparison form of userEmail. */
   readonly emailNormalized: string;
-  readonly status: InvitationStatus;
+  readonly status: StoredInvitationStatus;
   /** Epoch seconds. */
   readonly expiresAt: number;
   readonly createdAt: string;
@@ -55,6 +62,9 @@ export interface Invitation {
   readonly lastError?: string;
   /** SES message id of the last email sent, to match bounces and complaints. */
   readonly messageId?: string;
+  /** Set when revoked (status REVOKED): when, and the revoking admin's user id. */
+  readonly revokedAt?: string;
+  readonly revokedBy?: string;
 }
 
 export interface InvitationTimings {
@@ -180,6 +190,30 @@ export function decideResend(invitation: Invitation | undefined, nowMs: number, 
 }
 
 /**
+ * Revoke: only a PENDING invitation, live or expired (an expired one still holds its place in the
+ * list and may still hold the address's guard). Answered ones stay as history. A revoked one is
+ * already gone: the stores never return it, so `invitation` is then undefined (404).
+ */
+export function decideRevoke(invitation: Invitation | undefined): Invitation {
+  const refusal = revokeRefusal(invitation);
+  if (refusal) throw refusal;
+  return invitation!;
+}
+
+/** TTL (epoch seconds) of a revoked invitation: kept (invisible) as long as answered ones. */
+export function revokedInvitationTtl(revokedAtMs: number, timings: InvitationTimings): number {
+  return answeredInvitationTtl(revokedAtMs, timings);
+}
+
+/**
+ * A revoke's conditional write failed: the error that explains it with the state that won (the
+ * invitation answered meanwhile, or revoked by a concurrent request: then it is gone, 404).
+ */
+export function explainLostRevoke(current: Invitation | undefined): DomainError {
+  return revokeRefusal(current) ?? changedConcurrently();
+}
+
+/**
  * An answer's conditional write failed: the error that explains it with the state that won (the
  * invitation answered, expired or gone meanwhile). The invitee is who they were: the address
  * never changes.
@@ -195,6 +229,7 @@ export function explainLostResend(current: Invitation | undefined, nowMs: number
 }
 
 function answerRefusal(invitation: Invitation, nowMs: number): DomainError | undefined {
+  if (invitation.status === 'REVOKED') return invitationNotFound();
   if (invitation.status !== 'PENDING') return alreadyAnswered(invitation.status);
   if (isExpired(invitation, nowMs)) {
     return invalidInput(
@@ -205,7 +240,7 @@ function answerRefusal(invitation: Invitation, nowMs: number): DomainError | und
 }
 
 function resendRefusal(invitation: Invitation | undefined, nowMs: number): DomainError | undefined {
-  if (!invitation) return invitationNotFound();
+  if (!invitation || invitation.status === 'REVOKED') return invitationNotFound();
   if (invitation.status !== 'PENDING') return alreadyAnswered(invitation.status);
   if (isExpired(invitation, nowMs)) {
     return new DomainError(
@@ -213,6 +248,12 @@ function resendRefusal(invitation: Invitation | undefined, nowMs: number): Domai
       `This invitation expired on ${expirationDate(invitation)}. Create a new invitation instead.`,
     );
   }
+  return undefined;
+}
+
+function revokeRefusal(invitation: Invitation | undefined): DomainError | undefined {
+  if (!invitation || invitation.status === 'REVOKED') return invitationNotFound();
+  if (invitation.status !== 'PENDING') return alreadyAnswered(invitation.status);
   return undefined;
 }
 
@@ -228,8 +269,9 @@ export type DeliveryDecision =
 
 /**
  * Whether delivery request `seq` should still send an email. Replays of an already recorded
- * request, and requests superseded by a newer resend, are skipped. An invitation answered before
- * its email went out needs no email (NOT_NEEDED: the invitee found it anyway; not a failure). One
+ * request, and requests superseded by a newer resend, are skipped. An invitation answered or
+ * revoked before its email went out needs no email (NOT_NEEDED: the invitee found it anyway, or
+ * must not be told; not a failure). One
  * that expired first is abandoned as FAILED: the invitee was never told in time, which only a
  * delivery outage lasting the whole invitation lifetime explains, so it must alert.
  */
@@ -237,6 +279,7 @@ export function decideDelivery(invitation: Invitation | undefined, seq: number, 
   if (!invitation) return { kind: 'skip', reason: 'invitation no longer exists' };
   if (invitation.deliveredSeq >= seq) return { kind: 'skip', reason: 'already recorded' };
   if (invitation.deliverySeq > seq) return { kind: 'skip', reason: 'superseded by a newer email request' };
+  if (invitation.status === 'REVOKED') return { kind: 'not-needed', reason: 'the invitation was revoked before its email went out' };
   if (invitation.status !== 'PENDING') return { kind: 'not-needed', reason: 'the invitation was answered before its email went out' };
   if (isExpired(invitation, nowMs)) return { kind: 'abandon', reason: 'Not sent: the invitation had expired.' };
   return { kind: 'send', invitation };
@@ -244,6 +287,15 @@ export function decideDelivery(invitation: Invitation | undefined, seq: number, 
 
 export function expirationDate(invitation: Pick<Invitation, 'expiresAt'>): string {
   return new Date(invitation.expiresAt * 1000).toISOString();
+}
+
+/**
+ * The status a Jaqpot view shows. The stores never return a revoked invitation to a view, so
+ * meeting one here is a bug: fail loudly rather than put REVOKED in the spec's enum.
+ */
+export function visibleStatus(invitation: Pick<Invitation, 'status' | 'id'>): InvitationStatus {
+  if (invitation.status === 'REVOKED') throw new Error(`revoked invitation ${invitation.id} reached a view`);
+  return invitation.status;
 }
 
 export const alreadyAnswered = (status: InvitationStatus) =>

@@ -36,7 +36,7 @@ export function jsonResponse(
   };
 }
 
-/** 204: done, nothing to say. */
+/** 204: done, nothing to return (no body, no Content-Type). */
 export function noContentResponse(): APIGatewayProxyStructuredResultV2 {
   return { statusCode: 204 };
 }

@@ -1,7 +1,7 @@
 /** The JSON clients see: the spec's shapes, built from domain records. */
 import { isOrgAdmin } from '../domain/access.ts';
 import type { Caller } from '../domain/caller.ts';
-import { expirationDate, type Invitation } from '../domain/invitation.ts';
+import { expirationDate, visibleStatus, type Invitation } from '../domain/invitation.ts';
 import type { Membership, Organization } from '../domain/organization.ts';
 
 /** The spec's OrganizationInvitation plus read-only extras. */
@@ -9,7 +9,7 @@ export function toInvitationView(invitation: Invitation) {
   return {
     id: invitation.id,
     userEmail: invitation.userEmail,
-    status: invitation.status,
+    status: visibleStatus(invitation),
     expirationDate: expirationDate(invitation),
     ...(invitation.userId !== undefined && { userId: invitation.userId }),
     createdAt: invitation.createdAt,

@@ -12,8 +12,10 @@ import {
 import {
   decideAnswer,
   decideResend,
+  decideRevoke,
   explainLostAnswer,
   explainLostResend,
+  explainLostRevoke,
   newInvitation,
   type Invitation,
   type InvitationStatus,
@@ -147,6 +149,24 @@ export async function resendInvitation(
   const result = await deps.invitations.resend(invitation!, change, nowMs);
   if (result.ok) return { invitation: result.invitation, rateLimit };
   throw explainLostResend(result.current, nowMs);
+}
+
+/**
+ * Revoke: org admins withdraw a PENDING invitation (live or expired). Not rate-limited: it sends
+ * nothing and each invitation can be revoked once.
+ */
+export async function revokeInvitation(
+  deps: InvitationDeps,
+  caller: Caller,
+  orgName: string,
+  invitationId: string,
+): Promise<void> {
+  const orgId = await resolveOrgId(deps, orgName);
+  const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
+  requireOrgAdmin(access, caller);
+  const pending = decideRevoke(invitation);
+  const result = await deps.invitations.revoke(pending, caller, deps.clock.nowMs());
+  if (!result.ok) throw explainLostRevoke(result.current);
 }
 
 /**

@@ -79,6 +79,8 @@ const PATH_PARAMETERS: Readonly<Record<string, GenericSchema>> = {
   'DELETE /v1/organizations/{orgName}/members/{userId} userId': UserIdParam,
   'PATCH /v1/organizations/{orgName}/members/{userId} orgName': OrganizationNameParam,
   'PATCH /v1/organizations/{orgName}/members/{userId} userId': UserIdParam,
+  'DELETE /v1/organizations/{name}/invitations/{uuid} name': OrganizationNameParam,
+  'DELETE /v1/organizations/{name}/invitations/{uuid} uuid': InvitationIdParam,
 };
 
 const HEADERS: Readonly<Record<string, GenericSchema>> = {

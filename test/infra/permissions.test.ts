@@ -176,6 +176,30 @@ async function driveEverything() {
   for (let i = 0; i < 3 && status !== 429; i++) status = (await api.post(paths.resend(resendOrg.id, pending[0].id), { token: resender.token })).status;
   expect(status).toBe(429);
 
+  // revokeInvitation: 204 (live; expired whose guard a newer invitation holds), 400 (answered),
+  // 401, 404 (unknown, invisible, already revoked), through an old name
+  const revoker = user('revoker');
+  const revokeOrgName = uniqueOrgName();
+  const revokeOrg = (await expectStatus(api.post(paths.organizations, { token: revoker.token, body: orgBody(revokeOrgName) }), 201)).body;
+  const revokeOf = (orgName: string, invitationId: string, token: string) => api.delete(paths.invitation(orgName, invitationId), { token });
+  const [toRevoke, toExpire] = (
+    await expectStatus(
+      api.post(paths.invitations(revokeOrgName), { token: revoker.token, body: { emails: [uniqueAddress(), uniqueAddress()] } }),
+      201,
+    )
+  ).body.invitations;
+  await expectStatus(revokeOf(revokeOrgName, toRevoke.id, revoker.token), 204);
+  await expectStatus(revokeOf(revokeOrgName, toRevoke.id, revoker.token), 404);
+  await expireInvitation(stack, revokeOrg.id, toExpire.id);
+  const reinvited = (
+    await expectStatus(api.post(paths.invitations(revokeOrgName), { token: revoker.token, body: { emails: [toExpire.userEmail] } }), 201)
+  ).body.invitations[0];
+  await expectStatus(revokeOf(revokeOrgName, toExpire.id, revoker.token), 204);
+  await expectStatus(revokeOf(revokeOrgName, reinvited.id, stranger.token), 404);
+  await expectStatus(revokeOf(name, toReject.id, admin.token), 400);
+  await expectStatus(revokeOf(renamed, member.id, invitee.token), 401);
+  await expectStatus(revokeOf(uniqueOrgName(), toRevoke.id, admin.token), 404);
+
   // listInvitations with the email and invitedBy filters
   await expectStatus(api.get(`${invitations}?email=${encodeURIComponent(invitee.email)}&invitedBy=${admin.sub}`, { token: admin.token }), 200);
 

@@ -107,6 +107,7 @@ describe('an invisible organization costs exactly what an unknown one does', () 
     ['get invitation', () => stack.api.get(paths.invitation(name, invitationId), { token })],
     ['answer invitation', () => stack.api.put(paths.invitation(name, invitationId), { token, body: { status: 'ACCEPTED' } })],
     ['resend invitation', () => stack.api.post(paths.resend(id, invitationId), { token })],
+    ['revoke invitation', () => stack.api.delete(paths.invitation(name, invitationId), { token })],
     [
       'update organization',
       () => stack.api.request('PATCH', `/v1/organizations/${id}/partial`, { token, body: { name: uniqueOrgName(), contactEmail: 'c@example.com', visibility: 'PUBLIC' } }),

@@ -52,7 +52,7 @@ describe('CORS preflight', () => {
     expect(response.text).toBe('');
     expect(corsHeadersOf(response.headers)).toEqual({
       'access-control-allow-origin': ALLOWED,
-      'access-control-allow-methods': 'GET,PATCH,POST,PUT',
+      'access-control-allow-methods': 'DELETE,GET,PATCH,POST,PUT',
       'access-control-allow-headers': 'authorization,content-type,idempotency-key',
       'access-control-max-age': '7200',
     });

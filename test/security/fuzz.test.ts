@@ -568,6 +568,19 @@ describe('fuzz: paths', () => {
     });
   });
 
+  it('DELETE /v1/organizations/{name}/invitations/{uuid}: random names and ids; non-admins never revoke (400/401/404), nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(
+      fc.constantFrom(member, stranger, invitee, impostor, lookalike),
+      pathSegment(orgNames(), 12),
+      pathSegment(invitationIds(), 12),
+    );
+    await fuzz(arb, runs(80), async ([who, org, id], ledger) => {
+      const [req, res] = await send(who, { method: 'DELETE', path: `/v1/organizations/${org}/invitations/${id}` });
+      const checked = checkResponse(req, res, [400, 401, 404], 'DELETE /v1/organizations/{name}/invitations/{uuid}');
+      ledger.note(checked, who.sub);
+    });
+  });
+
   it('POST /v1/organizations/{orgId}/invitations/{id}/resend: random ids; only admins of A resend, only the pending invitation', { timeout: PROPERTY_TIMEOUT }, async () => {
     const arb = fc.tuple(fc.constantFrom(...everyone()), pathSegment(orgIds(), 12), pathSegment(invitationIds(), 12));
     await fuzz(arb, runs(80), async ([who, org, id], ledger) => {
@@ -685,6 +698,9 @@ describe('fuzz: methods, unknown routes, headers and tokens', () => {
     );
     const arb = fc.tuple(fc.constantFrom(admin, coAdmin, member, stranger), methodAndPath, body);
     await fuzz(arb.map((t) => labelled(t)), runs(100), async ([who, [method, target], json], ledger) => {
+      // An admin's DELETE of an invitation of A would revoke a fixture every property relies on;
+      // revoking by non-admins is fuzzed below, by admins in test/integration/revoke-invitation.test.ts.
+      if ((who === admin || who === coAdmin) && resolveRoute(method, target).operation?.method === 'DELETE') return;
       const hasBody = json !== undefined && method !== 'GET' && method !== 'HEAD';
       const [req, res] = await send(who, {
         method,

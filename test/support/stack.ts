@@ -176,6 +176,9 @@ export class ApiClient {
   put<T = any>(path: string, options: RequestOptions = {}) {
     return this.request<T>('PUT', path, options);
   }
+  delete<T = any>(path: string, options: RequestOptions = {}) {
+    return this.request<T>('DELETE', path, options);
+  }
 
   /** Sends a request and checks the response against openapi.yaml and the error conventions. */
   async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
@@ -196,6 +199,13 @@ export class ApiClient {
       return { status: 204, headers: response.headers, body: undefined as T, text };
     }
     const contentType = response.headers.get('content-type') ?? '';
+    if (response.status === 204) {
+      // No Content: nothing, not even a Content-Type.
+      if (text !== '' || contentType !== '') throw new Error(`${method} ${path} → 204 with a body or Content-Type: ${contentType} ${text.slice(0, 200)}`);
+      const headers = Object.fromEntries(response.headers.entries());
+      assertResponseMatchesSpec({ method, path, status: 204, body: '', headers });
+      return { status: 204, headers: response.headers, body: undefined as T, text };
+    }
     if (!contentType.startsWith('application/json')) {
       throw new Error(`${method} ${path} → ${response.status} with Content-Type "${contentType}": ${text.slice(0, 200)}`);
     }

@@ -4,8 +4,11 @@ import {
   decideAnswer,
   decideDelivery,
   decideResend,
+  decideRevoke,
   explainLostAnswer,
   explainLostResend,
+  explainLostRevoke,
+  revokedInvitationTtl,
   expirationDate,
   answeredInvitationTtl,
   invitationTtl,
@@ -600,6 +603,15 @@ describe('decideDelivery', () => {
     });
   });
 
+  it('needs no email for a revoked invitation, expired or not (NOT_NEEDED, not a failure)', () => {
+    for (const nowMs of [WELL_BEFORE_MS, AT_EXPIRY_MS + 1000]) {
+      expect(decideDelivery(invitation({ status: 'REVOKED' }), 1, nowMs)).toEqual({
+        kind: 'not-needed',
+        reason: 'the invitation was revoked before its email went out',
+      });
+    }
+  });
+
   it.each([AT_EXPIRY_MS, AT_EXPIRY_MS + 86_400_000])('abandons the email of an expired invitation (now=%d)', (nowMs) => {
     expect(decideDelivery(invitation(), 1, nowMs)).toEqual({
       kind: 'abandon',
@@ -716,7 +728,49 @@ describe('toInvitationView', () => {
   });
 });
 
-describe('explainLostAnswer / explainLostResend (a conditional write lost to a concurrent one)', () => {
+describe('decideRevoke', () => {
+  it('revokes a pending invitation, live or expired (it holds no clock)', () => {
+    const pending = invitation();
+    expect(decideRevoke(pending)).toBe(pending);
+    const expired = invitation({ expiresAt: 1 });
+    expect(decideRevoke(expired)).toBe(expired);
+  });
+
+  it.each(['ACCEPTED', 'REJECTED'] as const)('refuses a %s invitation with 400, in the resend wording', (status) => {
+    expectDomainError(() => decideRevoke(invitation({ status })), 'INVALID_INPUT', `This invitation has already status ${status}.`);
+  });
+
+  it('answers a missing or already revoked invitation with the unknown-invitation 404', () => {
+    expectDomainError(() => decideRevoke(undefined), 'NOT_FOUND', 'Invitation not found.');
+    expectDomainError(() => decideRevoke(invitation({ status: 'REVOKED' })), 'NOT_FOUND', 'Invitation not found.');
+  });
+
+  it('keeps a revoked invitation as long as an answered one', () => {
+    expect(revokedInvitationTtl(1_700_000_000_500, TIMINGS)).toBe(1_700_000_000 + TIMINGS.answeredRetentionSeconds);
+  });
+});
+
+describe('a revoked invitation is gone for the Jaqpot views', () => {
+  it('answering or resending it is the unknown-invitation 404', () => {
+    const revoked = invitation({ status: 'REVOKED' });
+    expectDomainError(() => { throw explainLostAnswer(revoked, WELL_BEFORE_MS); }, 'NOT_FOUND', 'Invitation not found.');
+    expectDomainError(() => decideResend(revoked, WELL_BEFORE_MS, TIMINGS), 'NOT_FOUND', 'Invitation not found.');
+  });
+
+  it('no status filter matches it', () => {
+    const revoked = invitation({ status: 'REVOKED' });
+    for (const filter of ['PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED'] as const) {
+      expect(matchesStatusFilter(revoked, filter, WELL_BEFORE_MS)).toBe(false);
+      expect(matchesStatusFilter(revoked, filter, AT_EXPIRY_MS + 1000)).toBe(false);
+    }
+  });
+
+  it('a view never shows REVOKED: meeting one is a bug, not a response', () => {
+    expect(() => toInvitationView(invitation({ status: 'REVOKED' }))).toThrow(/revoked invitation/);
+  });
+});
+
+describe('explainLostAnswer / explainLostResend / explainLostRevoke (a conditional write lost to a concurrent one)', () => {
   it('explains with the state that won: answered, expired or gone', () => {
     expectDomainError(() => { throw explainLostAnswer(invitation({ status: 'ACCEPTED' }), WELL_BEFORE_MS); }, 'INVALID_INPUT', 'This invitation has already status ACCEPTED.');
     expect(explainLostAnswer(invitation(), AT_EXPIRY_MS).message).toMatch(/expired on 2023-11-14T22:13:20.000Z\. Ask an organization admin/);
@@ -724,10 +778,14 @@ describe('explainLostAnswer / explainLostResend (a conditional write lost to a c
     expectDomainError(() => { throw explainLostResend(invitation({ status: 'REJECTED' }), WELL_BEFORE_MS); }, 'INVALID_INPUT', 'This invitation has already status REJECTED.');
     expectDomainError(() => { throw explainLostResend(invitation(), AT_EXPIRY_MS); }, 'GONE');
     expectDomainError(() => { throw explainLostResend(undefined, WELL_BEFORE_MS); }, 'NOT_FOUND', 'Invitation not found.');
+    expectDomainError(() => { throw explainLostRevoke(invitation({ status: 'ACCEPTED' })); }, 'INVALID_INPUT', 'This invitation has already status ACCEPTED.');
+    expectDomainError(() => { throw explainLostRevoke(undefined); }, 'NOT_FOUND', 'Invitation not found.');
+    expectDomainError(() => { throw explainLostRevoke(invitation({ status: 'REVOKED' })); }, 'NOT_FOUND', 'Invitation not found.');
   });
 
   it('answers a retryable 503 when the winning state would still allow the change', () => {
     expectDomainError(() => { throw explainLostAnswer(invitation(), WELL_BEFORE_MS); }, 'UNAVAILABLE', /changed while processing/);
     expectDomainError(() => { throw explainLostResend(invitation(), WELL_BEFORE_MS); }, 'UNAVAILABLE', /changed while processing/);
+    expectDomainError(() => { throw explainLostRevoke(invitation()); }, 'UNAVAILABLE', /changed while processing/);
   });
 });

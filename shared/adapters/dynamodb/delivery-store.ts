@@ -56,9 +56,11 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
       TableName: this.tableName,
       Key: keys.invitation(orgId, invitationId),
       UpdateExpression: 'SET emailStatus = :status, lastError = :reason',
-      // Only for the latest message sent, and never while a newer request is pending.
-      ConditionExpression: 'messageId = :messageId AND deliveredSeq = deliverySeq',
-      ExpressionAttributeValues: { ':status': status, ':reason': reason, ':messageId': messageId },
+      // Only for the latest message sent, never while a newer request is pending, and not once
+      // revoked (gone: nobody reads its delivery state any more).
+      ConditionExpression: 'messageId = :messageId AND deliveredSeq = deliverySeq AND #status <> :revoked',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':status': status, ':reason': reason, ':messageId': messageId, ':revoked': 'REVOKED' },
     });
   }
 

@@ -8,6 +8,7 @@ import {
   invitationTtl,
   isPastRetention,
   matchesStatusFilter,
+  revokedInvitationTtl,
   type Invitation,
   type InvitationTimings,
 } from '../../domain/invitation.ts';
@@ -63,10 +64,13 @@ export class DynamoInvitationStore implements InvitationStore {
     return this.retained(Item, this.clock.nowMs());
   }
 
-  /** The invitation of a stored item, unless its TTL has passed: then it is gone, deleted or not. */
+  /**
+   * The invitation of a stored item, unless its TTL has passed (then it is gone, deleted or not)
+   * or it was revoked (kept as history, but gone for every Jaqpot view).
+   */
   private retained(item: Item | undefined, nowMs: number): Invitation | undefined {
     if (!item || isPastRetention(item[tableSchema.ttlAttribute] as number | undefined, nowMs)) return undefined;
-    return fromInvitationItem(item);
+    return this.currentFrom(item);
   }
 
   async getWithAccess(orgId: number, invitationId: string, userId: string) {
@@ -274,6 +278,50 @@ export class DynamoInvitationStore implements InvitationStore {
     return { ok: false as const, current: this.currentFrom(result.reasons[0]?.Item) };
   }
 
+  /**
+   * Withdraws a pending invitation (live or expired): it becomes REVOKED, kept invisibly as
+   * history until revocation + the answered retention, and its pending guard is released in the
+   * same transaction, so the address can be invited again at once. An email not yet sent is
+   * left PENDING on purpose: the delivery (stream or sweep) then records it NOT_NEEDED.
+   *
+   * The guard may already belong to a newer invitation of the same address (one created after
+   * this one expired): then there is nothing to release, and the invitation is revoked alone.
+   */
+  async revoke(invitation: Invitation, caller: Caller, nowMs: number) {
+    const revokedAt = new Date(nowMs).toISOString();
+    const revoke = {
+      Update: {
+        TableName: this.tableName,
+        Key: keys.invitation(invitation.orgId, invitation.id),
+        UpdateExpression: 'SET #status = :revoked, revokedAt = :revokedAt, revokedBy = :revokedBy, #ttl = :ttl',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
+        ExpressionAttributeValues: {
+          ':revoked': 'REVOKED',
+          ':revokedAt': revokedAt,
+          ':revokedBy': caller.userId,
+          ':ttl': revokedInvitationTtl(nowMs, this.timings),
+          ':pending': 'PENDING',
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    };
+    const releaseGuard = {
+      Delete: {
+        TableName: this.tableName,
+        Key: keys.pendingGuard(invitation.orgId, invitation.emailNormalized),
+        ConditionExpression: 'attribute_not_exists(PK) OR invitationId = :id',
+        ExpressionAttributeValues: { ':id': invitation.id },
+      },
+    };
+    let result = await transactWrite(this.client, [revoke, releaseGuard]);
+    const guardHeldByAnother = (reasons: { Code?: string }[]) =>
+      reasons[0]?.Code !== 'ConditionalCheckFailed' && reasons[1]?.Code === 'ConditionalCheckFailed';
+    if (!result.ok && guardHeldByAnother(result.reasons)) result = await transactWrite(this.client, [revoke]);
+    if (result.ok) return { ok: true as const };
+    return { ok: false as const, current: this.currentFrom(result.reasons[0]?.Item) };
+  }
+
   /** Upsert that never downgrades an existing ADMIN membership: every field only if absent. */
   private addMemberUnlessPresent(orgId: number, caller: Caller) {
     const item = toMembershipItem({
@@ -295,8 +343,10 @@ export class DynamoInvitationStore implements InvitationStore {
     };
   }
 
+  /** The invitation a stored item holds, as the Jaqpot views know it: a revoked one is gone. */
   private currentFrom(item: Record<string, unknown> | undefined): Invitation | undefined {
-    return item ? fromInvitationItem(item) : undefined;
+    if (!item || item.status === 'REVOKED') return undefined;
+    return fromInvitationItem(item);
   }
 }
 

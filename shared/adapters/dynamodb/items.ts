@@ -38,6 +38,7 @@ const MEMBERSHIP_FIELDS = fieldsOf<Membership>()(['orgId', 'userId', 'username',
 const INVITATION_FIELDS = fieldsOf<Invitation>()([
   'id', 'orgId', 'orgName', 'userEmail', 'emailNormalized', 'status', 'expiresAt', 'createdAt', 'invitedBy', 'inviterName', 'userId',
   'respondedAt', 'deliverySeq', 'deliveredSeq', 'emailRequestedAt', 'emailStatus', 'sendCount', 'lastSentAt', 'lastError', 'messageId',
+  'revokedAt', 'revokedBy',
 ]);
 
 export function toOrganizationItem(org: Organization): Item {
