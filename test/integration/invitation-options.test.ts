@@ -244,6 +244,22 @@ describe('dry run', () => {
   });
 });
 
+describe('Idempotency-Key and options', () => {
+  it('the same addresses with other options under the same key is 422; with the same options a replay', async () => {
+    const { creator, name } = await newOrg();
+    const headers = { 'Idempotency-Key': `opts-${Date.now()}` };
+    const body = { emails: [user('a').email], associationType: 'ADMIN', sendEmail: false };
+    const first = await postInvitations(name, creator, body, '', headers);
+    expect(first.status, first.text).toBe(201);
+    const replay = await postInvitations(name, creator, body, '', headers);
+    expect(replay.status, replay.text).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.body).toEqual(first.body);
+    const other = await postInvitations(name, creator, { ...body, associationType: 'MEMBER' }, '', headers);
+    expect(other.status, other.text).toBe(422);
+  });
+});
+
 describe('bad options: 400 naming the field, nothing written', () => {
   it.each([
     [{ associationType: 'OWNER' }, 'associationType must be one of MEMBER, ADMIN.'],
