@@ -36,7 +36,6 @@ import type {
   InvitationPage,
   InvitationStore,
   OrganizationStore,
-  OrganizationWithMembers,
   RateLimiter,
 } from '../ports.ts';
 
@@ -118,7 +117,7 @@ async function loadForInviting(
   caller: Caller,
   orgName: string,
 ): Promise<{ organization: Organization; memberEmails: Set<string> }> {
-  const loaded: OrganizationWithMembers | undefined = await deps.organizations.getWithMembers(await resolveOrgId(deps, orgName));
+  const loaded = await deps.organizations.getWithMembers(await resolveOrgId(deps, orgName));
   const membership = loaded?.members.find((m) => m.userId === caller.userId);
   const { organization } = requireOrgAdmin(loaded && { organization: loaded.organization, membership }, caller);
   const memberEmails = new Set(loaded!.members.flatMap((m) => (m.email === undefined ? [] : [normalizeEmail(m.email)])));
