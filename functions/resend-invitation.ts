@@ -1,7 +1,7 @@
 import { apiHandler } from '../shared/http/api-handler.ts';
 import { invitationIdParam, orgIdParam } from '../shared/http/params.ts';
 import { jsonResponse, rateLimitHeaders } from '../shared/http/responses.ts';
-import { toInvitationView } from '../shared/http/views.ts';
+import { toAdminInvitationView } from '../shared/http/views.ts';
 import { countMetric } from '../shared/observability.ts';
 import { resendInvitation } from '../shared/services/invitations.ts';
 import { createInvitationDependencies } from '../shared/wiring.ts';
@@ -14,5 +14,5 @@ export const handler = apiHandler(async ({ caller, path }) => {
   const invitationId = invitationIdParam(path);
   const outcome = await resendInvitation(deps, caller, orgId, invitationId);
   countMetric('InvitationsResent');
-  return jsonResponse(200, toInvitationView(outcome.invitation), rateLimitHeaders(outcome.rateLimit));
+  return jsonResponse(200, toAdminInvitationView(outcome.invitation, { frontendUrl: deps.frontendUrl, orgName: outcome.orgName }), rateLimitHeaders(outcome.rateLimit));
 });

@@ -40,6 +40,8 @@ export function functionEnvironments(config: StackConfig, refs: { tableName: str
     RATE_LIMIT_RESEND: config.invitations.rateLimitResend,
     RATE_LIMIT_CREATE_ORGANIZATION: config.invitations.rateLimitCreateOrganization,
     RATE_LIMIT_UPDATE_ORGANIZATION: config.invitations.rateLimitUpdateOrganization,
+    // The invitation links admins see (link-only invitations), as the emails build them.
+    FRONTEND_URL: config.email.frontendUrl,
   };
   const authorizer = {
     ...common,

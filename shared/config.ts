@@ -27,6 +27,8 @@ export interface ApiConfig {
   readonly dynamodbEndpoint: string | undefined;
   readonly invitations: InvitationTimings;
   readonly rateLimits: RateLimits;
+  /** FRONTEND_URL: the base of the invitation links admins see (the same the emails carry). */
+  readonly frontendUrl: string;
 }
 
 /** Per-user request budgets. */
@@ -99,6 +101,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       createOrganization: reader.rateLimit('RATE_LIMIT_CREATE_ORGANIZATION'),
       updateOrganization: reader.rateLimit('RATE_LIMIT_UPDATE_ORGANIZATION'),
     },
+    frontendUrl: reader.requiredUrl('FRONTEND_URL'),
   };
   reader.throwIfInvalid();
   return config;

@@ -93,10 +93,13 @@ export interface InvitationStore {
    * is held by a live invitation are left out and reported; the rest are written.
    */
   createMany(invitations: Invitation[], nowMs: number): Promise<CreateInvitationsResult>;
+  /** Which of these normalized addresses a live pending invitation holds (one read, whatever their number). */
+  findInvited(orgId: number, emailsNormalized: readonly string[], nowMs: number): Promise<Set<string>>;
   list(orgId: number, query: InvitationListQuery): Promise<InvitationPage>;
   /**
    * Records the invitee's answer if the invitation is still PENDING and unexpired; accepting also
-   * makes the caller a MEMBER in the same transaction. Returns the stored state instead when the
+   * makes the caller a member with the invitation's associationType in the same transaction
+   * (never downgrading an ADMIN; an ADMIN invitation upgrades a MEMBER). Returns the stored state instead when the
    * condition no longer holds, so the caller can explain why.
    */
   answer(

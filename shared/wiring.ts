@@ -63,6 +63,7 @@ function invitationDependencies(config: ApiConfig, client: DynamoDBDocumentClien
     ids: randomIds,
     timings: config.invitations,
     rateLimits: config.rateLimits,
+    frontendUrl: config.frontendUrl,
   };
 }
 

@@ -2,6 +2,7 @@ import { invitationNotFound, requireInvitee } from './access.ts';
 import type { Caller } from './caller.ts';
 import { normalizeEmail } from './email.ts';
 import { DomainError, invalidInput } from './errors.ts';
+import type { AssociationType } from './organization.ts';
 
 export type InvitationStatus = 'PENDING' | 'ACCEPTED' | 'REJECTED';
 /**
@@ -20,10 +21,34 @@ export const MAX_EMAILS_PER_REQUEST = 10;
 
 /**
  * Delivery state of the invitation's latest email request. NOT_NEEDED: the invitation was
- * answered or revoked before its email went out, so none was sent (not a failure).
+ * answered or revoked before its email went out, so none was sent (not a failure). NOT_REQUESTED: created
+ * with `sendEmail: false` (a link-only invitation the admin passes on); a resend requests one.
  */
-export type EmailStatus = 'PENDING' | 'SENT' | 'FAILED' | 'BOUNCED' | 'COMPLAINED' | 'NOT_NEEDED';
-export const EMAIL_STATUSES: readonly EmailStatus[] = ['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED', 'NOT_NEEDED'];
+export type EmailStatus = 'PENDING' | 'SENT' | 'FAILED' | 'BOUNCED' | 'COMPLAINED' | 'NOT_NEEDED' | 'NOT_REQUESTED';
+export const EMAIL_STATUSES: readonly EmailStatus[] = [
+  'PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED', 'NOT_NEEDED', 'NOT_REQUESTED',
+];
+
+/** The membership an accepted invitation grants. */
+export const INVITATION_ROLES: readonly AssociationType[] = ['MEMBER', 'ADMIN'];
+
+/** Bounds of a create request's `expiresInSeconds`: one hour to 30 days. */
+export const INVITATION_LIFETIME = { minSeconds: 3600, maxSeconds: 2_592_000 } as const;
+
+/** What a create request asks of every invitation it makes. */
+export interface InvitationOptions {
+  readonly associationType: AssociationType;
+  /** Undefined: INVITATION_EXPIRY_SECONDS. */
+  readonly expiresInSeconds: number | undefined;
+  /** false: no email; the admin passes the link on (emailStatus NOT_REQUESTED). */
+  readonly sendEmail: boolean;
+}
+
+export const DEFAULT_INVITATION_OPTIONS: InvitationOptions = {
+  associationType: 'MEMBER',
+  expiresInSeconds: undefined,
+  sendEmail: true,
+};
 
 export interface Invitation {
   readonly id: string;
@@ -34,8 +59,15 @@ export interface Invitation {
   /** The comparison form of userEmail. */
   readonly emailNormalized: string;
   readonly status: StoredInvitationStatus;
+  /** The membership accepting grants (stored since invitations have roles; older items: MEMBER). */
+  readonly associationType: AssociationType;
   /** Epoch seconds. */
   readonly expiresAt: number;
+  /**
+   * How long the invitation lives from its creation or a resend, in seconds. Absent on items
+   * stored before lifetimes were per invitation: INVITATION_EXPIRY_SECONDS.
+   */
+  readonly lifetimeSeconds?: number;
   readonly createdAt: string;
   /** The inviting admin's user id (token `sub`). */
   readonly invitedBy: string;
@@ -98,8 +130,10 @@ export function newInvitation(
   input: { id: string; org: { id: number; name: string }; email: ParsedEmail; inviter: Caller },
   nowMs: number,
   timings: InvitationTimings,
+  options: InvitationOptions = DEFAULT_INVITATION_OPTIONS,
 ): Invitation {
   const now = new Date(nowMs).toISOString();
+  const lifetimeSeconds = options.expiresInSeconds ?? timings.expirySeconds;
   return {
     id: input.id,
     orgId: input.org.id,
@@ -107,16 +141,61 @@ export function newInvitation(
     userEmail: input.email.address,
     emailNormalized: input.email.normalized,
     status: 'PENDING',
-    expiresAt: Math.floor(nowMs / 1000) + timings.expirySeconds,
+    associationType: options.associationType,
+    expiresAt: Math.floor(nowMs / 1000) + lifetimeSeconds,
+    lifetimeSeconds,
     createdAt: now,
     invitedBy: input.inviter.userId,
     inviterName: inviterDisplayName(input.inviter),
-    deliverySeq: 1,
+    // A link-only invitation makes no email request (sequence 0): it never enters the outbox
+    // (neither the stream filter nor the pending-email index take NOT_REQUESTED) until a resend.
+    deliverySeq: options.sendEmail ? 1 : 0,
     deliveredSeq: 0,
     emailRequestedAt: now,
-    emailStatus: 'PENDING',
+    emailStatus: options.sendEmail ? 'PENDING' : 'NOT_REQUESTED',
     sendCount: 0,
   };
+}
+
+/** How long an invitation lives from its creation or a resend. */
+export function invitationLifetimeSeconds(invitation: Pick<Invitation, 'lifetimeSeconds'>, timings: InvitationTimings): number {
+  return invitation.lifetimeSeconds ?? timings.expirySeconds;
+}
+
+export type DryRunOutcome = 'INVITE' | 'ALREADY_INVITED' | 'ALREADY_MEMBER' | 'INVALID';
+
+/** A dry run's address: valid (as create would take it) or invalid, with why. */
+export type DryRunEntry = { readonly valid: ParsedEmail } | { readonly invalid: string; readonly reason: string };
+
+export interface DryRunResult {
+  readonly email: string;
+  readonly outcome: DryRunOutcome;
+  readonly reason?: string;
+}
+
+/**
+ * What a create request would do with each address, without doing it: the same order of rules
+ * as create (a member is ALREADY_MEMBER before any guard is looked at; a live pending guard
+ * makes ALREADY_INVITED). `entries` are the request's addresses, valid ones collapsed as create
+ * collapses them (first spelling), invalid ones in their places with why.
+ */
+export function classifyDryRun(
+  entries: readonly DryRunEntry[],
+  memberEmails: ReadonlySet<string>,
+  invitedEmails: ReadonlySet<string>,
+): DryRunResult[] {
+  return entries.map((entry) => {
+    if ('invalid' in entry) return { email: entry.invalid, outcome: 'INVALID', reason: entry.reason };
+    const { address, normalized } = entry.valid;
+    if (memberEmails.has(normalized)) return { email: address, outcome: 'ALREADY_MEMBER' };
+    if (invitedEmails.has(normalized)) return { email: address, outcome: 'ALREADY_INVITED' };
+    return { email: address, outcome: 'INVITE' };
+  });
+}
+
+/** A pending guard holds its address while its invitation lives; expired, it holds nothing. */
+export function isGuardLive(guard: { readonly expiresAt: number }, nowMs: number): boolean {
+  return nowMs < guard.expiresAt * 1000;
 }
 
 /**
@@ -181,11 +260,14 @@ export function decideAnswer(
   return { kind: 'answer', status: requested };
 }
 
-/** Resend: only a PENDING invitation that has not expired; the new expiry starts now. */
+/**
+ * Resend: only a PENDING invitation that has not expired; the new expiry starts now and lasts
+ * the invitation's own lifetime (as created).
+ */
 export function decideResend(invitation: Invitation | undefined, nowMs: number, timings: InvitationTimings) {
   const refusal = resendRefusal(invitation, nowMs);
   if (refusal) throw refusal;
-  const expiresAt = Math.floor(nowMs / 1000) + timings.expirySeconds;
+  const expiresAt = Math.floor(nowMs / 1000) + invitationLifetimeSeconds(invitation!, timings);
   return { expiresAt, requestedAt: new Date(nowMs).toISOString() };
 }
 
@@ -277,6 +359,8 @@ export type DeliveryDecision =
  */
 export function decideDelivery(invitation: Invitation | undefined, seq: number, nowMs: number): DeliveryDecision {
   if (!invitation) return { kind: 'skip', reason: 'invitation no longer exists' };
+  // Link-only and never resent: no email was requested (the stream filter keeps these out too).
+  if (invitation.emailStatus === 'NOT_REQUESTED') return { kind: 'skip', reason: 'no email requested' };
   if (invitation.deliveredSeq >= seq) return { kind: 'skip', reason: 'already recorded' };
   if (invitation.deliverySeq > seq) return { kind: 'skip', reason: 'superseded by a newer email request' };
   if (invitation.status === 'REVOKED') return { kind: 'not-needed', reason: 'the invitation was revoked before its email went out' };

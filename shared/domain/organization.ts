@@ -1,5 +1,5 @@
 import { DomainError } from './errors.ts';
-import type { InvitationTimings } from './invitation.ts';
+import { INVITATION_LIFETIME, type InvitationTimings } from './invitation.ts';
 
 export type OrganizationVisibility = 'PUBLIC' | 'PRIVATE';
 export type AssociationType = 'ADMIN' | 'MEMBER';
@@ -71,12 +71,14 @@ export function applyOrganizationUpdate(current: Organization, update: Organizat
  * How long a renamed organization's old name keeps resolving to it, and stays reserved for it
  * (epoch seconds). Every email naming the old name was sent before the rename (resends and new
  * invitations afterwards name the new one), so its invitation can be answered until at most
- * rename + INVITATION_EXPIRY_SECONDS, and stays readable (as expired) for
+ * rename + the longest invitation lifetime (INVITATION_EXPIRY_SECONDS, or the longest a create
+ * request may ask for, `expiresInSeconds`), and stays readable (as expired) for
  * INVITATION_RETENTION_SECONDS more, until TTL may delete it. Until then the link must keep
  * opening this organization, and nobody else may take the name.
  */
 export function renamedNameReservedUntil(nowMs: number, timings: InvitationTimings): number {
-  return Math.floor(nowMs / 1000) + timings.expirySeconds + timings.retentionSeconds;
+  const longestLifetime = Math.max(timings.expirySeconds, INVITATION_LIFETIME.maxSeconds);
+  return Math.floor(nowMs / 1000) + longestLifetime + timings.retentionSeconds;
 }
 
 /**

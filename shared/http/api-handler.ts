@@ -44,6 +44,8 @@ export interface ApiHandlerOptions {
     readonly store: IdempotencyStore;
     readonly clock: Clock;
     readonly fingerprint: (request: ApiRequest) => unknown;
+    /** Requests for which the key is ignored (a dry run, which writes nothing); default: all honour it. */
+    readonly appliesTo?: (request: ApiRequest) => boolean;
   };
 }
 
@@ -77,11 +79,11 @@ export function apiHandler(handle: (request: ApiRequest) => Promise<ApiResult>, 
 
 function withIdempotency(
   handle: (request: ApiRequest) => Promise<ApiResult>,
-  { store, clock, fingerprint }: NonNullable<ApiHandlerOptions['idempotency']>,
+  { store, clock, fingerprint, appliesTo }: NonNullable<ApiHandlerOptions['idempotency']>,
 ) {
   return async (request: ApiRequest): Promise<ApiResult> => {
     const key = request.headers['idempotency-key'];
-    if (key === undefined) return handle(request);
+    if (key === undefined || (appliesTo && !appliesTo(request))) return handle(request);
     const { caller } = request; // 401 before anything else, as on every route
     const content = fingerprint(request);
     return idempotent(store, { caller, key, content, nowMs: clock.nowMs() }, () => handle(request));

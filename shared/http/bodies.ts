@@ -7,9 +7,14 @@
 import * as v from 'valibot';
 import { isValidEmail, trimEmail } from '../domain/email.ts';
 import {
+  DEFAULT_INVITATION_OPTIONS,
+  INVITATION_LIFETIME,
+  INVITATION_ROLES,
   INVITATION_STATUSES,
   MAX_EMAILS_PER_REQUEST,
   uniqueEmails,
+  type DryRunEntry,
+  type InvitationOptions,
   type InvitationStatus,
   type ParsedEmail,
 } from '../domain/invitation.ts';
@@ -156,23 +161,91 @@ const invitedEmail = v.pipe(
   v.check(isValidEmail, 'is not a valid email address.'),
 );
 
-/** POST /v1/organizations/{orgName}/invitations: 1 to 10 addresses; other fields are ignored. */
-export const CreateInvitationsBody = jsonObject(
-  {
-    emails: v.pipe(
-      v.array(v.unknown(), EMAILS_MESSAGE),
-      v.minLength(1, '"emails" must contain at least one address.'),
-      v.maxLength(MAX_EMAILS_PER_REQUEST, `"emails" may contain at most ${MAX_EMAILS_PER_REQUEST} addresses.`),
-      // The entries once the count is right: an oversized list is refused for its size.
-      v.array(invitedEmail),
-    ),
-  },
-  { notAnObject: 'The request body must be a JSON object with an "emails" array.', missing: () => EMAILS_MESSAGE },
-);
+/** A dry run's entry: a string (trimmed); an invalid address is reported, not refused. */
+const dryRunEmail = v.pipe(v.string('must be a string.'), v.transform(trimEmail));
 
-/** The addresses to invite: trimmed, duplicates (case-insensitive) collapsed to the first spelling. */
+const ROLE_MESSAGE = `associationType must be one of ${INVITATION_ROLES.join(', ')}.`;
+const LIFETIME_MESSAGE =
+  `expiresInSeconds must be an integer from ${INVITATION_LIFETIME.minSeconds} to ${INVITATION_LIFETIME.maxSeconds}.`;
+
+/**
+ * POST /v1/organizations/{orgName}/invitations: 1 to 10 addresses, and what every invitation of
+ * the request gets: a role, a lifetime, whether it is emailed. Other fields are ignored.
+ */
+function invitationsBody<TEntry extends v.GenericSchema<unknown, string>>(entry: TEntry) {
+  return jsonObject(
+    {
+      emails: v.pipe(
+        v.array(v.unknown(), EMAILS_MESSAGE),
+        v.minLength(1, '"emails" must contain at least one address.'),
+        v.maxLength(MAX_EMAILS_PER_REQUEST, `"emails" may contain at most ${MAX_EMAILS_PER_REQUEST} addresses.`),
+        // The entries once the count is right: an oversized list is refused for its size.
+        v.array(entry),
+      ),
+      associationType: v.optional(v.picklist(INVITATION_ROLES, ROLE_MESSAGE)),
+      expiresInSeconds: v.optional(
+        v.pipe(
+          v.number(LIFETIME_MESSAGE),
+          v.integer(LIFETIME_MESSAGE),
+          v.minValue(INVITATION_LIFETIME.minSeconds, LIFETIME_MESSAGE),
+          v.maxValue(INVITATION_LIFETIME.maxSeconds, LIFETIME_MESSAGE),
+        ),
+      ),
+      sendEmail: v.optional(v.boolean('sendEmail must be true or false.')),
+    },
+    { notAnObject: 'The request body must be a JSON object with an "emails" array.', missing: () => EMAILS_MESSAGE },
+  );
+}
+
+export const CreateInvitationsBody = invitationsBody(invitedEmail);
+/** The same request for `?dryRun=true`: the same shape, but each address is judged, not required valid. */
+export const DryRunInvitationsBody = invitationsBody(dryRunEmail);
+
+export interface InvitationRequest {
+  /** Trimmed, duplicates (case-insensitive) collapsed to the first spelling. */
+  readonly emails: ParsedEmail[];
+  readonly options: InvitationOptions;
+}
+
+/** The addresses to invite, and the options every invitation gets (defaults filled in). */
+export function parseCreateInvitationsRequest(body: unknown): InvitationRequest {
+  const input = validate(CreateInvitationsBody, body);
+  return { emails: uniqueEmails(input.emails), options: invitationOptions(input) };
+}
+
+/** Just the addresses of a create request. */
 export function parseInvitationRequest(body: unknown): ParsedEmail[] {
-  return uniqueEmails(validate(CreateInvitationsBody, body).emails);
+  return parseCreateInvitationsRequest(body).emails;
+}
+
+/**
+ * A dry run's request: the same shape (a bad shape or option is still 400), each address either
+ * valid (collapsed as create collapses duplicates: later spellings of one address are dropped)
+ * or invalid with its reason, in request order.
+ */
+export function parseDryRunRequest(body: unknown): { entries: DryRunEntry[]; options: InvitationOptions } {
+  const input = validate(DryRunInvitationsBody, body);
+  const seen = new Set<string>();
+  const entries = input.emails.flatMap((address): DryRunEntry[] => {
+    if (!isValidEmail(address)) return [{ invalid: address, reason: 'Not a valid email address.' }];
+    const [email] = uniqueEmails([address]);
+    if (seen.has(email!.normalized)) return [];
+    seen.add(email!.normalized);
+    return [{ valid: email! }];
+  });
+  return { entries, options: invitationOptions(input) };
+}
+
+function invitationOptions(input: {
+  associationType?: InvitationOptions['associationType'];
+  expiresInSeconds?: number;
+  sendEmail?: boolean;
+}): InvitationOptions {
+  return {
+    associationType: input.associationType ?? DEFAULT_INVITATION_OPTIONS.associationType,
+    expiresInSeconds: input.expiresInSeconds ?? DEFAULT_INVITATION_OPTIONS.expiresInSeconds,
+    sendEmail: input.sendEmail ?? DEFAULT_INVITATION_OPTIONS.sendEmail,
+  };
 }
 
 const STATUS_MESSAGE = `"status" must be one of ${INVITATION_STATUSES.join(', ')}.`;

@@ -73,6 +73,18 @@ export const ListInvitationsQuery = v.object({
   cursor: v.optional(v.pipe(v.string(CURSOR_MESSAGE), v.minLength(1, CURSOR_MESSAGE), v.maxLength(MAX_CURSOR_LENGTH, CURSOR_MESSAGE))),
 });
 
+/**
+ * POST /v1/organizations/{orgName}/invitations: `dryRun=true` says what the request would do,
+ * per address, and does nothing.
+ */
+export const CreateInvitationsQuery = v.object({
+  dryRun: v.optional(v.picklist(['true', 'false'], 'dryRun must be true or false.')),
+});
+
+export function isDryRun(query: Params): boolean {
+  return validate(CreateInvitationsQuery, query).dryRun === 'true';
+}
+
 export interface ListQuery {
   status?: InvitationStatusFilter;
   emailStatus?: EmailStatus;

@@ -2,14 +2,19 @@
 import { isOrgAdmin } from '../domain/access.ts';
 import type { Caller } from '../domain/caller.ts';
 import { expirationDate, visibleStatus, type Invitation } from '../domain/invitation.ts';
+import { invitationLink } from '../domain/invitation-email.ts';
 import type { Membership, Organization } from '../domain/organization.ts';
 
-/** The spec's OrganizationInvitation plus read-only extras. */
-export function toInvitationView(invitation: Invitation) {
+/**
+ * The spec's OrganizationInvitation plus read-only extras. `link` (admins' views only, see
+ * toAdminInvitationView): the URL the invitation email carries.
+ */
+export function toInvitationView(invitation: Invitation, link?: string) {
   return {
     id: invitation.id,
     userEmail: invitation.userEmail,
     status: visibleStatus(invitation),
+    associationType: invitation.associationType,
     expirationDate: expirationDate(invitation),
     ...(invitation.userId !== undefined && { userId: invitation.userId }),
     createdAt: invitation.createdAt,
@@ -19,6 +24,7 @@ export function toInvitationView(invitation: Invitation) {
     sendCount: invitation.sendCount,
     ...(invitation.lastSentAt !== undefined && { lastSentAt: invitation.lastSentAt }),
     ...(invitation.lastError !== undefined && { lastError: invitation.lastError }),
+    ...(link !== undefined && { link }),
   };
 }
 export type InvitationView = ReturnType<typeof toInvitationView>;
@@ -31,6 +37,17 @@ export function toMemberView(m: Membership) {
     ...(m.email !== undefined && { email: m.email }),
     associationType: m.associationType,
   };
+}
+
+/**
+ * An org admin's view: with the link the email carries (or would carry: link-only invitations),
+ * built as the email builds it, with the organization's current name.
+ */
+export function toAdminInvitationView(invitation: Invitation, site: { frontendUrl: string; orgName: string }) {
+  return toInvitationView(
+    invitation,
+    invitationLink({ frontendUrl: site.frontendUrl, orgName: site.orgName, invitationId: invitation.id }),
+  );
 }
 
 /** The spec's Organization. Members are listed only when the organization is read on its own. */

@@ -5,11 +5,14 @@
 import type { Caller } from '../domain/caller.ts';
 import { normalizeEmail } from '../domain/email.ts';
 import {
+  isOrgAdmin,
   NO_ORGANIZATION_ID,
   requireInvitationViewer,
   requireOrgAdmin,
 } from '../domain/access.ts';
 import {
+  classifyDryRun,
+  DEFAULT_INVITATION_OPTIONS,
   decideAnswer,
   decideResend,
   decideRevoke,
@@ -18,10 +21,14 @@ import {
   explainLostRevoke,
   newInvitation,
   type Invitation,
+  type DryRunEntry,
+  type DryRunResult,
+  type InvitationOptions,
   type InvitationStatus,
   type InvitationTimings,
   type ParsedEmail,
 } from '../domain/invitation.ts';
+import type { Organization } from '../domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from '../domain/rate-limit.ts';
 import { countRequest } from './rate-limits.ts';
 import type {
@@ -42,11 +49,15 @@ export interface InvitationDeps {
   readonly ids: IdGenerator;
   readonly timings: InvitationTimings;
   readonly rateLimits: { readonly create: RateLimitPolicy; readonly resend: RateLimitPolicy };
+  /** FRONTEND_URL, for the invitation links in admins' views. */
+  readonly frontendUrl: string;
 }
 
 export type SkipReason = 'ALREADY_INVITED' | 'ALREADY_MEMBER';
 
 export interface CreateInvitationsOutcome {
+  /** The organization's current name: admin views carry each invitation's link with it. */
+  readonly orgName: string;
   readonly invitations: Invitation[];
   readonly skipped: { email: string; reason: SkipReason }[];
   /** Absent for realm admins, who are exempt. */
@@ -58,16 +69,13 @@ export async function createInvitations(
   caller: Caller,
   orgName: string,
   emails: ParsedEmail[],
+  options: InvitationOptions = DEFAULT_INVITATION_OPTIONS,
 ): Promise<CreateInvitationsOutcome> {
-  const loaded = await deps.organizations.getWithMembers(await resolveOrgId(deps, orgName));
-  const membership = loaded?.members.find((m) => m.userId === caller.userId);
-  const { organization } = requireOrgAdmin(loaded && { organization: loaded.organization, membership }, caller);
-  const { members } = loaded!;
+  const { organization, memberEmails } = await loadForInviting(deps, caller, orgName);
 
   // Counted once the request is valid and authorized, before anything is written.
   const rateLimit = await countRequest(deps, caller, 'create');
 
-  const memberEmails = new Set(members.flatMap((m) => (m.email === undefined ? [] : [normalizeEmail(m.email)])));
   const skipped: CreateInvitationsOutcome['skipped'] = [];
   const toInvite: ParsedEmail[] = [];
   for (const email of emails) {
@@ -77,14 +85,45 @@ export async function createInvitations(
 
   const nowMs = deps.clock.nowMs();
   const candidates = toInvite.map((email) =>
-    newInvitation({ id: deps.ids.uuid(), org: organization, email, inviter: caller }, nowMs, deps.timings),
+    newInvitation({ id: deps.ids.uuid(), org: organization, email, inviter: caller }, nowMs, deps.timings, options),
   );
   const result = candidates.length > 0 ? await deps.invitations.createMany(candidates, nowMs) : undefined;
   for (const normalized of result?.alreadyInvited ?? []) {
     const email = toInvite.find((e) => e.normalized === normalized)!;
     skipped.push({ email: email.address, reason: 'ALREADY_INVITED' });
   }
-  return { invitations: result?.created ?? [], skipped, rateLimit };
+  return { orgName: organization.name, invitations: result?.created ?? [], skipped, rateLimit };
+}
+
+/**
+ * What create would do with each address, without doing it: the same authorization, then one
+ * read of the addresses' pending guards. Writes nothing, sends nothing, not rate-limited.
+ */
+export async function dryRunInvitations(
+  deps: InvitationDeps,
+  caller: Caller,
+  orgName: string,
+  entries: readonly DryRunEntry[],
+): Promise<DryRunResult[]> {
+  const { organization, memberEmails } = await loadForInviting(deps, caller, orgName);
+  const candidates = entries.flatMap((entry) =>
+    'valid' in entry && !memberEmails.has(entry.valid.normalized) ? [entry.valid.normalized] : [],
+  );
+  const invited = await deps.invitations.findInvited(organization.id, candidates, deps.clock.nowMs());
+  return classifyDryRun(entries, memberEmails, invited);
+}
+
+/** The organization, if the caller is one of its admins, and its members' addresses (normalized). */
+async function loadForInviting(
+  deps: InvitationDeps,
+  caller: Caller,
+  orgName: string,
+): Promise<{ organization: Organization; memberEmails: Set<string> }> {
+  const loaded = await deps.organizations.getWithMembers(await resolveOrgId(deps, orgName));
+  const membership = loaded?.members.find((m) => m.userId === caller.userId);
+  const { organization } = requireOrgAdmin(loaded && { organization: loaded.organization, membership }, caller);
+  const memberEmails = new Set(loaded!.members.flatMap((m) => (m.email === undefined ? [] : [normalizeEmail(m.email)])));
+  return { organization, memberEmails };
 }
 
 export async function listInvitations(
@@ -92,12 +131,13 @@ export async function listInvitations(
   caller: Caller,
   orgName: string,
   query: Omit<InvitationListQuery, 'nowMs'>,
-): Promise<InvitationPage> {
+): Promise<InvitationPage & { readonly orgName: string }> {
   const orgId = await resolveOrgId(deps, orgName);
   // Access is decided before any invitation is read: a refused caller costs the two lookups
   // the decision needs, however many invitations the organization has.
   const { organization } = requireOrgAdmin(await deps.organizations.getAccess(orgId, caller.userId), caller);
-  return deps.invitations.list(organization.id, { ...query, nowMs: deps.clock.nowMs() });
+  const page = await deps.invitations.list(organization.id, { ...query, nowMs: deps.clock.nowMs() });
+  return { ...page, orgName: organization.name };
 }
 
 export async function getInvitation(
@@ -105,10 +145,13 @@ export async function getInvitation(
   caller: Caller,
   orgName: string,
   invitationId: string,
-): Promise<Invitation> {
+): Promise<{ invitation: Invitation; adminOrgName: string | undefined }> {
   const orgId = await resolveOrgId(deps, orgName);
   const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
-  return requireInvitationViewer(invitation, access, caller);
+  const visible = requireInvitationViewer(invitation, access, caller);
+  // Org admins see the invitation's link (with the organization's current name); the invitee does not need it.
+  const admin = access !== undefined && isOrgAdmin(access.organization, access.membership, caller);
+  return { invitation: visible, adminOrgName: admin ? access.organization.name : undefined };
 }
 
 export async function answerInvitation(
@@ -131,6 +174,8 @@ export async function answerInvitation(
 
 export interface ResendOutcome {
   readonly invitation: Invitation;
+  /** The organization's current name, for the link in the admin's view. */
+  readonly orgName: string;
   readonly rateLimit: RateLimitState | undefined;
 }
 
@@ -141,13 +186,13 @@ export async function resendInvitation(
   invitationId: string,
 ): Promise<ResendOutcome> {
   const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
-  requireOrgAdmin(access, caller);
+  const { organization } = requireOrgAdmin(access, caller);
   const nowMs = deps.clock.nowMs();
   // Decided before counting the request, so a refused resend (410, 400) costs no rate budget.
   const change = decideResend(invitation, nowMs, deps.timings);
   const rateLimit = await countRequest(deps, caller, 'resend', nowMs);
   const result = await deps.invitations.resend(invitation!, change, nowMs);
-  if (result.ok) return { invitation: result.invitation, rateLimit };
+  if (result.ok) return { invitation: result.invitation, orgName: organization.name, rateLimit };
   throw explainLostResend(result.current, nowMs);
 }
 

@@ -117,6 +117,7 @@ describe('functions', () => {
       RATE_LIMIT_RESEND: '10/600',
       RATE_LIMIT_CREATE_ORGANIZATION: '10/600',
       RATE_LIMIT_UPDATE_ORGANIZATION: '5/60',
+      FRONTEND_URL: 'https://app.example.com',
     });
     expect(env('notFound')).toEqual(common);
     expect(env('authorizer')).toEqual({

@@ -20,8 +20,9 @@ function configError(fn: () => unknown): ConfigError {
 
 describe('loadApiConfig', () => {
   it('applies the documented defaults', () => {
-    expect(loadApiConfig({ TABLE_NAME: 'invitations' })).toEqual({
+    expect(loadApiConfig({ TABLE_NAME: 'invitations', FRONTEND_URL: 'https://app.jaqpot.org' })).toEqual({
       tableName: 'invitations',
+      frontendUrl: 'https://app.jaqpot.org',
       dynamodbEndpoint: undefined,
       invitations: { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 },
       rateLimits: {
@@ -54,9 +55,11 @@ describe('loadApiConfig', () => {
         RATE_LIMIT_RESEND: ' 3/120 ',
         RATE_LIMIT_CREATE_ORGANIZATION: '4/30',
         RATE_LIMIT_UPDATE_ORGANIZATION: '6/90',
+        FRONTEND_URL: ' http://localhost:3000/app ',
       }),
     ).toEqual({
       tableName: 'my-table',
+      frontendUrl: 'http://localhost:3000/app',
       dynamodbEndpoint: 'http://localhost:8000',
       invitations: { expirySeconds: 3600, retentionSeconds: 86_400, answeredRetentionSeconds: 604_800 },
       rateLimits: {
@@ -71,6 +74,7 @@ describe('loadApiConfig', () => {
   it('treats empty or blank optional values as unset', () => {
     const config = loadApiConfig({
       TABLE_NAME: 't',
+      FRONTEND_URL: 'https://app.jaqpot.org',
       DYNAMODB_ENDPOINT: '  ',
       INVITATION_EXPIRY_SECONDS: '',
       INVITATION_RETENTION_SECONDS: ' ',
@@ -126,9 +130,10 @@ describe('loadApiConfig', () => {
     );
     const lines = error.message.split('\n');
     expect(lines[0]).toBe('Invalid configuration:');
-    expect(lines.slice(1)).toHaveLength(8);
+    expect(lines.slice(1)).toHaveLength(9);
     for (const name of [
       'TABLE_NAME',
+      'FRONTEND_URL',
       'DYNAMODB_ENDPOINT',
       'INVITATION_EXPIRY_SECONDS',
       'INVITATION_RETENTION_SECONDS',

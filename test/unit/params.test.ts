@@ -132,7 +132,7 @@ describe('listQuery', () => {
     });
   });
 
-  it.each(['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED', 'NOT_NEEDED'])('accepts emailStatus=%s', (emailStatus) => {
+  it.each(['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED', 'NOT_NEEDED', 'NOT_REQUESTED'])('accepts emailStatus=%s', (emailStatus) => {
     expect(listQuery({ emailStatus })).toEqual({ emailStatus });
   });
 
@@ -140,7 +140,7 @@ describe('listQuery', () => {
     expectDomainError(
       () => listQuery({ emailStatus }),
       'INVALID_INPUT',
-      'emailStatus must be one of PENDING, SENT, FAILED, BOUNCED, COMPLAINED, NOT_NEEDED.',
+      'emailStatus must be one of PENDING, SENT, FAILED, BOUNCED, COMPLAINED, NOT_NEEDED, NOT_REQUESTED.',
     );
   });
 

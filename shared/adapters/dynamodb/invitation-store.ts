@@ -3,9 +3,11 @@ import { tableSchema } from '../../deployment/table-schema.ts';
 import { invalidInput } from '../../domain/errors.ts';
 import { normalizeEmail } from '../../domain/email.ts';
 import type { Caller } from '../../domain/caller.ts';
+import type { AssociationType } from '../../domain/organization.ts';
 import {
   answeredInvitationTtl,
   invitationTtl,
+  isGuardLive,
   isPastRetention,
   matchesStatusFilter,
   revokedInvitationTtl,
@@ -83,6 +85,21 @@ export class DynamoInvitationStore implements InvitationStore {
       invitation: this.retained(findItem(items, keys.invitation(orgId, invitationId)), this.clock.nowMs()),
       access: accessFrom(items, orgId, userId),
     };
+  }
+
+  /**
+   * Which of these addresses are held by a live pending invitation: their guards, in one
+   * BatchGetItem (at most 10 keys; a guard whose expiresAt has passed holds nothing). Writes nothing.
+   */
+  async findInvited(orgId: number, emailsNormalized: readonly string[], nowMs: number): Promise<Set<string>> {
+    if (emailsNormalized.length === 0) return new Set();
+    const items = await batchGet(this.client, this.tableName, emailsNormalized.map((email) => keys.pendingGuard(orgId, email)));
+    return new Set(
+      emailsNormalized.filter((email) => {
+        const guard = findItem(items, keys.pendingGuard(orgId, email));
+        return guard !== undefined && isGuardLive({ expiresAt: guard.expiresAt as number }, nowMs);
+      }),
+    );
   }
 
   /**
@@ -222,7 +239,7 @@ export class DynamoInvitationStore implements InvitationStore {
           ExpressionAttributeValues: { ':id': invitation.id },
         },
       },
-      ...(answer.status === 'ACCEPTED' ? [this.addMemberUnlessPresent(invitation.orgId, caller)] : []),
+      ...(answer.status === 'ACCEPTED' ? [this.addMember(invitation.orgId, caller, invitation.associationType)] : []),
     ]);
     if (result.ok) return { ok: true as const, invitation: updated };
     return { ok: false as const, current: this.currentFrom(result.reasons[0]?.Item) };
@@ -322,21 +339,28 @@ export class DynamoInvitationStore implements InvitationStore {
     return { ok: false as const, current: this.currentFrom(result.reasons[0]?.Item) };
   }
 
-  /** Upsert that never downgrades an existing ADMIN membership: every field only if absent. */
-  private addMemberUnlessPresent(orgId: number, caller: Caller) {
+  /**
+   * Upsert of the membership the invitation grants: every field only if absent, so an existing
+   * membership keeps what it has, except that an ADMIN invitation makes the member ADMIN (an
+   * upgrade the inviting admin asked for and the invitee accepted). Never a downgrade: a MEMBER
+   * invitation leaves an existing ADMIN as is.
+   */
+  private addMember(orgId: number, caller: Caller, associationType: AssociationType) {
     const item = toMembershipItem({
       orgId,
       userId: caller.userId,
       username: caller.username,
       email: caller.email,
-      associationType: 'MEMBER',
+      associationType,
     });
     const fields = Object.entries(item).filter(([name, value]) => name !== 'PK' && name !== 'SK' && value !== undefined);
+    const assignment = (name: string, i: number) =>
+      name === 'associationType' && associationType === 'ADMIN' ? `#f${i} = :v${i}` : `#f${i} = if_not_exists(#f${i}, :v${i})`;
     return {
       Update: {
         TableName: this.tableName,
         Key: keys.membership(orgId, caller.userId),
-        UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = if_not_exists(#f${i}, :v${i})`).join(', ')}`,
+        UpdateExpression: `SET ${fields.map(([name], i) => assignment(name, i)).join(', ')}`,
         ExpressionAttributeNames: Object.fromEntries(fields.map(([name], i) => [`#f${i}`, name])),
         ExpressionAttributeValues: Object.fromEntries(fields.map(([, value], i) => [`:v${i}`, value])),
       },

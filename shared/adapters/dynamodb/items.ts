@@ -36,8 +36,8 @@ const ORGANIZATION_FIELDS = fieldsOf<Organization>()([
 const MEMBERSHIP_FIELDS = fieldsOf<Membership>()(['orgId', 'userId', 'username', 'email', 'associationType']);
 
 const INVITATION_FIELDS = fieldsOf<Invitation>()([
-  'id', 'orgId', 'orgName', 'userEmail', 'emailNormalized', 'status', 'expiresAt', 'createdAt', 'invitedBy', 'inviterName', 'userId',
-  'respondedAt', 'deliverySeq', 'deliveredSeq', 'emailRequestedAt', 'emailStatus', 'sendCount', 'lastSentAt', 'lastError', 'messageId',
+  'id', 'orgId', 'orgName', 'userEmail', 'emailNormalized', 'status', 'associationType', 'expiresAt', 'lifetimeSeconds', 'createdAt',
+  'invitedBy', 'inviterName', 'userId', 'respondedAt', 'deliverySeq', 'deliveredSeq', 'emailRequestedAt', 'emailStatus', 'sendCount', 'lastSentAt', 'lastError', 'messageId',
   'revokedAt', 'revokedBy',
 ]);
 
@@ -98,7 +98,9 @@ export function toInvitationItem(invitation: Invitation, timings: InvitationTimi
 }
 
 export function fromInvitationItem(item: Item): Invitation {
-  return pick(item, INVITATION_FIELDS);
+  const invitation = pick<Invitation>(item, INVITATION_FIELDS);
+  // Invitations stored before they had roles all granted MEMBER.
+  return invitation.associationType === undefined ? { ...invitation, associationType: 'MEMBER' } : invitation;
 }
 
 /** The guard GUARD#<email> that holds an address for one live invitation until `expiresAt`. */
