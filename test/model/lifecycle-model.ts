@@ -112,12 +112,19 @@ export function expectedList(model: LifecycleModel, filter: StatusFilter | undef
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The JSON the API should show for the invitation (no email delivery runs in this test). */
-export function viewOf(inv: ModelInvitation) {
+/** The local stack's FRONTEND_URL (local/environment.ts), the base of the invitation link. */
+const FRONTEND_URL = 'http://localhost:3001';
+
+/**
+ * The JSON the API should show for the invitation (no email delivery runs in this test). An org
+ * admin's view (`forAdminOf`: the organization's name) also carries the invitation link.
+ */
+export function viewOf(inv: ModelInvitation, forAdminOf?: string) {
   return {
     id: inv.id,
     userEmail: inv.userEmail,
     status: inv.status,
+    associationType: 'MEMBER',
     expirationDate: new Date(inv.expiresAt * 1000).toISOString(),
     ...(inv.userId !== undefined && { userId: inv.userId }),
     createdAt: inv.createdAt,
@@ -125,6 +132,7 @@ export function viewOf(inv: ModelInvitation) {
     ...(inv.respondedAt !== undefined && { respondedAt: inv.respondedAt }),
     emailStatus: 'PENDING',
     sendCount: 0,
+    ...(forAdminOf !== undefined && { link: `${FRONTEND_URL}/dashboard/organizations/${forAdminOf}/invitations/${inv.id}` }),
   };
 }
 
