@@ -8,28 +8,17 @@
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installDynamoDbMeter, meterReading, setMeterLabel } from '../../bench/dynamodb-meter.ts';
+import { installDynamoDbMeter } from '../../bench/dynamodb-meter.ts';
 import { toInvitationItem } from '../../shared/adapters/dynamodb/items.ts';
 import { newInvitation } from '../../shared/domain/invitation.ts';
 import { createOrganization, paths, type TestUser } from '../support/fixtures.ts';
-import { uniqueOrgName, useTestStack, type ApiResponse } from '../support/stack.ts';
+import { metered } from '../support/metered.ts';
+import { uniqueOrgName, useTestStack } from '../support/stack.ts';
 
 installDynamoDbMeter();
 const { stack, user } = useTestStack();
 
 const TIMINGS = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 };
-
-/** The response and the DynamoDB calls (by command) the request cost. */
-async function metered(request: () => Promise<ApiResponse>) {
-  const label = `request-${randomUUID()}`;
-  setMeterLabel(label);
-  try {
-    const response = await request();
-    return { response, calls: meterReading(label).commands };
-  } finally {
-    setMeterLabel(undefined);
-  }
-}
 
 /** 1,000 pending invitations written straight into the table, in the item shape the store writes. */
 async function seedInvitations(org: { id: number; name: string }, inviter: TestUser, count: number) {

@@ -4,23 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { installDynamoDbMeter, meterReading, setMeterLabel } from '../../bench/dynamodb-meter.ts';
+import { installDynamoDbMeter } from '../../bench/dynamodb-meter.ts';
 import { createOrganization, invite, paths } from '../support/fixtures.ts';
-import { useTestStack, type ApiResponse } from '../support/stack.ts';
+import { metered } from '../support/metered.ts';
+import { useTestStack } from '../support/stack.ts';
 
 installDynamoDbMeter();
 const { stack, user } = useTestStack();
-
-async function metered(request: () => Promise<ApiResponse>) {
-  const label = `request-${randomUUID()}`;
-  setMeterLabel(label);
-  try {
-    const response = await request();
-    return { response, calls: meterReading(label).commands };
-  } finally {
-    setMeterLabel(undefined);
-  }
-}
 
 describe('dry run cost', () => {
   it('GetItem, Query, one BatchGetItem: for 1 address as for 10', async () => {
