@@ -5,6 +5,7 @@
  */
 import {
   BatchGetCommand,
+  DeleteCommand,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -44,6 +45,12 @@ export interface Fixture {
   readonly toAnswerByFloor: Array<{ id: string; token: string; email: string }>;
   /** The address of `invitationId`. */
   readonly invitationEmail: string;
+  /** Pending invitations, one per revoke request, and more for the floor's raw writes. */
+  readonly toRevoke: Array<{ id: string; email: string }>;
+  readonly toRevokeByFloor: Array<{ id: string; email: string }>;
+  /** Members (user ids), one per remove request, and more for the floor's raw delete. */
+  readonly toRemove: string[];
+  readonly toRemoveByFloor: string[];
 }
 
 export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture): Endpoint[] {
@@ -67,6 +74,12 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
     );
   const batchGet = (itemKeys: object[]) =>
     send(new BatchGetCommand({ RequestItems: { [table]: { Keys: itemKeys as Record<string, unknown>[], ConsistentRead: true } } }));
+
+  const nth = <T>(pool: readonly T[], i: number, what: string): T => {
+    const entry = pool[i];
+    if (entry === undefined) throw new Error(`only ${pool.length} ${what} were seeded`);
+    return entry;
+  };
 
   const list: Endpoint[] = [
     {
@@ -125,6 +138,22 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
             ],
           }),
         );
+      },
+    },
+    {
+      name: 'createInvitations (dry run)',
+      documentedCalls: 3,
+      request: (i) => ({
+        method: 'POST',
+        path: `/v1/organizations/${fx.orgName}/invitations?dryRun=true`,
+        token: fx.adminToken,
+        body: { emails: [`dry-${i}@bench.test`, fx.invitationEmail] },
+        expect: 200,
+      }),
+      floor: async (i) => {
+        await getName();
+        await queryOrg();
+        await batchGet([keys.pendingGuard(fx.orgId, `dry-${i}@bench.test`), keys.pendingGuard(fx.orgId, fx.invitationEmail)]);
       },
     },
     {
@@ -259,6 +288,55 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
             ],
           }),
         );
+      },
+    },
+    {
+      name: 'revokeInvitation',
+      documentedCalls: 3,
+      request: (i) => ({
+        method: 'DELETE',
+        path: `/v1/organizations/${fx.orgName}/invitations/${nth(fx.toRevoke, i, 'invitations to revoke').id}`,
+        token: fx.adminToken,
+        expect: 204,
+      }),
+      floor: async (i) => {
+        const target = nth(fx.toRevokeByFloor, i, 'invitations for the revoke floor');
+        const key = keys.invitation(fx.orgId, target.id);
+        await getName();
+        await batchGet([key, orgKey, adminMembership]);
+        await send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: table,
+                  Key: key,
+                  UpdateExpression: 'SET #s = :revoked',
+                  ConditionExpression: '#s = :pending',
+                  ExpressionAttributeNames: { '#s': 'status' },
+                  ExpressionAttributeValues: { ':revoked': 'REVOKED', ':pending': 'PENDING' },
+                },
+              },
+              { Delete: { TableName: table, Key: keys.pendingGuard(fx.orgId, target.email) } },
+            ],
+          }),
+        );
+      },
+    },
+    {
+      name: 'removeMember',
+      documentedCalls: 3,
+      request: (i) => ({
+        method: 'DELETE',
+        path: `/v1/organizations/${fx.orgName}/members/${nth(fx.toRemove, i, 'members to remove')}`,
+        token: fx.adminToken,
+        expect: 204,
+      }),
+      floor: async (i) => {
+        const memberKey = keys.membership(fx.orgId, nth(fx.toRemoveByFloor, i, 'members for the remove floor'));
+        await getName();
+        await batchGet([orgKey, adminMembership, memberKey]);
+        await send(new DeleteCommand({ TableName: table, Key: memberKey, ConditionExpression: 'attribute_exists(PK)' }));
       },
     },
   ];

@@ -9,7 +9,8 @@
  *   --requests N     requests per endpoint and concurrency (default 500)
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { toMembershipItem } from '../shared/adapters/dynamodb/items.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -106,7 +107,7 @@ try {
   await createTable(raw, TABLE);
   const api = await startLocalApi({ jwks: issuer.jwks });
   const answersNeeded = CALL_SAMPLES + (options.deterministic ? 0 : 2 * (REQUESTS + WARM_UP));
-  const fixture = await seed(api.url, answersNeeded);
+  const fixture = await seed(api.url, db, answersNeeded);
   const list = endpoints(db, TABLE, fixture);
 
   // DynamoDB calls and capacity per request (sequential, labelled).
@@ -274,7 +275,7 @@ function percentiles(samples: number[]) {
   return { p50: median(samples), p95: at(0.95), p99: at(0.99) };
 }
 
-async function seed(baseUrl: string, answers: number): Promise<Fixture> {
+async function seed(baseUrl: string, db: DynamoDBDocumentClient, answers: number): Promise<Fixture> {
   const adminSub = 'bench-admin';
   const adminToken = issuer.token({ sub: adminSub, email: 'admin@bench.test', username: 'bench-admin', expiresIn: 7200 });
   const orgName = 'bench-org';
@@ -304,7 +305,26 @@ async function seed(baseUrl: string, answers: number): Promise<Fixture> {
   await send(baseUrl, { method: 'PUT', path: `/v1/organizations/${orgName}/invitations/${membership!.id}`, token: memberToken, body: { status: 'ACCEPTED' }, expect: 200 });
   const toAnswer = await pool('invitee', answers);
   const toAnswerByFloor = await pool('floor-invitee', answers);
-  return { orgId: org.id, orgName, adminSub, adminToken, memberSub, invitationId: first!.id, invitationEmail: 'reader@bench.test', toAnswer, toAnswerByFloor };
+  const toRevoke = await pool('revoked', answers);
+  const toRevokeByFloor = await pool('floor-revoked', answers);
+  // Members to remove, written directly (inviting and accepting each would only slow the seeding).
+  const members = async (prefix: string) => {
+    const userIds = Array.from({ length: answers }, (_, i) => `${prefix}-${i}`);
+    for (let i = 0; i < userIds.length; i += 25) {
+      await Promise.all(
+        userIds.slice(i, i + 25).map((userId) =>
+          db.send(new PutCommand({ TableName: TABLE, Item: toMembershipItem({ orgId: org.id, userId, username: userId, email: `${userId}@bench.test`, associationType: 'MEMBER' }) })),
+        ),
+      );
+    }
+    return userIds;
+  };
+  const toRemove = await members('removed');
+  const toRemoveByFloor = await members('floor-removed');
+  return {
+    orgId: org.id, orgName, adminSub, adminToken, memberSub, invitationId: first!.id, invitationEmail: 'reader@bench.test',
+    toAnswer, toAnswerByFloor, toRevoke, toRevokeByFloor, toRemove, toRemoveByFloor,
+  };
 }
 
 function kb(bytes: number) {
