@@ -1,7 +1,7 @@
 /**
  * The DynamoDB table, generated from the same schema the adapters use (shared/deployment/table-schema.ts):
  * on-demand, PITR, TTL, a stream of new and old images (it drives email delivery), and
- * LSI1/GSI1/GSI2. Functions get table permissions only through grantTable.
+ * LSI1/GSI1/GSI2/GSI3. Functions get table permissions only through grantTable.
  */
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -11,8 +11,15 @@ import { tableSchema } from '../shared/deployment/table-schema.ts';
 import { queriedIndexes, tableActions, type DynamoDbGrant } from '../shared/deployment/routes.ts';
 import type { ServiceFunction } from './service-function.ts';
 
-const { partitionKey, sortKey, ttlAttribute, invitationsByCreatedIndex: lsi, userOrganizationsIndex: byUser, pendingEmailIndex: pending } =
-  tableSchema;
+const {
+  partitionKey,
+  sortKey,
+  ttlAttribute,
+  invitationsByCreatedIndex: lsi,
+  userOrganizationsIndex: byUser,
+  pendingEmailIndex: pending,
+  inviteeInvitationsIndex: byInvitee,
+} = tableSchema;
 
 export function createTable(scope: Construct, props: { removalPolicy: RemovalPolicy; deletionProtection: boolean }): dynamodb.TableV2 {
   const key = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
@@ -39,6 +46,12 @@ export function createTable(scope: Construct, props: { removalPolicy: RemovalPol
         sortKey: key(pending.sortKey),
         projectionType: dynamodb.ProjectionType.INCLUDE,
         nonKeyAttributes: [...pending.projectedAttributes],
+      },
+      {
+        indexName: byInvitee.name,
+        partitionKey: key(byInvitee.partitionKey),
+        sortKey: key(byInvitee.sortKey),
+        projectionType: dynamodb.ProjectionType.ALL,
       },
     ],
   });

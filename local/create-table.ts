@@ -68,7 +68,7 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
 }
 
 function globalSecondaryIndexes(): GlobalSecondaryIndex[] {
-  const { userOrganizationsIndex: byUser, pendingEmailIndex: pending } = tableSchema;
+  const { userOrganizationsIndex: byUser, pendingEmailIndex: pending, inviteeInvitationsIndex: byInvitee } = tableSchema;
   const keySchema = (index: { partitionKey: string; sortKey: string }) => [
     { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
     { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
@@ -80,13 +80,14 @@ function globalSecondaryIndexes(): GlobalSecondaryIndex[] {
       KeySchema: keySchema(pending),
       Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...pending.projectedAttributes] },
     },
+    { IndexName: byInvitee.name, KeySchema: keySchema(byInvitee), Projection: { ProjectionType: 'ALL' } },
   ];
 }
 
 function attributeDefinitions() {
-  const { partitionKey, sortKey, invitationsByCreatedIndex: lsi, userOrganizationsIndex: byUser, pendingEmailIndex: pending } =
-    tableSchema;
-  return [partitionKey, sortKey, lsi.sortKey, byUser.partitionKey, byUser.sortKey, pending.partitionKey, pending.sortKey].map(
+  const { partitionKey, sortKey, invitationsByCreatedIndex: lsi } = tableSchema;
+  const globalIndexes = [tableSchema.userOrganizationsIndex, tableSchema.pendingEmailIndex, tableSchema.inviteeInvitationsIndex];
+  return [partitionKey, sortKey, lsi.sortKey, ...globalIndexes.flatMap((index) => [index.partitionKey, index.sortKey])].map(
     (name) => ({ AttributeName: name, AttributeType: 'S' as const }),
   );
 }

@@ -80,6 +80,13 @@ export interface InvitationPage {
   readonly nextCursor: string | undefined;
 }
 
+/** A page of "my invitations": `limit` 1..100; `cursor` from a previous page of the same address. */
+export interface InviteeInvitationQuery {
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly nowMs: number;
+}
+
 export interface InvitationStore {
   /** An invitation together with its organization and the caller's membership, in one read. */
   getWithAccess(
@@ -96,6 +103,14 @@ export interface InvitationStore {
   /** Which of these normalized addresses a live pending invitation holds (one read, whatever their number). */
   findInvited(orgId: number, emailsNormalized: readonly string[], nowMs: number): Promise<Set<string>>;
   list(orgId: number, query: InvitationListQuery): Promise<InvitationPage>;
+  /**
+   * The live PENDING invitations to this normalized address, across all organizations, newest
+   * first, each with `orgName` set to its organization's current name: one Query and at most one
+   * read of the page's organizations, whatever their number. A page may be short (expired ones
+   * read but dropped) and still have a next cursor. A cursor issued for another address, or
+   * forged, is INVALID_INPUT.
+   */
+  listForInvitee(emailNormalized: string, query: InviteeInvitationQuery): Promise<InvitationPage>;
   /**
    * Records the invitee's answer if the invitation is still PENDING and unexpired; accepting also
    * makes the caller a member with the invitation's associationType in the same transaction

@@ -39,7 +39,8 @@ export type DynamoDbAction =
 export type IndexName =
   | typeof tableSchema.invitationsByCreatedIndex.name
   | typeof tableSchema.userOrganizationsIndex.name
-  | typeof tableSchema.pendingEmailIndex.name;
+  | typeof tableSchema.pendingEmailIndex.name
+  | typeof tableSchema.inviteeInvitationsIndex.name;
 
 /** An action on the table itself (`dynamodb:Query` there: a Query of the table), or a Query of one index. */
 export type DynamoDbGrant = DynamoDbAction | { readonly queryIndex: IndexName };
@@ -83,6 +84,14 @@ export const routes: readonly Route[] = [
     path: '/v1/user/organizations',
     entry: 'functions/list-user-organizations.ts',
     dynamodb: LIST_MY_ORGANIZATIONS,
+  },
+  {
+    id: 'listMyInvitations',
+    method: 'GET',
+    path: '/v1/user/invitations',
+    entry: 'functions/list-my-invitations.ts',
+    // Query of GSI3 (the caller's address), then BatchGetItem of the page's organizations.
+    dynamodb: [queryIndex(tableSchema.inviteeInvitationsIndex), 'dynamodb:BatchGetItem'],
   },
   {
     id: 'getOrganization',

@@ -6,7 +6,9 @@
  * - organization      ORG#<id>      / ORG
  * - membership        ORG#<id>      / ORG#MEMBER#<userId>   (GSI1: USER#<userId> / ORG#<id>)
  * - invitation        ORG#<id>      / INV#<uuid>            (LSI1SK: INV#<createdAt>#<uuid>;
- *                                                            GSI2 while its email is pending)
+ *                                                            GSI2 while its email is pending;
+ *                                                            GSI3: INVITEE#<normalized email> /
+ *                                                            <createdAt>#<uuid> while PENDING)
  * - pending guard     ORG#<id>      / GUARD#<normalized email>
  * - name → id         ORGNAME#<name>/ ORGNAME
  * - id counter        COUNTER       / ORGID
@@ -36,4 +38,16 @@ export const tableSchema = {
     sortKey: 'GSI2SK',
     projectedAttributes: ['orgId', 'id', 'deliverySeq'],
   },
+  /**
+   * Sparse global secondary index: an address's PENDING invitations across all organizations,
+   * newest first ("my invitations"). An invitation has its keys only while PENDING: they are
+   * written with it and removed in the same write that answers or revokes it (expired ones stay
+   * until TTL deletes the item, so readers check expiry). Partitioned per normalized address:
+   * one person's invitations, a handful, so no hot key and no write sharding. Projects ALL: the
+   * invitee's view needs most of the attributes anyway, every write the view sees (delivery
+   * status, resends) touches projected ones either way, and it keeps one item mapper for the
+   * invitation, so a field the view gains cannot be silently missing from this list; the index
+   * holds live invitations only, so the extra storage is small.
+   */
+  inviteeInvitationsIndex: { name: 'GSI3', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
 } as const;

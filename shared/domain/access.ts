@@ -73,6 +73,18 @@ export function isInvitee(invitation: Invitation, caller: Caller): boolean {
   return caller.email !== undefined && normalizeEmail(caller.email) === invitation.emailNormalized;
 }
 
+/**
+ * "My invitations": the address whose invitations the caller may list, normalized as invitations
+ * store it, matched as isInvitee matches it; only once verified (400, code 1001, as reading or
+ * answering one requires). A token without an email has no address anything could be sent to:
+ * undefined, and the list is simply empty.
+ */
+export function inviteeAddress(caller: Caller): string | undefined {
+  if (caller.email === undefined) return undefined;
+  if (!caller.emailVerified) throw emailNotVerified();
+  return normalizeEmail(caller.email);
+}
+
 /** Answering an invitation: the invitee only (by verified email); org admins included, anyone else sees 404. */
 export function requireInvitee(invitation: Invitation | undefined, caller: Caller): Invitation {
   if (!invitation || !isInvitee(invitation, caller)) throw invitationNotFound();

@@ -42,6 +42,22 @@ const INVITED_BY_MESSAGE = 'invitedBy must be a user id of 1 to 255 characters.'
 const LIMIT_MESSAGE = `limit must be an integer from 1 to ${MAX_PAGE_SIZE}.`;
 const CURSOR_MESSAGE = 'cursor is not valid.';
 
+/** `limit` and `cursor` of the paged lists (an opaque cursor from the previous page's X-Next-Cursor). */
+const PAGE_PARAMETERS = {
+  limit: v.optional(
+    v.pipe(
+      v.string(LIMIT_MESSAGE),
+      v.regex(/^\d+$/, LIMIT_MESSAGE),
+      v.transform(Number),
+      v.number(),
+      v.integer(LIMIT_MESSAGE),
+      v.minValue(1, LIMIT_MESSAGE),
+      v.maxValue(MAX_PAGE_SIZE, LIMIT_MESSAGE),
+    ),
+  ),
+  cursor: v.optional(v.pipe(v.string(CURSOR_MESSAGE), v.minLength(1, CURSOR_MESSAGE), v.maxLength(MAX_CURSOR_LENGTH, CURSOR_MESSAGE))),
+};
+
 /**
  * GET /v1/organizations/{orgName}/invitations. Unknown query parameters are ignored, as most
  * APIs do (clients add cache busters). A cursor needs no limit: a response without one (at most
@@ -59,19 +75,15 @@ export const ListInvitationsQuery = v.object({
     ),
   ),
   invitedBy: v.optional(v.pipe(v.string(INVITED_BY_MESSAGE), v.minLength(1, INVITED_BY_MESSAGE), v.maxLength(255, INVITED_BY_MESSAGE))),
-  limit: v.optional(
-    v.pipe(
-      v.string(LIMIT_MESSAGE),
-      v.regex(/^\d+$/, LIMIT_MESSAGE),
-      v.transform(Number),
-      v.number(),
-      v.integer(LIMIT_MESSAGE),
-      v.minValue(1, LIMIT_MESSAGE),
-      v.maxValue(MAX_PAGE_SIZE, LIMIT_MESSAGE),
-    ),
-  ),
-  cursor: v.optional(v.pipe(v.string(CURSOR_MESSAGE), v.minLength(1, CURSOR_MESSAGE), v.maxLength(MAX_CURSOR_LENGTH, CURSOR_MESSAGE))),
+  ...PAGE_PARAMETERS,
 });
+
+/**
+ * GET /v1/user/invitations: a page of the caller's invitations. Without `limit`, a page of
+ * MAX_PAGE_SIZE (not the organization list's 1000: a page's organizations are read in one
+ * BatchGetItem, at most 100 keys). Unknown query parameters are ignored.
+ */
+export const MyInvitationsQuery = v.object(PAGE_PARAMETERS);
 
 /**
  * POST /v1/organizations/{orgName}/invitations: `dryRun=true` says what the request would do,
@@ -118,4 +130,9 @@ export function invitationIdParam(path: Params): string {
 
 export function listQuery(query: Params): ListQuery {
   return validate(ListInvitationsQuery, query);
+}
+
+export function myInvitationsQuery(query: Params): { limit: number; cursor?: string } {
+  const { limit, cursor } = validate(MyInvitationsQuery, query);
+  return { limit: limit ?? MAX_PAGE_SIZE, cursor };
 }

@@ -29,6 +29,20 @@ export function toInvitationView(invitation: Invitation, link?: string) {
 }
 export type InvitationView = ReturnType<typeof toInvitationView>;
 
+/**
+ * An entry of "my invitations": the invitee's view (no `link`) plus the organization, by id and
+ * current name, and the inviter as the email names them (absent when their token named nobody).
+ * `orgName` must be the current name (the store sets it).
+ */
+export function toMyInvitationView(invitation: Invitation) {
+  return {
+    ...toInvitationView(invitation),
+    orgId: invitation.orgId,
+    orgName: invitation.orgName,
+    ...(invitation.inviterName !== undefined && { inviterName: invitation.inviterName }),
+  };
+}
+
 /** The spec's OrganizationUser: a member, as `organizationMembers` lists them. */
 export function toMemberView(m: Membership) {
   return {

@@ -5,6 +5,7 @@
 import type { Caller } from '../domain/caller.ts';
 import { normalizeEmail } from '../domain/email.ts';
 import {
+  inviteeAddress,
   isOrgAdmin,
   NO_ORGANIZATION_ID,
   requireInvitationViewer,
@@ -138,6 +139,20 @@ export async function listInvitations(
   const { organization } = requireOrgAdmin(await deps.organizations.getAccess(orgId, caller.userId), caller);
   const page = await deps.invitations.list(organization.id, { ...query, nowMs: deps.clock.nowMs() });
   return { ...page, orgName: organization.name };
+}
+
+/**
+ * The caller's own live PENDING invitations across all organizations (the token's verified
+ * email, access.ts inviteeAddress), newest first, each with its organization's current name.
+ */
+export async function listMyInvitations(
+  deps: InvitationDeps,
+  caller: Caller,
+  query: { readonly limit: number; readonly cursor?: string },
+): Promise<InvitationPage> {
+  const address = inviteeAddress(caller);
+  if (address === undefined) return { items: [], nextCursor: undefined };
+  return deps.invitations.listForInvitee(address, { ...query, nowMs: deps.clock.nowMs() });
 }
 
 export async function getInvitation(

@@ -25,6 +25,7 @@ import {
   CreateInvitationsQuery,
   InvitationIdParam,
   ListInvitationsQuery,
+  MyInvitationsQuery,
   OrganizationIdParam,
   OrganizationNameParam,
   UserIdParam,
@@ -65,6 +66,7 @@ const BODIES: readonly BodyDeclaration[] = [
 const QUERIES: Readonly<Record<string, GenericSchema>> = {
   'GET /v1/organizations/{orgName}/invitations': ListInvitationsQuery,
   'POST /v1/organizations/{orgName}/invitations': CreateInvitationsQuery,
+  'GET /v1/user/invitations': MyInvitationsQuery,
 };
 
 /** Every path parameter of openapi.yaml, by operation and name (the route table calls them all {org} or {invitationId}). */

@@ -136,6 +136,13 @@ async function driveEverything() {
   await expectStatus(api.get(`${invitations}?limit=0`, { token: admin.token }), 400);
   await expectStatus(api.get(invitations, { token: stranger.token }), 404);
 
+  // listMyInvitations: 200 (the invitee's pending invitations, a cursor page, nobody's), 400 (unverified, bad cursor)
+  await expectStatus(api.get('/v1/user/invitations', { token: invitee.token }), 200);
+  await expectStatus(api.get('/v1/user/invitations?limit=1', { token: other.token }), 200);
+  await expectStatus(api.get('/v1/user/invitations', { token: user('nobody').token }), 200);
+  await expectStatus(api.get('/v1/user/invitations', { token: user('unverified', { emailVerified: false }).token }), 400);
+  await expectStatus(api.get('/v1/user/invitations?cursor=forged', { token: invitee.token }), 400);
+
   // getInvitation: 200 (invitee, admin), 400 (unverified), 404
   const invitation = paths.invitation(renamed, member.id);
   await expectStatus(api.get(invitation, { token: invitee.token }), 200);

@@ -171,7 +171,7 @@ describe('least privilege', () => {
   });
 
   it('lets read-only functions not write', () => {
-    for (const id of ['getInvitation', 'getOrganization', 'listInvitations', 'listOrganizations', 'listUserOrganizations', 'notFound']) {
+    for (const id of ['getInvitation', 'getOrganization', 'listInvitations', 'listOrganizations', 'listUserOrganizations', 'listMyInvitations', 'notFound']) {
       const actions = actionsOf(statementsOf(id));
       for (const write of WRITE_ACTIONS) expect(actions, id).not.toContain(write);
     }
@@ -199,10 +199,16 @@ describe('least privilege', () => {
       expect(queryIndexes, id).toMatchObject({ Action: 'dynamodb:Query' });
       const resources = JSON.stringify(queryIndexes!.Resource);
       expect(resources).not.toContain('*');
-      const named = [tableSchema.invitationsByCreatedIndex.name, tableSchema.userOrganizationsIndex.name, tableSchema.pendingEmailIndex.name];
+      const named = [
+        tableSchema.invitationsByCreatedIndex.name,
+        tableSchema.userOrganizationsIndex.name,
+        tableSchema.pendingEmailIndex.name,
+        tableSchema.inviteeInvitationsIndex.name,
+      ];
       for (const name of named) expect(resources.includes(`/index/${name}"`), `${id} on ${name}`).toBe(indexes.includes(name));
     }
     expect(queriedIndexes(routes.find((r) => r.id === 'listUserOrganizations')!.dynamodb)).toEqual([tableSchema.userOrganizationsIndex.name]);
+    expect(queriedIndexes(routes.find((r) => r.id === 'listMyInvitations')!.dynamodb)).toEqual([tableSchema.inviteeInvitationsIndex.name]);
   });
 
   it('lets only the delivery and sweep functions send email, and only as the configured identity and configuration set', () => {
@@ -254,8 +260,15 @@ describe('least privilege', () => {
 });
 
 describe('table', () => {
-  it('matches the schema the local setup creates: keys, LSI1, GSI1, sparse GSI2 with INCLUDE, stream, TTL, PITR', () => {
-    const { partitionKey, sortKey, invitationsByCreatedIndex: lsi, userOrganizationsIndex: gsi1, pendingEmailIndex: gsi2 } = tableSchema;
+  it('matches the schema the local setup creates: keys, LSI1, GSI1, sparse GSI2 with INCLUDE, sparse GSI3, stream, TTL, PITR', () => {
+    const {
+      partitionKey,
+      sortKey,
+      invitationsByCreatedIndex: lsi,
+      userOrganizationsIndex: gsi1,
+      pendingEmailIndex: gsi2,
+      inviteeInvitationsIndex: gsi3,
+    } = tableSchema;
     const key = (hash: string, range: string) => [
       { AttributeName: hash, KeyType: 'HASH' },
       { AttributeName: range, KeyType: 'RANGE' },
@@ -272,6 +285,7 @@ describe('table', () => {
           KeySchema: key(gsi2.partitionKey, gsi2.sortKey),
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...gsi2.projectedAttributes] },
         },
+        { IndexName: gsi3.name, KeySchema: key(gsi3.partitionKey, gsi3.sortKey), Projection: { ProjectionType: 'ALL' } },
       ],
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       TimeToLiveSpecification: { AttributeName: tableSchema.ttlAttribute, Enabled: true },
@@ -286,7 +300,9 @@ describe('table', () => {
     const table = Object.values(resourcesOfType(template, 'AWS::DynamoDB::GlobalTable'))[0]!;
     const attributes = table.Properties.AttributeDefinitions as Array<{ AttributeName: string; AttributeType: string }>;
     expect(attributes.map((a) => `${a.AttributeName}:${a.AttributeType}`).sort()).toEqual(
-      [partitionKey, sortKey, lsi.sortKey, gsi1.partitionKey, gsi1.sortKey, gsi2.partitionKey, gsi2.sortKey].map((name) => `${name}:S`).sort(),
+      [partitionKey, sortKey, lsi.sortKey, gsi1.partitionKey, gsi1.sortKey, gsi2.partitionKey, gsi2.sortKey, gsi3.partitionKey, gsi3.sortKey]
+        .map((name) => `${name}:S`)
+        .sort(),
     );
   });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  inviteeAddress,
+  isInvitee,
   requireInvitationViewer,
   requireInvitee,
   requireMemberRemover,
@@ -103,6 +105,16 @@ describe('requireInvitee', () => {
     expectDomainError(() => requireInvitee(inv, caller({ userId: 'alice', isRealmAdmin: true })), 'NOT_FOUND', 'Invitation not found.');
     expectDomainError(() => requireInvitee(undefined, invitee()), 'NOT_FOUND', 'Invitation not found.');
     expectDomainError(() => requireInvitee(inv, invitee({ emailVerified: false })), 'EMAIL_NOT_VERIFIED');
+  });
+});
+
+describe('inviteeAddress ("my invitations")', () => {
+  it('is the verified token email, normalized as isInvitee compares it; unverified: 1001; no email: none', () => {
+    const spelled = invitee({ email: 'BOB.Smith@Example.COM' });
+    expect(isInvitee(inv, spelled)).toBe(true);
+    expect(inviteeAddress(spelled)).toBe(inv.emailNormalized);
+    expectDomainError(() => inviteeAddress(invitee({ emailVerified: false })), 'EMAIL_NOT_VERIFIED');
+    expect(inviteeAddress(caller({ userId: 'nobody', email: undefined, emailVerified: false }))).toBeUndefined();
   });
 });
 

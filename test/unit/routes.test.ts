@@ -18,6 +18,7 @@ describe('matchRoute', () => {
     ['POST', '/v1/organizations', 'createOrganization', {}],
     ['GET', '/v1/organizations', 'listOrganizations', {}],
     ['GET', '/v1/user/organizations', 'listUserOrganizations', {}],
+    ['GET', '/v1/user/invitations', 'listMyInvitations', {}],
     ['GET', '/v1/organizations/acme', 'getOrganization', { org: 'acme' }],
     ['POST', '/v1/organizations/acme/invitations', 'createInvitations', { org: 'acme' }],
     ['GET', '/v1/organizations/acme/invitations', 'listInvitations', { org: 'acme' }],

@@ -1,4 +1,5 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
 import { tableSchema } from '../../deployment/table-schema.ts';
 import { invalidInput } from '../../domain/errors.ts';
 import { normalizeEmail } from '../../domain/email.ts';
@@ -8,13 +9,21 @@ import {
   answeredInvitationTtl,
   invitationTtl,
   isGuardLive,
+  isLive,
   isPastRetention,
   matchesStatusFilter,
   revokedInvitationTtl,
   type Invitation,
   type InvitationTimings,
 } from '../../domain/invitation.ts';
-import type { Clock, CreateInvitationsResult, InvitationListQuery, InvitationPage, InvitationStore } from '../../ports.ts';
+import type {
+  Clock,
+  CreateInvitationsResult,
+  InvitationListQuery,
+  InvitationPage,
+  InvitationStore,
+  InviteeInvitationQuery,
+} from '../../ports.ts';
 import { systemClock } from '../system.ts';
 import {
   accessFrom,
@@ -205,6 +214,55 @@ export class DynamoInvitationStore implements InvitationStore {
     return { items: matches, nextCursor: encodeCursor(orgId, startKey.SK as string, lsiSortKey) };
   }
 
+  /**
+   * "My invitations" via GSI3 (sparse: PENDING invitations only; eventually consistent, as every
+   * GSI read). One Query of up to limit + 1 entries, newest first: expired ones are dropped by the
+   * FilterExpression (and checked again here: TTL deletes late), so a page may be short, or even
+   * empty, and still carry a cursor, as the organization list's does. Then one BatchGetItem of the
+   * page's distinct organizations (at most 100: one call) for their current names.
+   */
+  async listForInvitee(emailNormalized: string, query: InviteeInvitationQuery): Promise<InvitationPage> {
+    const index = tableSchema.inviteeInvitationsIndex;
+    const page = await call(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk',
+          FilterExpression: 'expiresAt > :now',
+          ExpressionAttributeNames: { '#pk': index.partitionKey },
+          ExpressionAttributeValues: { ':pk': keys.inviteeInvitations(emailNormalized).GSI3PK, ':now': query.nowMs / 1000 },
+          ScanIndexForward: false,
+          Limit: query.limit + 1,
+          ExclusiveStartKey: query.cursor === undefined ? undefined : decodeInviteeCursor(query.cursor, emailNormalized),
+        }),
+      ),
+    );
+    const live = (page.Items ?? [])
+      .map(fromInvitationItem)
+      .filter((invitation) => isLive(invitation, query.nowMs) && invitation.emailNormalized === emailNormalized);
+    const onPage = live.slice(0, query.limit);
+    const last = onPage[onPage.length - 1];
+    const nextCursor =
+      live.length > query.limit && last
+        ? encodeInviteeCursor(emailNormalized, last.orgId, keys.inviteeInvitationSortKey(last.createdAt, last.id))
+        : page.LastEvaluatedKey
+          ? encodeInviteeCursor(
+              emailNormalized,
+              keys.orgIdOfPartition(page.LastEvaluatedKey.PK as string),
+              page.LastEvaluatedKey[index.sortKey] as string,
+            )
+          : undefined;
+    if (onPage.length === 0) return { items: [], nextCursor };
+    const orgIds = [...new Set(onPage.map((invitation) => invitation.orgId))];
+    const orgItems = await batchGet(this.client, this.tableName, orgIds.map((orgId) => keys.organization(orgId)));
+    const items = onPage.map((invitation) => {
+      const orgItem = findItem(orgItems, keys.organization(invitation.orgId));
+      return orgItem ? { ...invitation, orgName: orgItem.name as string } : invitation;
+    });
+    return { items, nextCursor };
+  }
+
   async answer(invitation: Invitation, answer: { status: 'ACCEPTED' | 'REJECTED'; caller: Caller }, nowMs: number) {
     const respondedAt = new Date(nowMs).toISOString();
     const updated: Invitation = { ...invitation, status: answer.status, userId: answer.caller.userId, respondedAt };
@@ -214,8 +272,9 @@ export class DynamoInvitationStore implements InvitationStore {
         Update: {
           TableName: this.tableName,
           Key: keys.invitation(invitation.orgId, invitation.id),
-          // Answered invitations stay as the organization's history for the answered retention.
-          UpdateExpression: 'SET #status = :status, userId = :userId, respondedAt = :respondedAt, #ttl = :ttl',
+          // Answered invitations stay as the organization's history for the answered retention;
+          // they leave the invitee's index (GSI3: pending only).
+          UpdateExpression: 'SET #status = :status, userId = :userId, respondedAt = :respondedAt, #ttl = :ttl REMOVE GSI3PK, GSI3SK',
           ConditionExpression: '#status = :pending AND expiresAt > :now AND emailNormalized = :email',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
           ExpressionAttributeValues: {
@@ -310,7 +369,8 @@ export class DynamoInvitationStore implements InvitationStore {
       Update: {
         TableName: this.tableName,
         Key: keys.invitation(invitation.orgId, invitation.id),
-        UpdateExpression: 'SET #status = :revoked, revokedAt = :revokedAt, revokedBy = :revokedBy, #ttl = :ttl',
+        // Out of the invitee's index (GSI3: pending only).
+        UpdateExpression: 'SET #status = :revoked, revokedAt = :revokedAt, revokedBy = :revokedBy, #ttl = :ttl REMOVE GSI3PK, GSI3SK',
         ConditionExpression: '#status = :pending',
         ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
         ExpressionAttributeValues: {
@@ -396,4 +456,41 @@ function decodeCursor(cursor: string, orgId: number): Item {
   }
   if (o !== orgId) throw invalidInput('cursor belongs to another organization.');
   return { PK: keys.orgPartition(orgId), SK: s, [tableSchema.invitationsByCreatedIndex.sortKey]: l };
+}
+
+/**
+ * "My invitations" cursors: base64url of a digest of the invitee's address (never the address
+ * itself), the organization id and the GSI3 position. The digest makes a cursor issued for
+ * another address a 400; the Query's partition is always built from the caller's own address,
+ * so no cursor can read anyone else's invitations anyway. Forged ones are a 400 too.
+ */
+function encodeInviteeCursor(emailNormalized: string, orgId: number, sortKey: string): string {
+  return Buffer.from(JSON.stringify({ a: addressDigest(emailNormalized), o: orgId, s: sortKey })).toString('base64url');
+}
+
+const INVITEE_SORT_KEY = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)#([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+function decodeInviteeCursor(cursor: string, emailNormalized: string): Item {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidInput('cursor is not valid.');
+  }
+  const { a, o, s } = (parsed ?? {}) as { a?: unknown; o?: unknown; s?: unknown };
+  const position = typeof s === 'string' ? INVITEE_SORT_KEY.exec(s) : null;
+  if (typeof a !== 'string' || typeof o !== 'number' || !Number.isSafeInteger(o) || o < 1 || !position) {
+    throw invalidInput('cursor is not valid.');
+  }
+  if (a !== addressDigest(emailNormalized)) throw invalidInput('cursor belongs to another user.');
+  const index = tableSchema.inviteeInvitationsIndex;
+  return {
+    ...keys.invitation(o, position[2]!),
+    ...keys.inviteeInvitations(emailNormalized),
+    [index.sortKey]: s,
+  };
+}
+
+function addressDigest(emailNormalized: string): string {
+  return createHash('sha256').update(emailNormalized).digest('base64url').slice(0, 22);
 }

@@ -85,12 +85,19 @@ export function fromNameItem(item: Item): OrganizationNameEntry {
   return { orgId: item.orgId as number, aliasUntil: item.aliasUntil as number | undefined };
 }
 
-/** The stored item of an invitation: its keys (LSI1 position, GSI2 while its email is pending) and TTL. */
+/**
+ * The stored item of an invitation: its keys (LSI1 position, GSI2 while its email is pending,
+ * GSI3 while it is PENDING) and TTL.
+ */
 export function toInvitationItem(invitation: Invitation, timings: InvitationTimings): Item {
   return {
     ...keys.invitation(invitation.orgId, invitation.id),
     [tableSchema.invitationsByCreatedIndex.sortKey]: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
     ...(invitation.emailStatus === 'PENDING' && keys.pendingEmail(invitation.emailRequestedAt)),
+    ...(invitation.status === 'PENDING' && {
+      ...keys.inviteeInvitations(invitation.emailNormalized),
+      [tableSchema.inviteeInvitationsIndex.sortKey]: keys.inviteeInvitationSortKey(invitation.createdAt, invitation.id),
+    }),
     type: 'Invitation',
     ...invitation,
     [tableSchema.ttlAttribute]: invitationTtl(invitation.expiresAt, timings),

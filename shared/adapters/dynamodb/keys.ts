@@ -17,6 +17,12 @@ export const keys = {
   userOrganizations: (userId: string) => ({ GSI1PK: `USER#${userId}` }),
   userOrganizationSortKey: (orgId: number) => `ORG#${orgId}`,
   orgPartition: (orgId: number) => `ORG#${orgId}`,
+  /** The organization id of an ORG#<id> partition key. */
+  orgIdOfPartition: (pk: string) => Number(pk.slice('ORG#'.length)),
   /** GSI2: present only while an invitation's email is pending. */
   pendingEmail: (requestedAt: string) => ({ GSI2PK: 'EMAIL#PENDING', GSI2SK: requestedAt }),
+  /** GSI3 partition: one invitee address's invitations, present only while they are PENDING. */
+  inviteeInvitations: (emailNormalized: string) => ({ GSI3PK: `INVITEE#${emailNormalized}` }),
+  /** GSI3 sort key: newest first by creation (ISO timestamps sort as strings), the id breaking ties. */
+  inviteeInvitationSortKey: (createdAt: string, invitationId: string) => `${createdAt}#${invitationId}`,
 };
