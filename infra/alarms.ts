@@ -27,10 +27,14 @@ export interface AlarmsProps {
   readonly deadLetterQueue: sqs.Queue;
   /** The SNS → feedback function subscription's dead-letter queue. */
   readonly feedbackSubscriptionDeadLetterQueue?: sqs.Queue;
+  /** The event-publishing pipe's dead-letter queue. */
+  readonly eventsDeadLetterQueue?: sqs.Queue;
+  /** The webhook rule target's dead-letter queue (with webhookUrl only). */
+  readonly webhookDeadLetterQueue?: sqs.Queue;
 }
 
 export function createAlarms(scope: Construct, props: AlarmsProps): void {
-  const { config, api, functions, deadLetterQueue, feedbackSubscriptionDeadLetterQueue } = props;
+  const { config, api, functions, deadLetterQueue, feedbackSubscriptionDeadLetterQueue, eventsDeadLetterQueue, webhookDeadLetterQueue } = props;
   const alarmTopic = createAlarmTopic(scope, config);
   const period = Duration.minutes(5);
   const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 1) => {
@@ -83,6 +87,20 @@ export function createAlarms(scope: Construct, props: AlarmsProps): void {
       'FeedbackSubscriptionDeadLetterQueueAlarm',
       feedbackSubscriptionDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
       'SNS could not deliver SES bounce or complaint notifications to the feedback function (see the feedback subscription dead-letter queue)',
+    );
+  }
+  if (eventsDeadLetterQueue) {
+    alarm(
+      'EventsDeadLetterQueueAlarm',
+      eventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      'Events could not be published to the event bus after the pipe\'s retries (see the events dead-letter queue)',
+    );
+  }
+  if (webhookDeadLetterQueue) {
+    alarm(
+      'WebhookDeadLetterQueueAlarm',
+      webhookDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      'Events could not be POSTed to webhookUrl after retries (see the webhook dead-letter queue)',
     );
   }
   alarm(

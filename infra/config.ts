@@ -62,6 +62,12 @@ export interface StackConfig {
     readonly alarmEmail: string | undefined;
     readonly alarmTopicArn: string | undefined;
   };
+  readonly events: {
+    /** An existing event bus (same account and Region) to publish to; none: the stack creates one. */
+    readonly busArn: string | undefined;
+    /** When set, a rule on the bus POSTs every event here (API destination). */
+    readonly webhookUrl: string | undefined;
+  };
   readonly data: {
     readonly removalPolicy: RemovalPolicyName;
     readonly deletionProtection: boolean;
@@ -105,6 +111,8 @@ export const CONTEXT_DEFAULTS = {
   metricsNamespace: 'JaqpotInvitations',
   alarmEmail: undefined,
   alarmTopicArn: undefined,
+  eventBusArn: undefined,
+  webhookUrl: undefined,
   removalPolicy: 'retain',
   deletionProtection: true,
   rejectExampleValues: false,
@@ -116,6 +124,17 @@ export type ContextKey = keyof typeof CONTEXT_DEFAULTS;
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
+
+const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/;
+
+function isHttpsUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
 
 export class StackConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -185,6 +204,13 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
     r.problem(`alarmTopicArn must be an SNS topic ARN, got "${alarmTopicArn}"`);
   }
 
+  const eventBusArn = r.optionalString('eventBusArn');
+  if (eventBusArn !== undefined && !EVENT_BUS_ARN.test(eventBusArn)) {
+    r.problem(`eventBusArn must be an EventBridge event bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>), got "${eventBusArn}"`);
+  }
+  const webhookUrl = r.optionalString('webhookUrl');
+  if (webhookUrl !== undefined && !isHttpsUrl(webhookUrl)) r.problem(`webhookUrl must be an https:// URL, got "${webhookUrl}"`);
+
   const removalPolicy = r.string('removalPolicy').toLowerCase();
   if (removalPolicy !== 'retain' && removalPolicy !== 'destroy') r.problem('removalPolicy must be "retain" or "destroy"');
 
@@ -232,6 +258,7 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
       alarmEmail: r.email('alarmEmail', false),
       alarmTopicArn,
     },
+    events: { busArn: eventBusArn, webhookUrl },
     data: { removalPolicy: removalPolicy as RemovalPolicyName, deletionProtection: r.boolean('deletionProtection') },
   };
 

@@ -7,6 +7,7 @@
  *   table stream (filtered) → delivery function → SES (identity + configuration set)  email.ts
  *     → bounce/complaint/delivery/reject events → SNS → feedback function → table
  *   schedule → sweep function (same delivery code) → SES
+ *   table stream (new event items) → pipe → enrichment → event bus (→ webhook)       events.ts
  *   failures → SQS dead-letter queue; alarms → optional SNS topic / email              alarms.ts
  *
  * Each part is a plain function that creates its constructs directly in this stack (no nested
@@ -23,10 +24,12 @@ import type { Construct } from 'constructs';
 import { createAlarms } from './alarms.ts';
 import type { StackConfig } from './config.ts';
 import { createEmailFunctions, createEmailResources } from './email.ts';
+import { createEventPublishing, type EventPublishing } from './events.ts';
 import { functionEnvironments, functionFactory, SERVICE_NAME } from './functions.ts';
 import { createHttpApi } from './http-api.ts';
 import type { ServiceFunction } from './service-function.ts';
 import { createTable } from './table.ts';
+import { EVENT_SOURCE } from '../shared/deployment/event-publishing.ts';
 
 export { AUTHORIZER_ALARM } from './alarms.ts';
 export { DELIVERY_STREAM } from './email.ts';
@@ -42,6 +45,7 @@ export class InvitationsStack extends Stack {
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly deadLetterQueue: sqs.Queue;
+  readonly eventPublishing: EventPublishing;
   /** Every function by its id: the route ids, `authorizer`, and the event functions' ids. */
   readonly functions: ReadonlyMap<string, ServiceFunction>;
 
@@ -66,6 +70,7 @@ export class InvitationsStack extends Stack {
     this.api = http.api;
     this.stage = http.stage;
     createEmailFunctions(this, { config, table: this.table, email, environments, newFunction });
+    this.eventPublishing = createEventPublishing(this, { config, table: this.table, environments, newFunction, removalPolicy });
     this.functions = functions;
     createAlarms(this, {
       config,
@@ -73,12 +78,21 @@ export class InvitationsStack extends Stack {
       functions,
       deadLetterQueue: this.deadLetterQueue,
       feedbackSubscriptionDeadLetterQueue: email.feedbackSubscriptionDeadLetterQueue,
+      eventsDeadLetterQueue: this.eventPublishing.deadLetterQueue,
+      webhookDeadLetterQueue: this.eventPublishing.webhook?.deadLetterQueue,
     });
 
     // ---------------------------------------------------------------- outputs
     new CfnOutput(this, 'ApiUrl', { value: this.stage.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'EventBusArn', { value: this.eventPublishing.bus.eventBusArn, description: `Where the events go (source ${EVENT_SOURCE})` });
+    if (this.eventPublishing.webhook) {
+      new CfnOutput(this, 'WebhookApiKeySecret', {
+        value: this.eventPublishing.webhook.apiKeySecret.secretName,
+        description: 'Secrets Manager secret with the x-api-key value the webhook receives',
+      });
+    }
     new CfnOutput(this, 'SesIdentity', { value: config.email.identityName, description: 'SES identity to verify' });
     new CfnOutput(this, 'SesConfigurationSet', { value: email.configurationSet.configurationSetName });
     if (email.identity instanceof ses.EmailIdentity && config.email.senderDomain) {

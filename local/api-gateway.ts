@@ -70,6 +70,11 @@ export interface LocalApiOptions {
    * here, never in the response. `true` prints to the console.
    */
   logRequests?: boolean | ((line: string) => void);
+  /**
+   * Local-only helpers (no AWS counterpart, no authorizer): GET `path` answers 200 with the JSON
+   * of what the function returns, e.g. `/_local/events`, the events published to the local bus.
+   */
+  localRoutes?: Readonly<Record<string, () => unknown>>;
 }
 
 export interface LocalApi {
@@ -115,6 +120,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     load,
     verdicts: new VerdictCache(settings.authorizer.cacheTtlSeconds * 1000),
     timeoutMs: options.functionTimeoutMs ?? settings.functionTimeoutSeconds * 1000,
+    localRoutes: options.localRoutes ?? {},
   };
   const server = createServer((req, res) => {
     const started = performance.now();
@@ -153,6 +159,7 @@ interface Gateway {
   readonly load: (entry: string) => Promise<LambdaHandler>;
   readonly verdicts: VerdictCache;
   readonly timeoutMs: number;
+  readonly localRoutes: Readonly<Record<string, () => unknown>>;
 }
 
 interface GatewayResponse {
@@ -179,6 +186,8 @@ async function respond(req: IncomingMessage, gateway: Gateway): Promise<GatewayR
   if (method === 'OPTIONS' && headers.origin && headers['access-control-request-method']) {
     return { status: 204, headers: preflightHeaders(gateway.settings.cors, headers.origin), body: '', preflight: true };
   }
+  const localRoute = method === 'GET' ? gateway.localRoutes[url.pathname] : undefined;
+  if (localRoute) return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(localRoute()) };
 
   const preflightRoute = method === PREFLIGHT_ROUTE.method && url.pathname !== '/';
   const match = preflightRoute

@@ -1,7 +1,8 @@
 /**
  * The event-driven half of the service, run locally the way AWS runs it: the table's stream
- * feeds the email delivery function (through the same filter), and a timer plays the
- * schedule that invokes the sweep. Same handler modules; no separate local code path.
+ * feeds the email delivery function (through the same filter) and, given a bus, the
+ * event-publishing pipe (local/event-pipe.ts); a timer plays the schedule that invokes the sweep.
+ * Same handler modules; no separate local code path.
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { pathToFileURL } from 'node:url';
@@ -9,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deliveryStreamFilterPattern } from '../shared/deployment/email-delivery-trigger.ts';
 import { eventFunctions } from '../shared/deployment/routes.ts';
+import type { LocalEventBus } from './event-bus.ts';
+import { startEventPipe } from './event-pipe.ts';
 import { lambdaContext } from './lambda-runtime.ts';
 import { startStreamPoller } from './stream-poller.ts';
 
@@ -20,6 +23,8 @@ export interface EventSourcesOptions {
   /** How often the sweep runs; 0 disables the timer (tests invoke it themselves). */
   readonly sweepEveryMs?: number;
   readonly retryDelayMs?: number;
+  /** Where the event-publishing pipe puts the events; none: events are not published. */
+  readonly eventBus?: LocalEventBus;
 }
 
 type Handler<E, R> = (event: E, context: ReturnType<typeof lambdaContext>) => Promise<R>;
@@ -41,6 +46,9 @@ export async function startEventSources(options: EventSourcesOptions) {
     onDeadLetter: (record) =>
       console.error(`email delivery: record ${record.dynamodb?.SequenceNumber} dead-lettered after retries; the sweep will re-drive it`),
   });
+  const pipe = options.eventBus
+    ? await startEventPipe({ dynamodbEndpoint: options.dynamodbEndpoint, tableName: options.tableName, bus: options.eventBus, retryDelayMs: options.retryDelayMs })
+    : undefined;
   const runSweep = () => sweep({}, lambdaContext('sweepPendingEmails'));
   const timer = options.sweepEveryMs ? setInterval(() => void runSweep().catch(() => undefined), options.sweepEveryMs) : undefined;
   return {
@@ -48,6 +56,7 @@ export async function startEventSources(options: EventSourcesOptions) {
     async stop() {
       if (timer) clearInterval(timer);
       await poller.stop();
+      await pipe?.stop();
     },
   };
 }

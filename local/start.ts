@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalApi } from './api-gateway.ts';
 import { createTable } from './create-table.ts';
+import { LocalEventBus } from './event-bus.ts';
 import { startEventSources } from './event-sources.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { localFunctionEnvironment } from './environment.ts';
@@ -52,10 +53,14 @@ try {
   await createTable(new DynamoDBClient({ endpoint: dynamodb.endpoint }), TABLE_NAME);
 
   // Before the API, so that the stream is read from before the first invitation.
-  const events = await startEventSources({ dynamodbEndpoint: dynamodb.endpoint, tableName: TABLE_NAME, sweepEveryMs: 10_000 });
+  // The local stand-in for the EventBridge bus: one line per event below, and the events in
+  // .local/events.jsonl and at GET /_local/events (both from this start on).
+  const eventBus = new LocalEventBus({ file: join(repoRoot, '.local', 'events.jsonl'), deadLetterFile: join(repoRoot, '.local', 'events-dlq.jsonl') });
+  const events = await startEventSources({ dynamodbEndpoint: dynamodb.endpoint, tableName: TABLE_NAME, sweepEveryMs: 10_000, eventBus });
   stops.push(events.stop);
 
-  const api = await startLocalApi({ port, jwks: issuer.jwks, logRequests: true }).catch((error: NodeJS.ErrnoException) => {
+  const localRoutes = { '/_local/events': () => eventBus.events, '/_local/events/dead-letters': () => eventBus.deadLetters };
+  const api = await startLocalApi({ port, jwks: issuer.jwks, logRequests: true, localRoutes }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
       throw new Error(`the API port ${port} is already in use: stop what listens there, or set PORT to a free port (e.g. PORT=3100 npm start)`);
     }
@@ -69,6 +74,8 @@ try {
   SES emulator     ${ses.endpoint}
   Email inbox      ${ses.inboxUrl}  (invitation emails show up here within ~2 s)
   Email delivery   table stream → delivery function; sweep every 10 s
+  Events           table stream → event pipe → local bus: one "event …" line each below,
+                   .local/events.jsonl and ${api.url}/_local/events (failed: .local/events-dlq.jsonl)
   OIDC issuer      ${issuer.issuer}  (audience ${issuer.audience}; key in .local/issuer/)
   API              ${api.url}  (one line per request below; a 401 shows the authorizer's reason)
   CORS origins     ${cors.allowOrigins.join(', ')}  (ALLOWED_ORIGINS; default: the origin of FRONTEND_URL)

@@ -14,6 +14,8 @@
  * - id counter        COUNTER       / ORGID
  * - rate-limit window RATE#<action>#<userId> / <window index>
  * - idempotency key   IDEMP#<userId>/ <Idempotency-Key>
+ * - event             EVENTS#ORG#<id>#INV#<uuid>      / <time>#<event id>   (an invitation's trail)
+ *                     EVENTS#ORG#<id>#MEMBER#<userId> / <time>#<event id>   (member events no invitation caused)
  *
  * Organization, members, invitations and guards share a partition so that one Query returns an
  * organization with its members, and invitation lookups are naturally scoped to their org.

@@ -12,7 +12,8 @@ import { ESM_REQUIRE_SHIM } from '../../infra/service-function.ts';
 import { eventFunctions, routes } from '../../shared/deployment/routes.ts';
 import { resourcesOfType, synth, type Synthesized } from './helpers.ts';
 
-const FUNCTION_COUNT = routes.length + 1 + Object.keys(eventFunctions).length;
+// + the authorizer, the event functions and the event pipe's enrichment (infra/events.ts).
+const FUNCTION_COUNT = routes.length + 1 + Object.keys(eventFunctions).length + 1;
 
 let outdir: string;
 let built: Synthesized;

@@ -80,6 +80,7 @@ describe('loadStackConfig', () => {
         alarmEmail: undefined,
         alarmTopicArn: undefined,
       },
+      events: { busArn: undefined, webhookUrl: undefined },
       data: { removalPolicy: 'retain', deletionProtection: true },
     } satisfies StackConfig);
   });

@@ -17,7 +17,9 @@ import { actionsOf, logicalId, resourcesOfType, roleStatements, synth, type Synt
 
 const STACK_NAME = 'JaqpotInvitations';
 const EVENT_FUNCTION_IDS = Object.keys(eventFunctions);
-const ALL_FUNCTION_IDS = [...routes.map((r) => r.id), 'authorizer', ...EVENT_FUNCTION_IDS];
+/** The event pipe's enrichment (infra/events.ts), besides the event functions of the route table. */
+const PIPE_FUNCTION_IDS = ['renderEvents'];
+const ALL_FUNCTION_IDS = [...routes.map((r) => r.id), 'authorizer', ...EVENT_FUNCTION_IDS, ...PIPE_FUNCTION_IDS];
 const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
@@ -59,9 +61,10 @@ describe('cdk-nag (AwsSolutions)', () => {
       )
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
     // APIG4 on the preflight route (no authorizer by design); SQS3 ("queue without a DLQ") on the
-    // two queues that are themselves dead-letter queues.
+    // three queues that are themselves dead-letter queues (email, feedback subscription, event pipe).
     expect(acknowledgements.map(([id]) => id).sort()).toEqual([
       'Annotation::AwsSolutions-APIG4',
+      'Annotation::AwsSolutions-SQS3',
       'Annotation::AwsSolutions-SQS3',
       'Annotation::AwsSolutions-SQS3',
     ]);
@@ -79,7 +82,7 @@ describe('cdk-nag (AwsSolutions)', () => {
 describe('functions', () => {
   it('creates one function per route, plus the authorizer, the delivery, the sweep and the feedback functions', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(routes.length + 1 + EVENT_FUNCTION_IDS.length);
+    expect(Object.keys(functions)).toHaveLength(routes.length + 1 + EVENT_FUNCTION_IDS.length + PIPE_FUNCTION_IDS.length);
     const names = Object.values(functions).map((f) => f.Properties.FunctionName);
     expect(names.sort()).toEqual(ALL_FUNCTION_IDS.map((id) => `${STACK_NAME}-${id}`).sort());
     // Routes sharing a handler file still get a function each.
@@ -541,7 +544,7 @@ describe('alarms', () => {
 
   it('alarms on API 5xx, every function’s errors and throttles, both DLQs’ depth and email failures', () => {
     const all = alarms(template);
-    expect(all).toHaveLength(1 + 2 * ALL_FUNCTION_IDS.length + 3); // + the two dead-letter queues and EmailsFailed
+    expect(all).toHaveLength(1 + 2 * ALL_FUNCTION_IDS.length + 4); // + the three dead-letter queues and EmailsFailed
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/ApiGateway',
       MetricName: '5xx',

@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { startLocalApi, type LocalApiOptions } from '../../local/api-gateway.ts';
 import { createTable } from '../../local/create-table.ts';
+import { LocalEventBus } from '../../local/event-bus.ts';
+import { startEventPipe } from '../../local/event-pipe.ts';
 import { startEventSources } from '../../local/event-sources.ts';
 import { localFunctionEnvironment } from '../../local/environment.ts';
 import { LocalIssuer, type TokenClaims } from '../../local/issuer.ts';
@@ -21,6 +23,8 @@ export interface TestStack {
   readonly sesEndpoint: string;
   /** The stream → delivery function and the sweep; only with `{ emailDelivery: true }`. */
   readonly events: { runSweep(): Promise<unknown> } | undefined;
+  /** The local event bus the event-publishing pipe puts to; only with `{ eventPublishing: true }` (also at GET /_local/events). */
+  readonly eventBus: LocalEventBus | undefined;
   readonly issuer: LocalIssuer;
   /** Direct table access, for assertions on stored state and for simulating time passing. */
   readonly db: DynamoDBDocumentClient;
@@ -86,6 +90,9 @@ export function useTestStack(
     get events() {
       return current().events;
     },
+    get eventBus() {
+      return current().eventBus;
+    },
     get issuer() {
       return current().issuer;
     },
@@ -111,6 +118,8 @@ export interface StackOptions {
    * files' stored invitations do not change under them.
    */
   readonly emailDelivery?: boolean;
+  /** Also run the event-publishing pipe: table stream → enrichment → a local event bus (`eventBus`). */
+  readonly eventPublishing?: boolean;
   /** Local gateway options beyond the defaults (e.g. a short function timeout). */
   readonly gateway?: Pick<LocalApiOptions, 'functionTimeoutMs' | 'logRequests'>;
 }
@@ -132,18 +141,23 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   const events = options.emailDelivery
     ? await startEventSources({ dynamodbEndpoint, tableName, retryDelayMs: 200 })
     : undefined;
-  const gateway = await startLocalApi({ ...options.gateway, jwks: issuer.jwks });
+  const eventBus = options.eventPublishing ? new LocalEventBus({ print: false }) : undefined;
+  const pipe = eventBus ? await startEventPipe({ dynamodbEndpoint, tableName, bus: eventBus, retryDelayMs: 5 }) : undefined;
+  const localRoutes = eventBus ? { '/_local/events': () => eventBus.events } : undefined;
+  const gateway = await startLocalApi({ ...options.gateway, jwks: issuer.jwks, localRoutes });
   return {
     url: gateway.url,
     tableName,
     sesEndpoint: process.env.SES_ENDPOINT ?? sesEndpoint,
     events,
+    eventBus,
     issuer,
     db: DynamoDBDocumentClient.from(client),
     api: new ApiClient(gateway.url),
     close: async () => {
       await gateway.close();
       await events?.stop();
+      await pipe?.stop();
       client.destroy();
     },
   };

@@ -5,6 +5,7 @@
 import { tableSchema } from '../../deployment/table-schema.ts';
 import { normalizeEmail } from '../../domain/email.ts';
 import { invitationTtl, type Invitation, type InvitationTimings } from '../../domain/invitation.ts';
+import type { ServiceEvent } from '../../domain/events.ts';
 import type { Membership, Organization, OrganizationNameEntry } from '../../domain/organization.ts';
 import type { OrganizationAccess, PendingEmail } from '../../ports.ts';
 import { keys } from './keys.ts';
@@ -124,4 +125,52 @@ export function toPendingGuardItem(invitation: Invitation, expiresAt: number): I
 /** An entry of the pending-email index (GSI2), which projects just these attributes. */
 export function fromPendingEmailItem(item: Item): PendingEmail {
   return { orgId: item.orgId as number, invitationId: item.id as string, deliverySeq: item.deliverySeq as number };
+}
+
+/**
+ * The stored event: in its subject's partition, kept `retentionSeconds` (TTL). `type` is the
+ * item kind, as on every item; the event's own type is `eventType`. The stream hands INSERTs of
+ * these items to EventBridge (shared/deployment/event-publishing.ts).
+ */
+export function toEventItem(event: ServiceEvent, retentionSeconds: number): Item {
+  const PK = event.invitationId !== undefined
+    ? keys.invitationEvents(event.orgId, event.invitationId)
+    : keys.memberEvents(event.orgId, String(event.changes.userId));
+  return {
+    PK,
+    SK: keys.eventSortKey(event.time, event.id),
+    type: 'Event',
+    eventId: event.id,
+    eventType: event.type,
+    time: event.time,
+    orgId: event.orgId,
+    orgName: event.orgName,
+    ...(event.invitationId !== undefined && { invitationId: event.invitationId }),
+    actor: event.actor,
+    changes: event.changes,
+    [tableSchema.ttlAttribute]: Math.floor(Date.parse(event.time) / 1000) + retentionSeconds,
+  };
+}
+
+export function fromEventItem(item: Item): ServiceEvent {
+  return {
+    id: item.eventId as string,
+    type: item.eventType as ServiceEvent['type'],
+    time: item.time as string,
+    orgId: item.orgId as number,
+    orgName: item.orgName as string,
+    ...(item.invitationId !== undefined && { invitationId: item.invitationId as string }),
+    actor: item.actor as string,
+    changes: (item.changes ?? {}) as ServiceEvent['changes'],
+  };
+}
+
+/**
+ * The transaction item that records an event: a Put that fails if the event is already
+ * recorded, so a change repeated by mistake cannot record its event twice.
+ */
+export function putEvent(tableName: string, event: ServiceEvent, retentionSeconds: number) {
+  return {
+    Put: { TableName: tableName, Item: toEventItem(event, retentionSeconds), ConditionExpression: 'attribute_not_exists(PK)' },
+  };
 }

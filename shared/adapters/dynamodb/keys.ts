@@ -19,6 +19,15 @@ export const keys = {
   orgPartition: (orgId: number) => `ORG#${orgId}`,
   /** The organization id of an ORG#<id> partition key. */
   orgIdOfPartition: (pk: string) => Number(pk.slice('ORG#'.length)),
+  /**
+   * Events: an invitation's trail in a partition of its own (read oldest first by the audit
+   * endpoint); member events no invitation caused, in the member's. Small partitions, so no hot
+   * key, and none in the organization's partition (whose item collection LSI1 caps at 10 GB).
+   */
+  invitationEvents: (orgId: number, invitationId: string) => `EVENTS#ORG#${orgId}#INV#${invitationId}`,
+  memberEvents: (orgId: number, userId: string) => `EVENTS#ORG#${orgId}#MEMBER#${userId}`,
+  /** Chronological within a partition; the id breaks ties and makes the key the event's. */
+  eventSortKey: (time: string, eventId: string) => `${time}#${eventId}`,
   /** GSI2: present only while an invitation's email is pending. */
   pendingEmail: (requestedAt: string) => ({ GSI2PK: 'EMAIL#PENDING', GSI2SK: requestedAt }),
   /** GSI3 partition: one invitee address's invitations, present only while they are PENDING. */
