@@ -55,6 +55,10 @@ export interface StackConfig {
     readonly rateLimitCreateOrganization: string;
     readonly rateLimitUpdateOrganization: string;
   };
+  readonly events: {
+    /** How long recorded events (the audit trail) are kept: their TTL. */
+    readonly retentionSeconds: number;
+  };
   readonly observability: {
     readonly logRetentionDays: number;
     readonly logLevel: LogLevel;
@@ -90,6 +94,7 @@ export const CONTEXT_DEFAULTS = {
   invitationExpirySeconds: Number(DEFAULTS.INVITATION_EXPIRY_SECONDS),
   invitationRetentionSeconds: Number(DEFAULTS.INVITATION_RETENTION_SECONDS),
   answeredInvitationRetentionSeconds: Number(DEFAULTS.ANSWERED_INVITATION_RETENTION_SECONDS),
+  eventRetentionSeconds: Number(DEFAULTS.EVENT_RETENTION_SECONDS),
   rateLimitCreate: DEFAULTS.RATE_LIMIT_CREATE,
   rateLimitResend: DEFAULTS.RATE_LIMIT_RESEND,
   rateLimitCreateOrganization: DEFAULTS.RATE_LIMIT_CREATE_ORGANIZATION,
@@ -225,6 +230,7 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
       rateLimitCreateOrganization: r.rateLimit('rateLimitCreateOrganization'),
       rateLimitUpdateOrganization: r.rateLimit('rateLimitUpdateOrganization'),
     },
+    events: { retentionSeconds: r.positiveInteger('eventRetentionSeconds') },
     observability: {
       logRetentionDays,
       logLevel: logLevel as LogLevel,

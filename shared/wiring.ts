@@ -24,7 +24,7 @@ export function createOrganizationDependencies(env: NodeJS.ProcessEnv = process.
   const config = loadApiConfig(env);
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
   return {
-    organizations: new DynamoOrganizationStore(client, config.tableName),
+    organizations: new DynamoOrganizationStore(client, config.tableName, config.eventRetentionSeconds),
     rateLimiter: new DynamoRateLimiter(client, config.tableName),
     clock: systemClock,
     timings: config.invitations,
@@ -36,7 +36,7 @@ export function createOrganizationDependencies(env: NodeJS.ProcessEnv = process.
 export function createMemberDependencies(env: NodeJS.ProcessEnv = process.env): MemberDeps {
   const config = loadApiConfig(env);
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
-  return { organizations: new DynamoOrganizationStore(client, config.tableName), clock: systemClock };
+  return { organizations: new DynamoOrganizationStore(client, config.tableName, config.eventRetentionSeconds), clock: systemClock };
 }
 
 /** The invitation routes: list, get, answer, resend. */
@@ -56,8 +56,8 @@ export function createIdempotentInvitationDependencies(
 
 function invitationDependencies(config: ApiConfig, client: DynamoDBDocumentClient): InvitationDeps {
   return {
-    organizations: new DynamoOrganizationStore(client, config.tableName),
-    invitations: new DynamoInvitationStore(client, config.tableName, config.invitations),
+    organizations: new DynamoOrganizationStore(client, config.tableName, config.eventRetentionSeconds),
+    invitations: new DynamoInvitationStore(client, config.tableName, config.invitations, config.eventRetentionSeconds),
     rateLimiter: new DynamoRateLimiter(client, config.tableName),
     clock: systemClock,
     ids: randomIds,
@@ -73,7 +73,7 @@ export function createDeliveryDependencies(env: NodeJS.ProcessEnv = process.env)
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
   return {
     config,
-    store: new DynamoEmailDeliveryStore(client, config.tableName),
+    store: new DynamoEmailDeliveryStore(client, config.tableName, config.eventRetentionSeconds),
     mailer: new SesMailer({
       from: config.senderEmail,
       replyTo: config.replyTo,
@@ -89,5 +89,5 @@ export function createDeliveryDependencies(env: NodeJS.ProcessEnv = process.env)
 /** The bounce/complaint function: the delivery store alone. */
 export function createEmailDeliveryStore(env: NodeJS.ProcessEnv = process.env) {
   const config = loadTableConfig(env);
-  return new DynamoEmailDeliveryStore(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
+  return new DynamoEmailDeliveryStore(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName, config.eventRetentionSeconds);
 }

@@ -73,6 +73,7 @@ describe('loadStackConfig', () => {
         rateLimitCreateOrganization: '10/600',
         rateLimitUpdateOrganization: '5/60',
       },
+      events: { retentionSeconds: 31536000 },
       observability: {
         logRetentionDays: 30,
         logLevel: 'INFO',
@@ -224,6 +225,7 @@ describe('defaults', () => {
     BRAND_NAME: 'brandName',
     EMAIL_SEND_ATTEMPTS: 'emailSendAttempts',
     EMAIL_SWEEP_AGE_SECONDS: 'emailSweepAgeSeconds',
+    EVENT_RETENTION_SECONDS: 'eventRetentionSeconds',
   };
 
   it('gives every function-side default the same value as a stack default', () => {
