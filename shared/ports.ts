@@ -3,6 +3,7 @@
  * with DynamoDB and the system clock; tests may substitute them. Nothing here imports an SDK.
  */
 import type { Caller } from './domain/caller.ts';
+import type { ServiceEvent } from './domain/events.ts';
 import type { EmailStatus, Invitation, InvitationStatusFilter } from './domain/invitation.ts';
 import type { AssociationType, Membership, NewOrganizationInput, Organization, OrganizationUpdate } from './domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from './domain/rate-limit.ts';
@@ -132,6 +133,22 @@ export interface InvitationStore {
    * guard. Returns the stored state instead when it is not (a revoked one as undefined: gone).
    */
   revoke(invitation: Invitation, caller: Caller, nowMs: number): Promise<{ ok: true } | { ok: false; current: Invitation | undefined }>;
+}
+
+export interface EventListQuery {
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly nowMs: number;
+}
+
+export interface EventPage {
+  readonly items: ServiceEvent[];
+  readonly nextCursor: string | undefined;
+}
+
+export interface EventStore {
+  /** The invitation's events, oldest first (past their retention left out). */
+  listInvitationEvents(orgId: number, invitationId: string, query: EventListQuery): Promise<EventPage>;
 }
 
 export interface RateLimiter {

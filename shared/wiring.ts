@@ -6,6 +6,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from './adapters/dynamodb/client.ts';
 import { DynamoEmailDeliveryStore } from './adapters/dynamodb/delivery-store.ts';
+import { DynamoEventStore } from './adapters/dynamodb/event-store.ts';
 import { DynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store.ts';
 import { DynamoInvitationStore } from './adapters/dynamodb/invitation-store.ts';
 import { DynamoOrganizationStore } from './adapters/dynamodb/organization-store.ts';
@@ -15,6 +16,7 @@ import { randomIds, systemClock } from './adapters/system.ts';
 import { loadApiConfig, loadDeliveryConfig, loadTableConfig, type ApiConfig, type DeliveryConfig } from './config.ts';
 import type { IdempotencyStore } from './ports.ts';
 import type { DeliveryDeps } from './services/email-delivery.ts';
+import type { EventDeps } from './services/invitation-events.ts';
 import type { InvitationDeps } from './services/invitations.ts';
 import type { MemberDeps } from './services/members.ts';
 import type { OrganizationDeps } from './services/organizations.ts';
@@ -43,6 +45,18 @@ export function createMemberDependencies(env: NodeJS.ProcessEnv = process.env): 
 export function createInvitationDependencies(env: NodeJS.ProcessEnv = process.env): InvitationDeps {
   const config = loadApiConfig(env);
   return invitationDependencies(config, createDocumentClient({ endpoint: config.dynamodbEndpoint }));
+}
+
+/** The audit trail: an invitation's events. */
+export function createEventDependencies(env: NodeJS.ProcessEnv = process.env): EventDeps {
+  const config = loadApiConfig(env);
+  const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  return {
+    organizations: new DynamoOrganizationStore(client, config.tableName, config.eventRetentionSeconds),
+    invitations: new DynamoInvitationStore(client, config.tableName, config.invitations, config.eventRetentionSeconds),
+    events: new DynamoEventStore(client, config.tableName),
+    clock: systemClock,
+  };
 }
 
 /** Creating invitations: the invitation use cases plus the Idempotency-Key store. */

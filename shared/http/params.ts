@@ -47,6 +47,19 @@ const CURSOR_MESSAGE = 'cursor is not valid.';
  * APIs do (clients add cache busters). A cursor needs no limit: a response without one (at most
  * UNPAGED_LIST_MAXIMUM) also gives one.
  */
+const LimitParam = v.optional(
+  v.pipe(
+    v.string(LIMIT_MESSAGE),
+    v.regex(/^\d+$/, LIMIT_MESSAGE),
+    v.transform(Number),
+    v.number(),
+    v.integer(LIMIT_MESSAGE),
+    v.minValue(1, LIMIT_MESSAGE),
+    v.maxValue(MAX_PAGE_SIZE, LIMIT_MESSAGE),
+  ),
+);
+const CursorParam = v.optional(v.pipe(v.string(CURSOR_MESSAGE), v.minLength(1, CURSOR_MESSAGE), v.maxLength(MAX_CURSOR_LENGTH, CURSOR_MESSAGE)));
+
 export const ListInvitationsQuery = v.object({
   status: v.optional(v.picklist(STATUS_FILTERS, `status must be one of ${STATUS_FILTERS.join(', ')}.`)),
   emailStatus: v.optional(v.picklist(EMAIL_STATUSES, `emailStatus must be one of ${EMAIL_STATUSES.join(', ')}.`)),
@@ -59,19 +72,16 @@ export const ListInvitationsQuery = v.object({
     ),
   ),
   invitedBy: v.optional(v.pipe(v.string(INVITED_BY_MESSAGE), v.minLength(1, INVITED_BY_MESSAGE), v.maxLength(255, INVITED_BY_MESSAGE))),
-  limit: v.optional(
-    v.pipe(
-      v.string(LIMIT_MESSAGE),
-      v.regex(/^\d+$/, LIMIT_MESSAGE),
-      v.transform(Number),
-      v.number(),
-      v.integer(LIMIT_MESSAGE),
-      v.minValue(1, LIMIT_MESSAGE),
-      v.maxValue(MAX_PAGE_SIZE, LIMIT_MESSAGE),
-    ),
-  ),
-  cursor: v.optional(v.pipe(v.string(CURSOR_MESSAGE), v.minLength(1, CURSOR_MESSAGE), v.maxLength(MAX_CURSOR_LENGTH, CURSOR_MESSAGE))),
+  limit: LimitParam,
+  cursor: CursorParam,
 });
+
+/** GET /v1/organizations/{orgName}/invitations/{invitationId}/events: the audit trail's pages. */
+export const ListInvitationEventsQuery = v.object({ limit: LimitParam, cursor: CursorParam });
+
+export function eventsQuery(query: Params): { limit?: number; cursor?: string } {
+  return validate(ListInvitationEventsQuery, query);
+}
 
 /**
  * POST /v1/organizations/{orgName}/invitations: `dryRun=true` says what the request would do,
