@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import type { SNSEvent } from 'aws-lambda';
 import { parseSesFeedback } from '../shared/adapters/ses/feedback.ts';
 import { countMetric, logger, observability } from '../shared/observability.ts';
+import { systemClock } from '../shared/adapters/system.ts';
 import { createEmailDeliveryStore } from '../shared/wiring.ts';
 
 const store = createEmailDeliveryStore();
@@ -22,6 +23,7 @@ export const handler = middy<SNSEvent>()
         feedback.messageId,
         feedback.status,
         feedback.reason,
+        systemClock.nowMs(),
       );
       countMetric(feedback.status === 'BOUNCED' ? 'EmailsBounced' : 'EmailsComplained');
       logger.info('email feedback', { ...feedback, recorded });

@@ -63,6 +63,8 @@ export interface StackConfig {
     readonly alarmTopicArn: string | undefined;
   };
   readonly events: {
+    /** How long recorded events (the audit trail) are kept: their TTL. */
+    readonly retentionSeconds: number;
     /** An existing event bus (same account and Region) to publish to; none: the stack creates one. */
     readonly busArn: string | undefined;
     /** When set, a rule on the bus POSTs every event here (API destination). */
@@ -96,6 +98,7 @@ export const CONTEXT_DEFAULTS = {
   invitationExpirySeconds: Number(DEFAULTS.INVITATION_EXPIRY_SECONDS),
   invitationRetentionSeconds: Number(DEFAULTS.INVITATION_RETENTION_SECONDS),
   answeredInvitationRetentionSeconds: Number(DEFAULTS.ANSWERED_INVITATION_RETENTION_SECONDS),
+  eventRetentionSeconds: Number(DEFAULTS.EVENT_RETENTION_SECONDS),
   rateLimitCreate: DEFAULTS.RATE_LIMIT_CREATE,
   rateLimitResend: DEFAULTS.RATE_LIMIT_RESEND,
   rateLimitCreateOrganization: DEFAULTS.RATE_LIMIT_CREATE_ORGANIZATION,
@@ -258,7 +261,7 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
       alarmEmail: r.email('alarmEmail', false),
       alarmTopicArn,
     },
-    events: { busArn: eventBusArn, webhookUrl },
+    events: { retentionSeconds: r.positiveInteger('eventRetentionSeconds'), busArn: eventBusArn, webhookUrl },
     data: { removalPolicy: removalPolicy as RemovalPolicyName, deletionProtection: r.boolean('deletionProtection') },
   };
 

@@ -42,6 +42,7 @@ export function functionEnvironments(config: StackConfig, refs: { tableName: str
     RATE_LIMIT_UPDATE_ORGANIZATION: config.invitations.rateLimitUpdateOrganization,
     // The invitation links admins see (link-only invitations), as the emails build them.
     FRONTEND_URL: config.email.frontendUrl,
+    EVENT_RETENTION_SECONDS: String(config.events.retentionSeconds),
   };
   const authorizer = {
     ...common,
@@ -62,8 +63,9 @@ export function functionEnvironments(config: StackConfig, refs: { tableName: str
     BRAND_NAME: config.email.brandName,
     EMAIL_SEND_ATTEMPTS: String(config.email.sendAttempts),
     EMAIL_SWEEP_AGE_SECONDS: String(config.email.sweepAgeSeconds),
+    EVENT_RETENTION_SECONDS: String(config.events.retentionSeconds),
   };
-  const feedback = { ...common, TABLE_NAME: refs.tableName };
+  const feedback = { ...common, TABLE_NAME: refs.tableName, EVENT_RETENTION_SECONDS: String(config.events.retentionSeconds) };
   // The functions validate these at cold start; fail the synth instead if they would refuse.
   loadApiConfig(api);
   loadAuthorizerConfig(authorizer);

@@ -29,6 +29,8 @@ export interface ApiConfig {
   readonly rateLimits: RateLimits;
   /** FRONTEND_URL: the base of the invitation links admins see (the same the emails carry). */
   readonly frontendUrl: string;
+  /** EVENT_RETENTION_SECONDS: how long recorded events (the audit trail) are kept (TTL). */
+  readonly eventRetentionSeconds: number;
 }
 
 /** Per-user request budgets. */
@@ -67,6 +69,7 @@ export interface DeliveryConfig {
   readonly brandName: string;
   readonly sendAttempts: number;
   readonly sweepAgeSeconds: number;
+  readonly eventRetentionSeconds: number;
 }
 
 export const DEFAULTS = {
@@ -83,6 +86,7 @@ export const DEFAULTS = {
   BRAND_NAME: 'Jaqpot',
   EMAIL_SEND_ATTEMPTS: '3',
   EMAIL_SWEEP_AGE_SECONDS: '900', // 15 minutes
+  EVENT_RETENTION_SECONDS: '31536000', // 365 days
 } as const;
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
@@ -102,15 +106,20 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       updateOrganization: reader.rateLimit('RATE_LIMIT_UPDATE_ORGANIZATION'),
     },
     frontendUrl: reader.requiredUrl('FRONTEND_URL'),
+    eventRetentionSeconds: reader.positiveInteger('EVENT_RETENTION_SECONDS'),
   };
   reader.throwIfInvalid();
   return config;
 }
 
-/** Just the table: for functions that need nothing else (the bounce/complaint handler). */
-export function loadTableConfig(env: Env = process.env): Pick<ApiConfig, 'tableName' | 'dynamodbEndpoint'> {
+/** The table and the events' retention: for functions that need nothing else (the bounce/complaint handler). */
+export function loadTableConfig(env: Env = process.env): Pick<ApiConfig, 'tableName' | 'dynamodbEndpoint' | 'eventRetentionSeconds'> {
   const reader = new EnvReader(env);
-  const config = { tableName: reader.required('TABLE_NAME'), dynamodbEndpoint: reader.optionalUrl('DYNAMODB_ENDPOINT') };
+  const config = {
+    tableName: reader.required('TABLE_NAME'),
+    dynamodbEndpoint: reader.optionalUrl('DYNAMODB_ENDPOINT'),
+    eventRetentionSeconds: reader.positiveInteger('EVENT_RETENTION_SECONDS'),
+  };
   reader.throwIfInvalid();
   return config;
 }
@@ -128,6 +137,7 @@ export function loadDeliveryConfig(env: Env = process.env): DeliveryConfig {
     brandName: env.BRAND_NAME?.trim() || DEFAULTS.BRAND_NAME,
     sendAttempts: reader.positiveInteger('EMAIL_SEND_ATTEMPTS'),
     sweepAgeSeconds: reader.positiveInteger('EMAIL_SWEEP_AGE_SECONDS'),
+    eventRetentionSeconds: reader.positiveInteger('EVENT_RETENTION_SECONDS'),
   };
   reader.throwIfInvalid();
   return config;

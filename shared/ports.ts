@@ -3,6 +3,7 @@
  * with DynamoDB and the system clock; tests may substitute them. Nothing here imports an SDK.
  */
 import type { Caller } from './domain/caller.ts';
+import type { ServiceEvent } from './domain/events.ts';
 import type { EmailStatus, Invitation, InvitationStatusFilter } from './domain/invitation.ts';
 import type { AssociationType, Membership, NewOrganizationInput, Organization, OrganizationUpdate } from './domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from './domain/rate-limit.ts';
@@ -39,10 +40,23 @@ export interface OrganizationStore {
   getAccess(orgId: number, userId: string): Promise<OrganizationAccess | undefined>;
   /** getAccess plus `targetUserId`'s membership, in one read. */
   getMemberAccess(orgId: number, userId: string, targetUserId: string): Promise<MemberAccess | undefined>;
-  /** Deletes the membership if it exists; false when it does not (nothing written). */
-  removeMember(orgId: number, userId: string): Promise<boolean>;
-  /** Sets the role of an existing membership; undefined when it does not exist (nothing written). */
-  setMemberRole(orgId: number, userId: string, associationType: AssociationType): Promise<Membership | undefined>;
+  /**
+   * Deletes the membership if it exists, recording `organization.member.removed` by `actor` with
+   * it; false when it does not (nothing written). `org`: the organization's current name is in the event.
+   */
+  removeMember(org: Pick<Organization, 'id' | 'name'>, userId: string, actor: string, nowMs: number): Promise<boolean>;
+  /**
+   * Sets the role of `member` if the membership still exists, recording
+   * `organization.member.role.changed` when the role differs; undefined when it does not exist
+   * (nothing written).
+   */
+  setMemberRole(
+    org: Pick<Organization, 'id' | 'name'>,
+    member: Membership,
+    associationType: AssociationType,
+    actor: string,
+    nowMs: number,
+  ): Promise<Membership | undefined>;
   /**
    * Allocates the id; throws CONFLICT when the name is taken or still reserved for another
    * organization. The creator becomes an ADMIN member.
@@ -126,6 +140,7 @@ export interface InvitationStore {
   resend(
     invitation: Invitation,
     change: { expiresAt: number; requestedAt: string },
+    caller: Caller,
     nowMs: number,
   ): Promise<{ ok: true; invitation: Invitation } | { ok: false; current: Invitation | undefined }>;
   /**
@@ -133,6 +148,22 @@ export interface InvitationStore {
    * guard. Returns the stored state instead when it is not (a revoked one as undefined: gone).
    */
   revoke(invitation: Invitation, caller: Caller, nowMs: number): Promise<{ ok: true } | { ok: false; current: Invitation | undefined }>;
+}
+
+export interface EventListQuery {
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly nowMs: number;
+}
+
+export interface EventPage {
+  readonly items: ServiceEvent[];
+  readonly nextCursor: string | undefined;
+}
+
+export interface EventStore {
+  /** The invitation's events, oldest first (past their retention left out). */
+  listInvitationEvents(orgId: number, invitationId: string, query: EventListQuery): Promise<EventPage>;
 }
 
 export interface RateLimiter {
@@ -180,12 +211,23 @@ export interface PendingEmail {
 export interface EmailDeliveryStore {
   get(orgId: number, invitationId: string): Promise<Invitation | undefined>;
   /**
-   * Records the outcome of delivery request `seq`, once: only while `seq` is the latest request
-   * and no outcome for it is recorded yet. Returns false when it was already recorded.
+   * Records the outcome of delivery request `seq`, once, with its event (sent, failed; none for
+   * not-needed): only while `seq` is the latest request and no outcome for it is recorded yet.
+   * Returns false when it was already recorded. `invitation`: as `get` returned it (current orgName).
    */
-  recordOutcome(orgId: number, invitationId: string, seq: number, outcome: DeliveryOutcome): Promise<boolean>;
-  /** Bounce or complaint for the message SES sent; ignored unless it is the invitation's latest message. */
-  recordFeedback(orgId: number, invitationId: string, messageId: string, status: Extract<EmailStatus, 'BOUNCED' | 'COMPLAINED'>, reason: string): Promise<boolean>;
+  recordOutcome(invitation: Pick<Invitation, 'id' | 'orgId' | 'orgName'>, seq: number, outcome: DeliveryOutcome, nowMs: number): Promise<boolean>;
+  /**
+   * Bounce or complaint for the message SES sent, with its event; ignored unless it is the
+   * invitation's latest message.
+   */
+  recordFeedback(
+    orgId: number,
+    invitationId: string,
+    messageId: string,
+    status: Extract<EmailStatus, 'BOUNCED' | 'COMPLAINED'>,
+    reason: string,
+    nowMs: number,
+  ): Promise<boolean>;
   /** Invitations whose email has been PENDING since before `requestedBefore` (ISO), oldest first. */
   listPendingEmails(requestedBefore: string, limit: number): Promise<PendingEmail[]>;
 }

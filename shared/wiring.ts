@@ -6,6 +6,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from './adapters/dynamodb/client.ts';
 import { DynamoEmailDeliveryStore } from './adapters/dynamodb/delivery-store.ts';
+import { DynamoEventStore } from './adapters/dynamodb/event-store.ts';
 import { DynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store.ts';
 import { DynamoInvitationStore } from './adapters/dynamodb/invitation-store.ts';
 import { DynamoOrganizationStore } from './adapters/dynamodb/organization-store.ts';
@@ -15,6 +16,7 @@ import { randomIds, systemClock } from './adapters/system.ts';
 import { loadApiConfig, loadDeliveryConfig, loadTableConfig, type ApiConfig, type DeliveryConfig } from './config.ts';
 import type { IdempotencyStore } from './ports.ts';
 import type { DeliveryDeps } from './services/email-delivery.ts';
+import type { EventDeps } from './services/invitation-events.ts';
 import type { InvitationDeps } from './services/invitations.ts';
 import type { MemberDeps } from './services/members.ts';
 import type { OrganizationDeps } from './services/organizations.ts';
@@ -24,7 +26,7 @@ export function createOrganizationDependencies(env: NodeJS.ProcessEnv = process.
   const config = loadApiConfig(env);
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
   return {
-    organizations: new DynamoOrganizationStore(client, config.tableName),
+    organizations: new DynamoOrganizationStore(client, config.tableName, config.eventRetentionSeconds),
     rateLimiter: new DynamoRateLimiter(client, config.tableName),
     clock: systemClock,
     timings: config.invitations,
@@ -36,13 +38,25 @@ export function createOrganizationDependencies(env: NodeJS.ProcessEnv = process.
 export function createMemberDependencies(env: NodeJS.ProcessEnv = process.env): MemberDeps {
   const config = loadApiConfig(env);
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
-  return { organizations: new DynamoOrganizationStore(client, config.tableName), clock: systemClock };
+  return { organizations: new DynamoOrganizationStore(client, config.tableName, config.eventRetentionSeconds), clock: systemClock };
 }
 
 /** The invitation routes: list, get, answer, resend. */
 export function createInvitationDependencies(env: NodeJS.ProcessEnv = process.env): InvitationDeps {
   const config = loadApiConfig(env);
   return invitationDependencies(config, createDocumentClient({ endpoint: config.dynamodbEndpoint }));
+}
+
+/** The audit trail: an invitation's events. */
+export function createEventDependencies(env: NodeJS.ProcessEnv = process.env): EventDeps {
+  const config = loadApiConfig(env);
+  const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  return {
+    organizations: new DynamoOrganizationStore(client, config.tableName, config.eventRetentionSeconds),
+    invitations: new DynamoInvitationStore(client, config.tableName, config.invitations, config.eventRetentionSeconds),
+    events: new DynamoEventStore(client, config.tableName),
+    clock: systemClock,
+  };
 }
 
 /** Creating invitations: the invitation use cases plus the Idempotency-Key store. */
@@ -56,8 +70,8 @@ export function createIdempotentInvitationDependencies(
 
 function invitationDependencies(config: ApiConfig, client: DynamoDBDocumentClient): InvitationDeps {
   return {
-    organizations: new DynamoOrganizationStore(client, config.tableName),
-    invitations: new DynamoInvitationStore(client, config.tableName, config.invitations),
+    organizations: new DynamoOrganizationStore(client, config.tableName, config.eventRetentionSeconds),
+    invitations: new DynamoInvitationStore(client, config.tableName, config.invitations, config.eventRetentionSeconds),
     rateLimiter: new DynamoRateLimiter(client, config.tableName),
     clock: systemClock,
     ids: randomIds,
@@ -73,7 +87,7 @@ export function createDeliveryDependencies(env: NodeJS.ProcessEnv = process.env)
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
   return {
     config,
-    store: new DynamoEmailDeliveryStore(client, config.tableName),
+    store: new DynamoEmailDeliveryStore(client, config.tableName, config.eventRetentionSeconds),
     mailer: new SesMailer({
       from: config.senderEmail,
       replyTo: config.replyTo,
@@ -89,5 +103,5 @@ export function createDeliveryDependencies(env: NodeJS.ProcessEnv = process.env)
 /** The bounce/complaint function: the delivery store alone. */
 export function createEmailDeliveryStore(env: NodeJS.ProcessEnv = process.env) {
   const config = loadTableConfig(env);
-  return new DynamoEmailDeliveryStore(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName);
+  return new DynamoEmailDeliveryStore(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName, config.eventRetentionSeconds);
 }

@@ -136,7 +136,9 @@ export const routes: readonly Route[] = [
     method: 'PUT',
     path: '/v1/organizations/{org}/invitations/{invitationId}',
     entry: 'functions/answer-invitation.ts',
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    // GetItem: the name; BatchGetItem: the invitation with its organization (whose name the
+    // events carry); PutItem: the events.
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
   },
   {
     id: 'resendInvitation',
@@ -150,23 +152,32 @@ export const routes: readonly Route[] = [
     method: 'DELETE',
     path: '/v1/organizations/{org}/invitations/{invitationId}',
     entry: 'functions/revoke-invitation.ts',
-    // GetItem: the name; UpdateItem: the invitation; DeleteItem: its pending guard.
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    // GetItem: the name; UpdateItem: the invitation; DeleteItem: its pending guard; PutItem: the event.
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
+  },
+  {
+    id: 'listInvitationEvents',
+    method: 'GET',
+    path: '/v1/organizations/{org}/invitations/{invitationId}/events',
+    entry: 'functions/list-invitation-events.ts',
+    // GetItem: the name (and the invitation, when it has no events); BatchGetItem: organization
+    // and caller's membership; Query: the invitation's events partition (in the table itself).
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
   },
   {
     id: 'removeMember',
     method: 'DELETE',
     path: '/v1/organizations/{org}/members/{userId}',
     entry: 'functions/remove-member.ts',
-    // GetItem: the name; BatchGetItem: organization, caller's and target's memberships.
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem'],
+    // GetItem: the name; BatchGetItem: organization, caller's and target's memberships; PutItem: the event.
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
   },
   {
     id: 'updateMember',
     method: 'PATCH',
     path: '/v1/organizations/{org}/members/{userId}',
     entry: 'functions/update-member.ts',
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   },
   // Unknown routes get the service's JSON 404 instead of API Gateway's own body.
   {
@@ -186,16 +197,17 @@ export const eventFunctions = {
   /** DynamoDB stream of the table, filtered by shared/deployment/email-delivery-trigger.ts; sends with SES. */
   deliverInvitationEmails: {
     entry: 'functions/deliver-invitation-emails.ts',
-    // BatchGetItem: the invitation with its organization's current name.
-    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+    // BatchGetItem: the invitation with its organization's current name; PutItem: the outcome's event.
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     sendsEmail: true,
   },
   /** A schedule; sends with SES. */
   sweepPendingEmails: {
     entry: 'functions/sweep-pending-emails.ts',
-    dynamodb: [queryIndex(tableSchema.pendingEmailIndex), 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+    dynamodb: [queryIndex(tableSchema.pendingEmailIndex), 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     sendsEmail: true,
   },
   /** SNS topic of the SES configuration set's bounce and complaint events. */
-  emailFeedback: { entry: 'functions/email-feedback.ts', dynamodb: ['dynamodb:UpdateItem'], sendsEmail: false },
+  // BatchGetItem: the invitation with its organization's current name (for the event).
+  emailFeedback: { entry: 'functions/email-feedback.ts', dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], sendsEmail: false },
 } as const satisfies Record<string, { entry: string; dynamodb: readonly DynamoDbGrant[]; sendsEmail: boolean }>;

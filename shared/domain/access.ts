@@ -68,6 +68,16 @@ export function requireInvitationViewer(
   return requireInvitee(invitation, caller);
 }
 
+/**
+ * Reading an invitation's events (its audit trail): org admins only. Everyone else, and an
+ * unknown or invisible organization, gets the same 404 as an unknown invitation (a member who
+ * is not an admin too: the trail is no business of theirs, and a 401 would confirm the id).
+ */
+export function requireInvitationAuditor<T extends AccessFacts>(access: T | undefined, caller: Caller): T {
+  if (!access || !isOrgAdmin(access.organization, access.membership, caller)) throw invitationNotFound();
+  return access;
+}
+
 /** The invitee: the caller whose token email is the invited address (compared normalized). */
 export function isInvitee(invitation: Invitation, caller: Caller): boolean {
   return caller.email !== undefined && normalizeEmail(caller.email) === invitation.emailNormalized;

@@ -78,6 +78,13 @@ export const ListInvitationsQuery = v.object({
   ...PAGE_PARAMETERS,
 });
 
+/** GET /v1/organizations/{orgName}/invitations/{invitationId}/events: the audit trail's pages. */
+export const ListInvitationEventsQuery = v.object(PAGE_PARAMETERS);
+
+export function eventsQuery(query: Params): { limit?: number; cursor?: string } {
+  return validate(ListInvitationEventsQuery, query);
+}
+
 /**
  * GET /v1/user/invitations: a page of the caller's invitations. Without `limit`, a page of
  * MAX_PAGE_SIZE (not the organization list's 1000: a page's organizations are read in one

@@ -38,11 +38,11 @@ export async function deliverInvitationEmail(deps: DeliveryDeps, request: Delive
   const decision = decideDelivery(invitation, request.seq, deps.clock.nowMs());
   if (decision.kind === 'skip') return { kind: 'skipped', reason: decision.reason };
   if (decision.kind === 'not-needed') {
-    await deps.store.recordOutcome(request.orgId, request.invitationId, request.seq, { kind: 'not-needed' });
+    await deps.store.recordOutcome(invitation!, request.seq, { kind: 'not-needed' }, deps.clock.nowMs());
     return { kind: 'not-needed', reason: decision.reason };
   }
   if (decision.kind === 'abandon') {
-    await deps.store.recordOutcome(request.orgId, request.invitationId, request.seq, { kind: 'failed', reason: decision.reason });
+    await deps.store.recordOutcome(invitation!, request.seq, { kind: 'failed', reason: decision.reason }, deps.clock.nowMs());
     return { kind: 'failed', reason: decision.reason };
   }
 
@@ -63,15 +63,12 @@ export async function deliverInvitationEmail(deps: DeliveryDeps, request: Delive
       }),
     );
     // A crash between the send above and this write is the one case that can send twice.
-    const recorded = await deps.store.recordOutcome(request.orgId, request.invitationId, request.seq, {
-      kind: 'sent',
-      messageId,
-      at: new Date(deps.clock.nowMs()).toISOString(),
-    });
+    const nowMs = deps.clock.nowMs();
+    const recorded = await deps.store.recordOutcome(current, request.seq, { kind: 'sent', messageId, at: new Date(nowMs).toISOString() }, nowMs);
     return { kind: 'sent', messageId, recorded };
   } catch (error) {
     if (!(error instanceof MailerError) || error.retryable) throw error;
-    await deps.store.recordOutcome(request.orgId, request.invitationId, request.seq, { kind: 'failed', reason: error.reason });
+    await deps.store.recordOutcome(current, request.seq, { kind: 'failed', reason: error.reason }, deps.clock.nowMs());
     return { kind: 'failed', reason: error.reason };
   }
 }

@@ -177,12 +177,14 @@ export async function answerInvitation(
   requested: InvitationStatus,
 ): Promise<Invitation> {
   const orgId = await resolveOrgId(deps, orgName);
-  const invitation = await deps.invitations.get(orgId, invitationId);
+  // One read: the invitation and the organization, whose current name the answer's events carry.
+  const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
   // The invitee only (access.ts requireInvitee), and only a pending, unexpired invitation.
   const decision = decideAnswer(invitation, caller, requested, deps.clock.nowMs());
   if (decision.kind === 'unchanged') return invitation!;
   const nowMs = deps.clock.nowMs();
-  const result = await deps.invitations.answer(invitation!, { status: decision.status, caller }, nowMs);
+  const current = { ...invitation!, orgName: access?.organization.name ?? invitation!.orgName };
+  const result = await deps.invitations.answer(current, { status: decision.status, caller }, nowMs);
   if (result.ok) return result.invitation;
   throw explainLostAnswer(result.current, nowMs);
 }
@@ -206,7 +208,7 @@ export async function resendInvitation(
   // Decided before counting the request, so a refused resend (410, 400) costs no rate budget.
   const change = decideResend(invitation, nowMs, deps.timings);
   const rateLimit = await countRequest(deps, caller, 'resend', nowMs);
-  const result = await deps.invitations.resend(invitation!, change, nowMs);
+  const result = await deps.invitations.resend({ ...invitation!, orgName: organization.name }, change, caller, nowMs);
   if (result.ok) return { invitation: result.invitation, orgName: organization.name, rateLimit };
   throw explainLostResend(result.current, nowMs);
 }
@@ -223,9 +225,10 @@ export async function revokeInvitation(
 ): Promise<void> {
   const orgId = await resolveOrgId(deps, orgName);
   const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
-  requireOrgAdmin(access, caller);
+  const { organization } = requireOrgAdmin(access, caller);
   const pending = decideRevoke(invitation);
-  const result = await deps.invitations.revoke(pending, caller, deps.clock.nowMs());
+  // The events carry the organization's current name.
+  const result = await deps.invitations.revoke({ ...pending, orgName: organization.name }, caller, deps.clock.nowMs());
   if (!result.ok) throw explainLostRevoke(result.current);
 }
 

@@ -23,9 +23,11 @@ async function loadMemberAccess(deps: MemberDeps, caller: Caller, orgName: strin
 }
 
 export async function removeMember(deps: MemberDeps, caller: Caller, orgName: string, userId: string): Promise<void> {
-  const target = requireMemberRemover(await loadMemberAccess(deps, caller, orgName, userId), userId, caller);
+  const access = await loadMemberAccess(deps, caller, orgName, userId);
+  const target = requireMemberRemover(access, userId, caller);
   // Gone meanwhile (removed, or left, concurrently): the same 404 as a non-member.
-  if (!(await deps.organizations.removeMember(target.orgId, target.userId))) throw memberNotFound();
+  const removed = await deps.organizations.removeMember(access!.organization, target.userId, caller.userId, deps.clock.nowMs());
+  if (!removed) throw memberNotFound();
 }
 
 export async function changeMemberRole(
@@ -35,8 +37,9 @@ export async function changeMemberRole(
   userId: string,
   associationType: AssociationType,
 ): Promise<Membership> {
-  const target = requireMemberRoleChanger(await loadMemberAccess(deps, caller, orgName, userId), userId, caller);
-  const updated = await deps.organizations.setMemberRole(target.orgId, target.userId, associationType);
+  const access = await loadMemberAccess(deps, caller, orgName, userId);
+  const target = requireMemberRoleChanger(access, userId, caller);
+  const updated = await deps.organizations.setMemberRole(access!.organization, target, associationType, caller.userId, deps.clock.nowMs());
   if (!updated) throw memberNotFound();
   return updated;
 }

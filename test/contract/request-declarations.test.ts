@@ -24,6 +24,7 @@ import { IdempotencyKeyHeader } from '../../shared/http/idempotency.ts';
 import {
   CreateInvitationsQuery,
   InvitationIdParam,
+  ListInvitationEventsQuery,
   ListInvitationsQuery,
   MyInvitationsQuery,
   OrganizationIdParam,
@@ -67,6 +68,7 @@ const QUERIES: Readonly<Record<string, GenericSchema>> = {
   'GET /v1/organizations/{orgName}/invitations': ListInvitationsQuery,
   'POST /v1/organizations/{orgName}/invitations': CreateInvitationsQuery,
   'GET /v1/user/invitations': MyInvitationsQuery,
+  'GET /v1/organizations/{orgName}/invitations/{invitationId}/events': ListInvitationEventsQuery,
 };
 
 /** Every path parameter of openapi.yaml, by operation and name (the route table calls them all {org} or {invitationId}). */
@@ -87,6 +89,8 @@ const PATH_PARAMETERS: Readonly<Record<string, GenericSchema>> = {
   'PATCH /v1/organizations/{orgName}/members/{userId} userId': UserIdParam,
   'DELETE /v1/organizations/{name}/invitations/{uuid} name': OrganizationNameParam,
   'DELETE /v1/organizations/{name}/invitations/{uuid} uuid': InvitationIdParam,
+  'GET /v1/organizations/{orgName}/invitations/{invitationId}/events orgName': OrganizationNameParam,
+  'GET /v1/organizations/{orgName}/invitations/{invitationId}/events invitationId': InvitationIdParam,
 };
 
 const HEADERS: Readonly<Record<string, GenericSchema>> = {

@@ -80,7 +80,7 @@ describe('loadStackConfig', () => {
         alarmEmail: undefined,
         alarmTopicArn: undefined,
       },
-      events: { busArn: undefined, webhookUrl: undefined },
+      events: { retentionSeconds: 31536000, busArn: undefined, webhookUrl: undefined },
       data: { removalPolicy: 'retain', deletionProtection: true },
     } satisfies StackConfig);
   });
@@ -225,6 +225,7 @@ describe('defaults', () => {
     BRAND_NAME: 'brandName',
     EMAIL_SEND_ATTEMPTS: 'emailSendAttempts',
     EMAIL_SWEEP_AGE_SECONDS: 'emailSweepAgeSeconds',
+    EVENT_RETENTION_SECONDS: 'eventRetentionSeconds',
   };
 
   it('gives every function-side default the same value as a stack default', () => {

@@ -207,6 +207,13 @@ async function driveEverything() {
   await expectStatus(revokeOf(renamed, member.id, invitee.token), 401);
   await expectStatus(revokeOf(uniqueOrgName(), toRevoke.id, admin.token), 404);
 
+  // listInvitationEvents: 200 (a revoked invitation's trail, paged), 404 (stranger; unknown id: the invitation read too), 400
+  const eventsOf = (orgName: string, invitationId: string) => `${paths.invitation(orgName, invitationId)}/events`;
+  await expectStatus(api.get(`${eventsOf(revokeOrgName, toRevoke.id)}?limit=1`, { token: revoker.token }), 200);
+  await expectStatus(api.get(eventsOf(revokeOrgName, toRevoke.id), { token: stranger.token }), 404);
+  await expectStatus(api.get(eventsOf(revokeOrgName, '00000000-0000-4000-8000-000000000000'), { token: revoker.token }), 404);
+  await expectStatus(api.get(`${eventsOf(revokeOrgName, toRevoke.id)}?limit=0`, { token: revoker.token }), 400);
+
   // listInvitations with the email and invitedBy filters
   await expectStatus(api.get(`${invitations}?email=${encodeURIComponent(invitee.email)}&invitedBy=${admin.sub}`, { token: admin.token }), 200);
 

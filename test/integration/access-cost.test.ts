@@ -97,6 +97,7 @@ describe('an invisible organization costs exactly what an unknown one does', () 
     ['answer invitation', () => stack.api.put(paths.invitation(name, invitationId), { token, body: { status: 'ACCEPTED' } })],
     ['resend invitation', () => stack.api.post(paths.resend(id, invitationId), { token })],
     ['revoke invitation', () => stack.api.delete(paths.invitation(name, invitationId), { token })],
+    ['invitation events', () => stack.api.get(`${paths.invitation(name, invitationId)}/events`, { token })],
     [
       'update organization',
       () => stack.api.request('PATCH', `/v1/organizations/${id}/partial`, { token, body: { name: uniqueOrgName(), contactEmail: 'c@example.com', visibility: 'PUBLIC' } }),

@@ -35,7 +35,7 @@ afterAll(() => ses.restore());
 let deps: DeliveryDeps;
 beforeAll(() => {
   deps = {
-    store: new DynamoEmailDeliveryStore(createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT }), stack.tableName),
+    store: new DynamoEmailDeliveryStore(createDocumentClient({ endpoint: process.env.DYNAMODB_ENDPOINT }), stack.tableName, 31_536_000),
     // The endpoint is never reached: every SendEmail goes to the mock.
     mailer: new SesMailer({ from: LOCAL_SENDER, endpoint: 'http://127.0.0.1:9' }),
     clock: systemClock,

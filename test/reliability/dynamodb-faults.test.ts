@@ -262,8 +262,8 @@ describe('answering under throttling and outages', () => {
 
   it.each<[string, Fault]>([
     ['GetItem (name → id)', every('GetItemCommand', dynamoErrors.serviceUnavailable, startsWith('PK', 'ORGNAME#'))],
-    ['GetItem (invitation)', every('GetItemCommand', dynamoErrors.throttling, startsWith('SK', 'INV#'))],
-    ['TransactWriteItems (invitation, guard, membership)', every('TransactWriteItemsCommand', dynamoErrors.connectionRefused)],
+    ['BatchGetItem (invitation, organization, membership)', every('BatchGetItemCommand', dynamoErrors.throttling)],
+    ['TransactWriteItems (invitation, guard, membership, events)', every('TransactWriteItemsCommand', dynamoErrors.connectionRefused)],
   ])('a fault on %s during accept: 503, nothing written', async (_, fault) => {
     const { org, invitee, invitation } = await orgWithInvitation(stack, user);
     const before = await partitionState(stack, org.id);

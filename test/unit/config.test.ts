@@ -31,8 +31,10 @@ describe('loadApiConfig', () => {
         createOrganization: { limit: 10, windowSeconds: 600 },
         updateOrganization: { limit: 5, windowSeconds: 60 },
       },
+      eventRetentionSeconds: 31_536_000,
     });
     expect(DEFAULTS).toMatchObject({
+      EVENT_RETENTION_SECONDS: '31536000',
       INVITATION_EXPIRY_SECONDS: '604800',
       INVITATION_RETENTION_SECONDS: '2592000',
       ANSWERED_INVITATION_RETENTION_SECONDS: '31536000',
@@ -56,6 +58,7 @@ describe('loadApiConfig', () => {
         RATE_LIMIT_CREATE_ORGANIZATION: '4/30',
         RATE_LIMIT_UPDATE_ORGANIZATION: '6/90',
         FRONTEND_URL: ' http://localhost:3000/app ',
+        EVENT_RETENTION_SECONDS: ' 86400 ',
       }),
     ).toEqual({
       tableName: 'my-table',
@@ -68,6 +71,7 @@ describe('loadApiConfig', () => {
         createOrganization: { limit: 4, windowSeconds: 30 },
         updateOrganization: { limit: 6, windowSeconds: 90 },
       },
+      eventRetentionSeconds: 86_400,
     });
   });
 
@@ -244,11 +248,13 @@ describe('loadAuthorizerConfig', () => {
 
 describe('loadTableConfig', () => {
   it('reads just the table name and the optional endpoint', () => {
-    expect(loadTableConfig({ TABLE_NAME: ' invitations ' })).toEqual({ tableName: 'invitations', dynamodbEndpoint: undefined });
-    expect(loadTableConfig({ TABLE_NAME: 't', DYNAMODB_ENDPOINT: 'http://localhost:8000', SENDER_EMAIL: 'not checked' })).toEqual({
+    expect(loadTableConfig({ TABLE_NAME: ' invitations ' })).toEqual({ tableName: 'invitations', dynamodbEndpoint: undefined, eventRetentionSeconds: 31_536_000 });
+    expect(loadTableConfig({ TABLE_NAME: 't', DYNAMODB_ENDPOINT: 'http://localhost:8000', SENDER_EMAIL: 'not checked', EVENT_RETENTION_SECONDS: '60' })).toEqual({
       tableName: 't',
       dynamodbEndpoint: 'http://localhost:8000',
+      eventRetentionSeconds: 60,
     });
+    expect(() => loadTableConfig({ TABLE_NAME: 't', EVENT_RETENTION_SECONDS: 'a year' })).toThrow(/EVENT_RETENTION_SECONDS must be a positive integer/);
   });
 
   it('needs nothing but TABLE_NAME (no delivery or API settings)', () => {
@@ -287,6 +293,7 @@ describe('loadDeliveryConfig', () => {
       brandName: 'Jaqpot',
       sendAttempts: 3,
       sweepAgeSeconds: 900,
+      eventRetentionSeconds: 31_536_000,
     });
     expect(DEFAULTS).toMatchObject({ BRAND_NAME: 'Jaqpot', EMAIL_SEND_ATTEMPTS: '3', EMAIL_SWEEP_AGE_SECONDS: '900' });
   });
@@ -316,6 +323,7 @@ describe('loadDeliveryConfig', () => {
       brandName: 'Acme Models',
       sendAttempts: 5,
       sweepAgeSeconds: 60,
+      eventRetentionSeconds: 31_536_000,
     });
   });
 

@@ -25,6 +25,7 @@ describe('matchRoute', () => {
     ['GET', `/v1/organizations/acme/invitations/${UUID}`, 'getInvitation', { org: 'acme', invitationId: UUID }],
     ['PUT', `/v1/organizations/acme/invitations/${UUID}`, 'answerInvitation', { org: 'acme', invitationId: UUID }],
     ['DELETE', `/v1/organizations/acme/invitations/${UUID}`, 'revokeInvitation', { org: 'acme', invitationId: UUID }],
+    ['GET', `/v1/organizations/acme/invitations/${UUID}/events`, 'listInvitationEvents', { org: 'acme', invitationId: UUID }],
     ['POST', `/v1/organizations/42/invitations/${UUID}/resend`, 'resendInvitation', { org: '42', invitationId: UUID }],
     ['POST', `/v1/organizations/acme/invitations/${UUID}/resend`, 'resendInvitation', { org: 'acme', invitationId: UUID }],
     ['DELETE', '/v1/organizations/acme/members/bob', 'removeMember', { org: 'acme', userId: 'bob' }],

@@ -1,16 +1,22 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableSchema } from '../../deployment/table-schema.ts';
 import type { EmailStatus, Invitation } from '../../domain/invitation.ts';
 import type { DeliveryOutcome, EmailDeliveryStore, PendingEmail } from '../../ports.ts';
-import { findItem, fromInvitationItem, fromPendingEmailItem } from './items.ts';
+import { emailFailed, emailFeedback, emailSent } from '../../domain/invitation-events.ts';
+import type { ServiceEvent } from '../../domain/events.ts';
+import { findItem, fromInvitationItem, fromPendingEmailItem, putEvent } from './items.ts';
 import { keys } from './keys.ts';
-import { batchGet, call, updateIfCondition } from './operations.ts';
+import { batchGet, call, transactWrite, updateIfCondition } from './operations.ts';
+
+type TransactionUpdate = NonNullable<NonNullable<TransactWriteCommandInput['TransactItems']>[number]['Update']>;
 
 /** The delivery function's view of invitations: read one, record outcomes, find stragglers. */
 export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** How long the events these outcomes record are kept (EVENT_RETENTION_SECONDS). */
+    private readonly eventRetentionSeconds: number,
   ) {}
 
   /**
@@ -32,36 +38,61 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
   /**
    * Keyed by the sequence number: only if `seq` is still the latest request and no outcome for
    * it is recorded. So a replayed stream record, or the sweep racing the stream, records once;
-   * and a late outcome never overwrites the state of a newer resend.
+   * and a late outcome never overwrites the state of a newer resend. Sent and failed are a
+   * transaction of the update and its event (so the event exists exactly when the outcome was
+   * recorded: a replay fails the condition and adds none); not-needed records no event (the
+   * answer or revocation that made the email unneeded is the event), so it stays one UpdateItem.
    */
-  async recordOutcome(orgId: number, invitationId: string, seq: number, outcome: DeliveryOutcome): Promise<boolean> {
+  async recordOutcome(invitation: Pick<Invitation, 'id' | 'orgId' | 'orgName'>, seq: number, outcome: DeliveryOutcome, nowMs: number): Promise<boolean> {
     const update = outcomeUpdate(outcome);
-    return updateIfCondition(this.client, {
+    const input: TransactionUpdate = {
       TableName: this.tableName,
-      Key: keys.invitation(orgId, invitationId),
+      Key: keys.invitation(invitation.orgId, invitation.id),
       UpdateExpression: update.UpdateExpression,
       ConditionExpression: 'deliverySeq = :seq AND deliveredSeq < :seq',
       ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':seq': seq },
-    });
+    };
+    const event =
+      outcome.kind === 'sent'
+        ? emailSent(invitation, { deliverySeq: seq, messageId: outcome.messageId }, nowMs)
+        : outcome.kind === 'failed'
+          ? emailFailed(invitation, { deliverySeq: seq, reason: outcome.reason }, nowMs)
+          : undefined;
+    if (!event) return updateIfCondition(this.client, input);
+    return this.updateWithEvent(input, event);
   }
 
-  recordFeedback(
+  /** The update and its event in one transaction: false when the update's condition fails (nothing written). */
+  private async updateWithEvent(update: TransactionUpdate, event: ServiceEvent) {
+    const result = await transactWrite(this.client, [{ Update: update }, putEvent(this.tableName, event, this.eventRetentionSeconds)]);
+    return result.ok;
+  }
+
+  /**
+   * Reads the invitation with its organization's current name first (one BatchGetItem: the
+   * event carries the name), then one transaction of the update and its event, conditioned as before.
+   */
+  async recordFeedback(
     orgId: number,
     invitationId: string,
     messageId: string,
     status: Extract<EmailStatus, 'BOUNCED' | 'COMPLAINED'>,
     reason: string,
+    nowMs: number,
   ): Promise<boolean> {
-    return updateIfCondition(this.client, {
+    const invitation = await this.get(orgId, invitationId);
+    if (!invitation) return false;
+    return this.updateWithEvent({
       TableName: this.tableName,
       Key: keys.invitation(orgId, invitationId),
       UpdateExpression: 'SET emailStatus = :status, lastError = :reason',
       // Only for the latest message sent, never while a newer request is pending, and not once
-      // revoked (gone: nobody reads its delivery state any more).
-      ConditionExpression: 'messageId = :messageId AND deliveredSeq = deliverySeq AND #status <> :revoked',
+      // revoked (gone: nobody reads its delivery state any more). Not again either: SNS may deliver
+      // a notification twice, and the second must not record a second event.
+      ConditionExpression: 'messageId = :messageId AND deliveredSeq = deliverySeq AND #status <> :revoked AND emailStatus <> :status',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':status': status, ':reason': reason, ':messageId': messageId, ':revoked': 'REVOKED' },
-    });
+    }, emailFeedback(invitation, { status, messageId, reason }, nowMs));
   }
 
   async listPendingEmails(requestedBefore: string, limit: number): Promise<PendingEmail[]> {

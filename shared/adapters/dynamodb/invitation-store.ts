@@ -25,10 +25,12 @@ import type {
   InviteeInvitationQuery,
 } from '../../ports.ts';
 import { systemClock } from '../system.ts';
+import { invitationAnswered, invitationCreated, invitationResent, invitationRevoked, memberAddedByInvitation } from '../../domain/invitation-events.ts';
 import {
   accessFrom,
   findItem,
   fromInvitationItem,
+  putEvent,
   toInvitationItem,
   toMembershipItem,
   toPendingGuardItem,
@@ -38,6 +40,8 @@ import { keys } from './keys.ts';
 import { batchGet, call, serviceBusy, transactWrite } from './operations.ts';
 
 const MAX_CREATE_ATTEMPTS = 3;
+/** Guard, invitation, event: the guard first (its index tells which address was blocked). */
+const ITEMS_PER_INVITATION = 3;
 
 /**
  * Items one list request reads at most, whatever its filter: 1,000 invitation items are about
@@ -63,6 +67,8 @@ export class DynamoInvitationStore implements InvitationStore {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly timings: InvitationTimings,
+    /** How long the events these changes record are kept (EVENT_RETENTION_SECONDS). */
+    private readonly eventRetentionSeconds: number,
     private readonly clock: Clock = systemClock,
   ) {}
 
@@ -112,8 +118,9 @@ export class DynamoInvitationStore implements InvitationStore {
   }
 
   /**
-   * One transaction per attempt: for every address, the invitation plus its guard item
-   * GUARD#<email>. The guard's condition (absent, or held by an expired invitation) is what makes
+   * One transaction per attempt: for every address, the invitation, its guard item GUARD#<email>
+   * and its `invitation.created` event (3 items per address: MAX_EMAILS_PER_REQUEST = 10 is 30
+   * of a transaction's 100). The guard's condition (absent, or held by an expired invitation) is what makes
    * "one live invitation per email per org" hold under concurrent requests. Addresses whose
    * guard condition fails are dropped and the rest retried, so the number of calls does not
    * depend on the number of addresses.
@@ -140,12 +147,15 @@ export class DynamoInvitationStore implements InvitationStore {
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },
+          putEvent(this.tableName, invitationCreated(invitation, nowMs), this.eventRetentionSeconds),
         ]),
       );
       if (result.ok) return { created: remaining, alreadyInvited };
       const blocked = new Set(
         result.reasons.flatMap((reason, index) =>
-          reason.Code === 'ConditionalCheckFailed' && index % 2 === 0 ? [remaining[index / 2]!.emailNormalized] : [],
+          reason.Code === 'ConditionalCheckFailed' && index % ITEMS_PER_INVITATION === 0
+            ? [remaining[index / ITEMS_PER_INVITATION]!.emailNormalized]
+            : [],
         ),
       );
       // Only the guards can fail (invitation ids are fresh UUIDs); anything else is a bug.
@@ -299,6 +309,16 @@ export class DynamoInvitationStore implements InvitationStore {
         },
       },
       ...(answer.status === 'ACCEPTED' ? [this.addMember(invitation.orgId, caller, invitation.associationType)] : []),
+      putEvent(this.tableName, invitationAnswered(invitation, answer.status, caller.userId, nowMs), this.eventRetentionSeconds),
+      ...(answer.status === 'ACCEPTED'
+        ? [
+            putEvent(
+              this.tableName,
+              memberAddedByInvitation(invitation, { userId: caller.userId, associationType: invitation.associationType }, nowMs),
+              this.eventRetentionSeconds,
+            ),
+          ]
+        : []),
     ]);
     if (result.ok) return { ok: true as const, invitation: updated };
     return { ok: false as const, current: this.currentFrom(result.reasons[0]?.Item) };
@@ -308,7 +328,7 @@ export class DynamoInvitationStore implements InvitationStore {
    * A resend is a new email request: the next delivery sequence number, emailStatus PENDING and
    * back in the pending-email index. The stream then hands it to the delivery function.
    */
-  async resend(invitation: Invitation, change: { expiresAt: number; requestedAt: string }, nowMs: number) {
+  async resend(invitation: Invitation, change: { expiresAt: number; requestedAt: string }, caller: Caller, nowMs: number) {
     const updated: Invitation = {
       ...invitation,
       expiresAt: change.expiresAt,
@@ -349,6 +369,7 @@ export class DynamoInvitationStore implements InvitationStore {
           ExpressionAttributeValues: { ':id': invitation.id },
         },
       },
+      putEvent(this.tableName, invitationResent(updated, caller.userId, nowMs), this.eventRetentionSeconds),
     ]);
     if (result.ok) return { ok: true as const, invitation: updated };
     return { ok: false as const, current: this.currentFrom(result.reasons[0]?.Item) };
@@ -391,10 +412,11 @@ export class DynamoInvitationStore implements InvitationStore {
         ExpressionAttributeValues: { ':id': invitation.id },
       },
     };
-    let result = await transactWrite(this.client, [revoke, releaseGuard]);
+    const event = putEvent(this.tableName, invitationRevoked(invitation, caller.userId, nowMs), this.eventRetentionSeconds);
+    let result = await transactWrite(this.client, [revoke, releaseGuard, event]);
     const guardHeldByAnother = (reasons: { Code?: string }[]) =>
       reasons[0]?.Code !== 'ConditionalCheckFailed' && reasons[1]?.Code === 'ConditionalCheckFailed';
-    if (!result.ok && guardHeldByAnother(result.reasons)) result = await transactWrite(this.client, [revoke]);
+    if (!result.ok && guardHeldByAnother(result.reasons)) result = await transactWrite(this.client, [revoke, event]);
     if (result.ok) return { ok: true as const };
     return { ok: false as const, current: this.currentFrom(result.reasons[0]?.Item) };
   }

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableSchema } from '../../deployment/table-schema.ts';
 import type { Caller } from '../../domain/caller.ts';
 import { DomainError } from '../../domain/errors.ts';
@@ -14,9 +14,11 @@ import {
   type OrganizationUpdate,
 } from '../../domain/organization.ts';
 import type { MemberAccess, OrganizationAccess, OrganizationStore, OrganizationWithMembers } from '../../ports.ts';
+import { memberRemoved, memberRoleChanged } from '../../domain/invitation-events.ts';
 import {
   accessFrom,
   findItem,
+  putEvent,
   fromMembershipItem,
   fromNameItem,
   fromOrganizationItem,
@@ -26,12 +28,14 @@ import {
   type Item,
 } from './items.ts';
 import { keys } from './keys.ts';
-import { batchGet, call, queryAll, transactWrite } from './operations.ts';
+import { batchGet, call, queryAll, serviceBusy, transactWrite, type CancellationReason } from './operations.ts';
 
 export class DynamoOrganizationStore implements OrganizationStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** How long the member events these changes record are kept (EVENT_RETENTION_SECONDS). */
+    private readonly eventRetentionSeconds: number,
   ) {}
 
   /**
@@ -83,45 +87,52 @@ export class DynamoOrganizationStore implements OrganizationStore {
 
   /**
    * Deletes the membership item (its GSI1 entry, "my organizations", goes with it), if it still
-   * exists: false when it was already gone (removed concurrently).
+   * exists, and records `organization.member.removed` in the same transaction: false when it was
+   * already gone (removed concurrently; nothing written).
    */
-  async removeMember(orgId: number, userId: string): Promise<boolean> {
-    try {
-      await call(() =>
-        this.client.send(
-          new DeleteCommand({ TableName: this.tableName, Key: keys.membership(orgId, userId), ConditionExpression: 'attribute_exists(PK)' }),
-        ),
-      );
-      return true;
-    } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
-      throw error;
-    }
+  async removeMember(org: Pick<Organization, 'id' | 'name'>, userId: string, actor: string, nowMs: number): Promise<boolean> {
+    const result = await transactWrite(this.client, [
+      { Delete: { TableName: this.tableName, Key: keys.membership(org.id, userId), ConditionExpression: 'attribute_exists(PK)' } },
+      putEvent(this.tableName, memberRemoved(org, userId, actor, nowMs), this.eventRetentionSeconds),
+    ]);
+    if (result.ok) return true;
+    requireMembershipGone(result.reasons);
+    return false;
   }
 
   /**
    * Sets the member's role if the membership still exists (a concurrent removal wins: the item is
-   * never recreated). Returns the stored membership, or undefined when it is gone.
+   * never recreated), with `organization.member.role.changed` in the same transaction when the
+   * role differs from the one read. Returns the membership, or undefined when it is gone.
    */
-  async setMemberRole(orgId: number, userId: string, associationType: AssociationType): Promise<Membership | undefined> {
-    try {
-      const { Attributes } = await call(() =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.membership(orgId, userId),
-            UpdateExpression: 'SET associationType = :type',
-            ConditionExpression: 'attribute_exists(PK)',
-            ExpressionAttributeValues: { ':type': associationType },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      return fromMembershipItem(Attributes!);
-    } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
-      throw error;
+  async setMemberRole(
+    org: Pick<Organization, 'id' | 'name'>,
+    member: Membership,
+    associationType: AssociationType,
+    actor: string,
+    nowMs: number,
+  ): Promise<Membership | undefined> {
+    const changed = member.associationType !== associationType;
+    const result = await transactWrite(this.client, [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: keys.membership(org.id, member.userId),
+          UpdateExpression: 'SET associationType = :type',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':type': associationType },
+        },
+      },
+      ...(changed
+        ? [putEvent(this.tableName, memberRoleChanged(org, { userId: member.userId, associationType }, actor, nowMs), this.eventRetentionSeconds)]
+        : []),
+    ]);
+    if (!result.ok) {
+      requireMembershipGone(result.reasons);
+      return undefined;
     }
+    // The membership's other fields never change after it is created: the one read is current.
+    return { ...member, associationType };
   }
 
   async create(input: NewOrganizationInput, creator: Caller, nowMs: number): Promise<Organization> {
@@ -264,6 +275,17 @@ export class DynamoOrganizationStore implements OrganizationStore {
       return item ? [{ organization: fromOrganizationItem(item), membership }] : [];
     });
   }
+}
+
+/**
+ * A member change whose transaction was cancelled because the membership was gone (its
+ * condition failed). Otherwise only the event's own condition failed: the same change of the
+ * same member in the same millisecond (same id and key), so it is not recorded; a 503 the
+ * client may retry.
+ */
+function requireMembershipGone(reasons: CancellationReason[]): void {
+  if (reasons[0]?.Code === 'ConditionalCheckFailed') return;
+  throw serviceBusy();
 }
 
 /** 409: the name is another organization's current name, or reserved for it after a rename. */
