@@ -50,6 +50,9 @@ export interface StackConfig {
     readonly expirySeconds: number;
     readonly retentionSeconds: number;
     readonly answeredRetentionSeconds: number;
+    /** 0: no reminders. */
+    readonly reminderBeforeSeconds: number;
+    readonly eventRetentionSeconds: number;
     readonly rateLimitCreate: string;
     readonly rateLimitResend: string;
     readonly rateLimitCreateOrganization: string;
@@ -90,6 +93,8 @@ export const CONTEXT_DEFAULTS = {
   invitationExpirySeconds: Number(DEFAULTS.INVITATION_EXPIRY_SECONDS),
   invitationRetentionSeconds: Number(DEFAULTS.INVITATION_RETENTION_SECONDS),
   answeredInvitationRetentionSeconds: Number(DEFAULTS.ANSWERED_INVITATION_RETENTION_SECONDS),
+  reminderBeforeSeconds: Number(DEFAULTS.REMINDER_BEFORE_SECONDS),
+  eventRetentionSeconds: Number(DEFAULTS.EVENT_RETENTION_SECONDS),
   rateLimitCreate: DEFAULTS.RATE_LIMIT_CREATE,
   rateLimitResend: DEFAULTS.RATE_LIMIT_RESEND,
   rateLimitCreateOrganization: DEFAULTS.RATE_LIMIT_CREATE_ORGANIZATION,
@@ -220,6 +225,8 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
       expirySeconds: r.positiveInteger('invitationExpirySeconds'),
       retentionSeconds: r.positiveInteger('invitationRetentionSeconds'),
       answeredRetentionSeconds: r.positiveInteger('answeredInvitationRetentionSeconds'),
+      reminderBeforeSeconds: r.nonNegativeInteger('reminderBeforeSeconds'),
+      eventRetentionSeconds: r.positiveInteger('eventRetentionSeconds'),
       rateLimitCreate: r.rateLimit('rateLimitCreate'),
       rateLimitResend: r.rateLimit('rateLimitResend'),
       rateLimitCreateOrganization: r.rateLimit('rateLimitCreateOrganization'),

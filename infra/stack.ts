@@ -3,10 +3,11 @@
  * the local server uses (shared/deployment/routes.ts) and the same table schema (shared/deployment/table-schema.ts).
  *
  *   HTTP API (Lambda authorizer on every route, CORS, throttling, JSON access logs)   http-api.ts
- *     → one function per route → DynamoDB table (PITR, TTL, stream, LSI1/GSI1/GSI2)   table.ts
+ *     → one function per route → DynamoDB table (PITR, TTL, stream, LSI1/GSI1/GSI2/GSI4) table.ts
  *   table stream (filtered) → delivery function → SES (identity + configuration set)  email.ts
  *     → bounce/complaint/delivery/reject events → SNS → feedback function → table
  *   schedule → sweep function (same delivery code) → SES
+ *   schedule (every minute) → timer function → reminders (through the outbox) and expiry events   timers.ts
  *   failures → SQS dead-letter queue; alarms → optional SNS topic / email              alarms.ts
  *
  * Each part is a plain function that creates its constructs directly in this stack (no nested
@@ -27,6 +28,7 @@ import { functionEnvironments, functionFactory, SERVICE_NAME } from './functions
 import { createHttpApi } from './http-api.ts';
 import type { ServiceFunction } from './service-function.ts';
 import { createTable } from './table.ts';
+import { createTimerFunction } from './timers.ts';
 
 export { AUTHORIZER_ALARM } from './alarms.ts';
 export { DELIVERY_STREAM } from './email.ts';
@@ -66,6 +68,7 @@ export class InvitationsStack extends Stack {
     this.api = http.api;
     this.stage = http.stage;
     createEmailFunctions(this, { config, table: this.table, email, environments, newFunction });
+    createTimerFunction(this, { table: this.table, environments, newFunction });
     this.functions = functions;
     createAlarms(this, {
       config,

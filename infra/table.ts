@@ -1,7 +1,7 @@
 /**
  * The DynamoDB table, generated from the same schema the adapters use (shared/deployment/table-schema.ts):
  * on-demand, PITR, TTL, a stream of new and old images (it drives email delivery), and
- * LSI1/GSI1/GSI2. Functions get table permissions only through grantTable.
+ * LSI1/GSI1/GSI2/GSI4. Functions get table permissions only through grantTable.
  */
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -11,8 +11,9 @@ import { tableSchema } from '../shared/deployment/table-schema.ts';
 import { queriedIndexes, tableActions, type DynamoDbGrant } from '../shared/deployment/routes.ts';
 import type { ServiceFunction } from './service-function.ts';
 
-const { partitionKey, sortKey, ttlAttribute, invitationsByCreatedIndex: lsi, userOrganizationsIndex: byUser, pendingEmailIndex: pending } =
-  tableSchema;
+const {
+  partitionKey, sortKey, ttlAttribute, invitationsByCreatedIndex: lsi, userOrganizationsIndex: byUser, pendingEmailIndex: pending, timerIndex: timers,
+} = tableSchema;
 
 export function createTable(scope: Construct, props: { removalPolicy: RemovalPolicy; deletionProtection: boolean }): dynamodb.TableV2 {
   const key = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
@@ -39,6 +40,13 @@ export function createTable(scope: Construct, props: { removalPolicy: RemovalPol
         sortKey: key(pending.sortKey),
         projectionType: dynamodb.ProjectionType.INCLUDE,
         nonKeyAttributes: [...pending.projectedAttributes],
+      },
+      {
+        indexName: timers.name,
+        partitionKey: key(timers.partitionKey),
+        sortKey: key(timers.sortKey),
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...timers.projectedAttributes],
       },
     ],
   });

@@ -68,7 +68,7 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
 }
 
 function globalSecondaryIndexes(): GlobalSecondaryIndex[] {
-  const { userOrganizationsIndex: byUser, pendingEmailIndex: pending } = tableSchema;
+  const { userOrganizationsIndex: byUser, pendingEmailIndex: pending, timerIndex: timers } = tableSchema;
   const keySchema = (index: { partitionKey: string; sortKey: string }) => [
     { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
     { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
@@ -80,13 +80,20 @@ function globalSecondaryIndexes(): GlobalSecondaryIndex[] {
       KeySchema: keySchema(pending),
       Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...pending.projectedAttributes] },
     },
+    {
+      IndexName: timers.name,
+      KeySchema: keySchema(timers),
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...timers.projectedAttributes] },
+    },
   ];
 }
 
 function attributeDefinitions() {
-  const { partitionKey, sortKey, invitationsByCreatedIndex: lsi, userOrganizationsIndex: byUser, pendingEmailIndex: pending } =
+  const { partitionKey, sortKey, invitationsByCreatedIndex: lsi, userOrganizationsIndex: byUser, pendingEmailIndex: pending, timerIndex: timers } =
     tableSchema;
-  return [partitionKey, sortKey, lsi.sortKey, byUser.partitionKey, byUser.sortKey, pending.partitionKey, pending.sortKey].map(
+  return [
+    partitionKey, sortKey, lsi.sortKey, byUser.partitionKey, byUser.sortKey, pending.partitionKey, pending.sortKey, timers.partitionKey, timers.sortKey,
+  ].map(
     (name) => ({ AttributeName: name, AttributeType: 'S' as const }),
   );
 }

@@ -52,7 +52,10 @@ try {
   await createTable(new DynamoDBClient({ endpoint: dynamodb.endpoint }), TABLE_NAME);
 
   // Before the API, so that the stream is read from before the first invitation.
-  const events = await startEventSources({ dynamodbEndpoint: dynamodb.endpoint, tableName: TABLE_NAME, sweepEveryMs: 10_000 });
+  // The invitation timers every TIMER_PERIOD_MS (default 10 s; on AWS every minute), so that
+  // reminders and expiry events of short lifetimes show up soon.
+  const timerPeriodMs = Number(process.env.TIMER_PERIOD_MS ?? 10_000);
+  const events = await startEventSources({ dynamodbEndpoint: dynamodb.endpoint, tableName: TABLE_NAME, sweepEveryMs: 10_000, timerPeriodMs });
   stops.push(events.stop);
 
   const api = await startLocalApi({ port, jwks: issuer.jwks, logRequests: true }).catch((error: NodeJS.ErrnoException) => {

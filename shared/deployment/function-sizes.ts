@@ -3,7 +3,7 @@
  * (infra/functions.ts), by the function wrappers (the deadline) and by the local API gateway,
  * which enforces the same timeouts, so that local runs time out where Lambda would.
  */
-export type FunctionKind = 'api' | 'delivery' | 'sweep' | 'feedback';
+export type FunctionKind = 'api' | 'delivery' | 'sweep' | 'feedback' | 'timers';
 
 export interface FunctionSize {
   readonly memorySize: number;
@@ -22,5 +22,7 @@ export const FUNCTION_SIZES: Record<FunctionKind, FunctionSize> = {
   delivery: { memorySize: 256, timeoutSeconds: 60, deadlineMarginMs: 5_000 },
   sweep: { memorySize: 256, timeoutSeconds: 120, deadlineMarginMs: 5_000 },
   feedback: { memorySize: 256, timeoutSeconds: 30, deadlineMarginMs: 5_000 },
+  // Under the schedule's minute: a run never overlaps the next (its writes are safe if it did).
+  timers: { memorySize: 256, timeoutSeconds: 55, deadlineMarginMs: 5_000 },
 };
 

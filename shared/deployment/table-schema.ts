@@ -6,7 +6,8 @@
  * - organization      ORG#<id>      / ORG
  * - membership        ORG#<id>      / ORG#MEMBER#<userId>   (GSI1: USER#<userId> / ORG#<id>)
  * - invitation        ORG#<id>      / INV#<uuid>            (LSI1SK: INV#<createdAt>#<uuid>;
- *                                                            GSI2 while its email is pending)
+ *                                                            GSI2 while its email is pending;
+ *                                                            GSI4 while PENDING: TIMER#<shard> / <deadline>#<uuid>)
  * - pending guard     ORG#<id>      / GUARD#<normalized email>
  * - name → id         ORGNAME#<name>/ ORGNAME
  * - id counter        COUNTER       / ORGID
@@ -37,5 +38,16 @@ export const tableSchema = {
     partitionKey: 'GSI2PK',
     sortKey: 'GSI2SK',
     projectedAttributes: ['orgId', 'id', 'deliverySeq'],
+  },
+  /**
+   * Sparse, sharded global secondary index: each PENDING invitation's next deadline (its
+   * reminder, then its expiry; domain/timers.ts), for the timer function. TIMER_SHARDS partition
+   * keys, so no hot key; projected: what deciding and firing a timer needs.
+   */
+  timerIndex: {
+    name: 'GSI4',
+    partitionKey: 'GSI4PK',
+    sortKey: 'GSI4SK',
+    projectedAttributes: ['orgId', 'id', 'orgName', 'status', 'expiresAt', 'emailStatus', 'remindedFor'],
   },
 } as const;

@@ -20,7 +20,7 @@ export interface TestStack {
   /** The SES emulator the delivery function sends to (shared by all test files). */
   readonly sesEndpoint: string;
   /** The stream → delivery function and the sweep; only with `{ emailDelivery: true }`. */
-  readonly events: { runSweep(): Promise<unknown> } | undefined;
+  readonly events: { runSweep(): Promise<unknown>; runTimers(): Promise<unknown> } | undefined;
   readonly issuer: LocalIssuer;
   /** Direct table access, for assertions on stored state and for simulating time passing. */
   readonly db: DynamoDBDocumentClient;
@@ -111,6 +111,8 @@ export interface StackOptions {
    * files' stored invitations do not change under them.
    */
   readonly emailDelivery?: boolean;
+  /** With emailDelivery: also fire the invitation timers every this many ms (default: never; tests call `events.runTimers()`). */
+  readonly timerPeriodMs?: number;
   /** Local gateway options beyond the defaults (e.g. a short function timeout). */
   readonly gateway?: Pick<LocalApiOptions, 'functionTimeoutMs' | 'logRequests'>;
 }
@@ -130,7 +132,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   const client = new DynamoDBClient({ endpoint: dynamodbEndpoint });
   await createTable(client, tableName);
   const events = options.emailDelivery
-    ? await startEventSources({ dynamodbEndpoint, tableName, retryDelayMs: 200 })
+    ? await startEventSources({ dynamodbEndpoint, tableName, retryDelayMs: 200, timerPeriodMs: options.timerPeriodMs })
     : undefined;
   const gateway = await startLocalApi({ ...options.gateway, jwks: issuer.jwks });
   return {

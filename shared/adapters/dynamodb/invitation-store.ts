@@ -20,6 +20,7 @@ import {
   accessFrom,
   findItem,
   fromInvitationItem,
+  timerKeys,
   toInvitationItem,
   toMembershipItem,
   toPendingGuardItem,
@@ -215,7 +216,8 @@ export class DynamoInvitationStore implements InvitationStore {
           TableName: this.tableName,
           Key: keys.invitation(invitation.orgId, invitation.id),
           // Answered invitations stay as the organization's history for the answered retention.
-          UpdateExpression: 'SET #status = :status, userId = :userId, respondedAt = :respondedAt, #ttl = :ttl',
+          // Out of the timer index (GSI4): an answered invitation neither expires nor is reminded.
+          UpdateExpression: 'SET #status = :status, userId = :userId, respondedAt = :respondedAt, #ttl = :ttl REMOVE GSI4PK, GSI4SK',
           ConditionExpression: '#status = :pending AND expiresAt > :now AND emailNormalized = :email',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
           ExpressionAttributeValues: {
@@ -257,8 +259,12 @@ export class DynamoInvitationStore implements InvitationStore {
       emailStatus: 'PENDING',
       deliverySeq: invitation.deliverySeq + 1,
       lastError: undefined,
+      emailKind: undefined,
+      remindedFor: undefined,
     };
     const pending = keys.pendingEmail(change.requestedAt);
+    // A new lifetime: its own reminder and expiry deadlines (the timer index, GSI4).
+    const timer = timerKeys(updated, this.timings)!;
     const result = await transactWrite(this.client, [
       {
         Update: {
@@ -266,7 +272,8 @@ export class DynamoInvitationStore implements InvitationStore {
           Key: keys.invitation(invitation.orgId, invitation.id),
           UpdateExpression:
             'SET expiresAt = :expiresAt, #ttl = :ttl, emailRequestedAt = :requestedAt, emailStatus = :pending, ' +
-            'GSI2PK = :gsi2pk, GSI2SK = :gsi2sk ADD deliverySeq :one REMOVE lastError',
+            'GSI2PK = :gsi2pk, GSI2SK = :gsi2sk, GSI4PK = :gsi4pk, GSI4SK = :gsi4sk ADD deliverySeq :one ' +
+            'REMOVE lastError, emailKind, remindedFor',
           ConditionExpression: '#status = :pending AND expiresAt > :now',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
           ExpressionAttributeValues: {
@@ -275,6 +282,8 @@ export class DynamoInvitationStore implements InvitationStore {
             ':requestedAt': change.requestedAt,
             ':gsi2pk': pending.GSI2PK,
             ':gsi2sk': pending.GSI2SK,
+            ':gsi4pk': timer.GSI4PK,
+            ':gsi4sk': timer.GSI4SK,
             ':one': 1,
             ':pending': 'PENDING',
             ':now': nowMs / 1000,
@@ -310,7 +319,7 @@ export class DynamoInvitationStore implements InvitationStore {
       Update: {
         TableName: this.tableName,
         Key: keys.invitation(invitation.orgId, invitation.id),
-        UpdateExpression: 'SET #status = :revoked, revokedAt = :revokedAt, revokedBy = :revokedBy, #ttl = :ttl',
+        UpdateExpression: 'SET #status = :revoked, revokedAt = :revokedAt, revokedBy = :revokedBy, #ttl = :ttl REMOVE GSI4PK, GSI4SK',
         ConditionExpression: '#status = :pending',
         ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
         ExpressionAttributeValues: {

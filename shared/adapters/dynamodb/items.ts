@@ -6,6 +6,7 @@ import { tableSchema } from '../../deployment/table-schema.ts';
 import { normalizeEmail } from '../../domain/email.ts';
 import { invitationTtl, type Invitation, type InvitationTimings } from '../../domain/invitation.ts';
 import type { ServiceEvent } from '../../domain/events.ts';
+import { nextTimerAt, timerShard } from '../../domain/timers.ts';
 import type { Membership, Organization, OrganizationNameEntry } from '../../domain/organization.ts';
 import type { OrganizationAccess, PendingEmail } from '../../ports.ts';
 import { keys } from './keys.ts';
@@ -39,7 +40,7 @@ const MEMBERSHIP_FIELDS = fieldsOf<Membership>()(['orgId', 'userId', 'username',
 const INVITATION_FIELDS = fieldsOf<Invitation>()([
   'id', 'orgId', 'orgName', 'userEmail', 'emailNormalized', 'status', 'associationType', 'expiresAt', 'lifetimeSeconds', 'createdAt',
   'invitedBy', 'inviterName', 'userId', 'respondedAt', 'deliverySeq', 'deliveredSeq', 'emailRequestedAt', 'emailStatus', 'sendCount', 'lastSentAt', 'lastError', 'messageId',
-  'revokedAt', 'revokedBy',
+  'revokedAt', 'revokedBy', 'emailKind', 'remindedFor',
 ]);
 
 export function toOrganizationItem(org: Organization): Item {
@@ -86,16 +87,30 @@ export function fromNameItem(item: Item): OrganizationNameEntry {
   return { orgId: item.orgId as number, aliasUntil: item.aliasUntil as number | undefined };
 }
 
-/** The stored item of an invitation: its keys (LSI1 position, GSI2 while its email is pending) and TTL. */
+/**
+ * The stored item of an invitation: its keys (LSI1 position, GSI2 while its email is pending,
+ * GSI4 while it has a next deadline) and TTL.
+ */
 export function toInvitationItem(invitation: Invitation, timings: InvitationTimings): Item {
   return {
     ...keys.invitation(invitation.orgId, invitation.id),
     [tableSchema.invitationsByCreatedIndex.sortKey]: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
     ...(invitation.emailStatus === 'PENDING' && keys.pendingEmail(invitation.emailRequestedAt)),
+    ...timerKeys(invitation, timings),
     type: 'Invitation',
     ...invitation,
     [tableSchema.ttlAttribute]: invitationTtl(invitation.expiresAt, timings),
   };
+}
+
+/**
+ * The timer index keys (GSI4) of an invitation in this state: its next deadline (domain/timers.ts),
+ * or none. Every write that starts a lifetime (create, resend) sets them; answer and revoke
+ * REMOVE GSI4PK and GSI4SK.
+ */
+export function timerKeys(invitation: Parameters<typeof nextTimerAt>[0] & Pick<Invitation, 'id'>, timings: InvitationTimings): { GSI4PK: string; GSI4SK: string } | undefined {
+  const at = nextTimerAt(invitation, timings);
+  return at === undefined ? undefined : keys.timer(timerShard(invitation.id), at, invitation.id);
 }
 
 export function fromInvitationItem(item: Item): Invitation {

@@ -28,4 +28,18 @@ export const keys = {
   eventSortKey: (time: string, eventId: string) => `${time}#${eventId}`,
   /** GSI2: present only while an invitation's email is pending. */
   pendingEmail: (requestedAt: string) => ({ GSI2PK: 'EMAIL#PENDING', GSI2SK: requestedAt }),
+  /**
+   * GSI4: a pending invitation's next deadline (domain/timers.ts), in its shard. The sort key
+   * starts with the deadline in epoch seconds, zero-padded so that it sorts as a number: a
+   * shard's due entries are the ones `<= timerSortKeyBound(now)`.
+   */
+  timer: (shard: number, deadline: number, invitationId: string) => ({
+    GSI4PK: `TIMER#${shard}`,
+    GSI4SK: `${String(deadline).padStart(12, '0')}#${invitationId}`,
+  }),
+  timerPartition: (shard: number) => `TIMER#${shard}`,
+  /** Sorts after every entry whose deadline is at or before `epochSeconds` ('$' > '#'). */
+  timerSortKeyBound: (epochSeconds: number) => `${String(Math.floor(epochSeconds)).padStart(12, '0')}$`,
+  /** The deadline an entry's sort key holds. */
+  timerDeadline: (sortKey: string) => Number(sortKey.slice(0, sortKey.indexOf('#'))),
 };
