@@ -113,6 +113,7 @@ describe('functions', () => {
       INVITATION_EXPIRY_SECONDS: '604800',
       INVITATION_RETENTION_SECONDS: '2592000',
       ANSWERED_INVITATION_RETENTION_SECONDS: '31536000',
+      REMINDER_BEFORE_SECONDS: '172800',
       RATE_LIMIT_CREATE: '5/600',
       RATE_LIMIT_RESEND: '10/600',
       RATE_LIMIT_CREATE_ORGANIZATION: '10/600',
@@ -145,6 +146,7 @@ describe('functions', () => {
       });
     }
     expect(env('emailFeedback')).toEqual({ ...common, TABLE_NAME: table });
+    expect(env('fireInvitationTimers')).toEqual({ ...common, TABLE_NAME: table, EVENT_RETENTION_SECONDS: '31536000' });
   });
 
   it('fails the synth when a function would refuse its configuration at cold start', () => {
@@ -225,6 +227,7 @@ describe('least privilege', () => {
       deliverInvitationEmails: [...LOG_ACTIONS, ...grantedActions(eventFunctions.deliverInvitationEmails.dynamodb), ...stream, 'ses:SendEmail', ...sqsSend],
       sweepPendingEmails: [...LOG_ACTIONS, ...grantedActions(eventFunctions.sweepPendingEmails.dynamodb), 'ses:SendEmail'],
       emailFeedback: [...LOG_ACTIONS, ...grantedActions(eventFunctions.emailFeedback.dynamodb), ...sqsSend],
+      fireInvitationTimers: [...LOG_ACTIONS, ...grantedActions(eventFunctions.fireInvitationTimers.dynamodb)],
       authorizer: [...LOG_ACTIONS],
     };
     for (const [id, actions] of Object.entries(expected)) expect(actionsOf(statementsOf(id)), id).toEqual([...new Set(actions)].sort());
@@ -254,8 +257,8 @@ describe('least privilege', () => {
 });
 
 describe('table', () => {
-  it('matches the schema the local setup creates: keys, LSI1, GSI1, sparse GSI2 with INCLUDE, stream, TTL, PITR', () => {
-    const { partitionKey, sortKey, invitationsByCreatedIndex: lsi, userOrganizationsIndex: gsi1, pendingEmailIndex: gsi2 } = tableSchema;
+  it('matches the schema the local setup creates: keys, LSI1, GSI1, sparse GSI2 and GSI4 with INCLUDE, stream, TTL, PITR', () => {
+    const { partitionKey, sortKey, invitationsByCreatedIndex: lsi, userOrganizationsIndex: gsi1, pendingEmailIndex: gsi2, timerIndex: gsi4 } = tableSchema;
     const key = (hash: string, range: string) => [
       { AttributeName: hash, KeyType: 'HASH' },
       { AttributeName: range, KeyType: 'RANGE' },
@@ -272,6 +275,11 @@ describe('table', () => {
           KeySchema: key(gsi2.partitionKey, gsi2.sortKey),
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...gsi2.projectedAttributes] },
         },
+        {
+          IndexName: gsi4.name,
+          KeySchema: key(gsi4.partitionKey, gsi4.sortKey),
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...gsi4.projectedAttributes] },
+        },
       ],
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       TimeToLiveSpecification: { AttributeName: tableSchema.ttlAttribute, Enabled: true },
@@ -286,7 +294,9 @@ describe('table', () => {
     const table = Object.values(resourcesOfType(template, 'AWS::DynamoDB::GlobalTable'))[0]!;
     const attributes = table.Properties.AttributeDefinitions as Array<{ AttributeName: string; AttributeType: string }>;
     expect(attributes.map((a) => `${a.AttributeName}:${a.AttributeType}`).sort()).toEqual(
-      [partitionKey, sortKey, lsi.sortKey, gsi1.partitionKey, gsi1.sortKey, gsi2.partitionKey, gsi2.sortKey].map((name) => `${name}:S`).sort(),
+      [partitionKey, sortKey, lsi.sortKey, gsi1.partitionKey, gsi1.sortKey, gsi2.partitionKey, gsi2.sortKey, gsi4.partitionKey, gsi4.sortKey]
+        .map((name) => `${name}:S`)
+        .sort(),
     );
   });
 
@@ -436,6 +446,14 @@ describe('email delivery', () => {
       ScheduleExpression: 'rate(5 minutes)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(built, fn('sweepPendingEmails').function), 'Arn'] } })],
     });
+  });
+
+  it('fires the invitation timers every minute, without retries piling up, and alarms on their errors', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(built, fn('fireInvitationTimers').function), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: 'fireInvitationTimers failed' });
   });
 
   it('keeps failed deliveries 14 days in an encrypted, TLS-only dead-letter queue', () => {
