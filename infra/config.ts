@@ -50,6 +50,8 @@ export interface StackConfig {
     readonly expirySeconds: number;
     readonly retentionSeconds: number;
     readonly answeredRetentionSeconds: number;
+    /** 0: no reminders. */
+    readonly reminderBeforeSeconds: number;
     readonly rateLimitCreate: string;
     readonly rateLimitResend: string;
     readonly rateLimitCreateOrganization: string;
@@ -98,6 +100,7 @@ export const CONTEXT_DEFAULTS = {
   invitationExpirySeconds: Number(DEFAULTS.INVITATION_EXPIRY_SECONDS),
   invitationRetentionSeconds: Number(DEFAULTS.INVITATION_RETENTION_SECONDS),
   answeredInvitationRetentionSeconds: Number(DEFAULTS.ANSWERED_INVITATION_RETENTION_SECONDS),
+  reminderBeforeSeconds: Number(DEFAULTS.REMINDER_BEFORE_SECONDS),
   eventRetentionSeconds: Number(DEFAULTS.EVENT_RETENTION_SECONDS),
   rateLimitCreate: DEFAULTS.RATE_LIMIT_CREATE,
   rateLimitResend: DEFAULTS.RATE_LIMIT_RESEND,
@@ -249,6 +252,7 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
       expirySeconds: r.positiveInteger('invitationExpirySeconds'),
       retentionSeconds: r.positiveInteger('invitationRetentionSeconds'),
       answeredRetentionSeconds: r.positiveInteger('answeredInvitationRetentionSeconds'),
+      reminderBeforeSeconds: r.nonNegativeInteger('reminderBeforeSeconds'),
       rateLimitCreate: r.rateLimit('rateLimitCreate'),
       rateLimitResend: r.rateLimit('rateLimitResend'),
       rateLimitCreateOrganization: r.rateLimit('rateLimitCreateOrganization'),

@@ -5,7 +5,7 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { loadApiConfig, loadAuthorizerConfig, loadDeliveryConfig, loadTableConfig } from '../shared/config.ts';
+import { loadApiConfig, loadAuthorizerConfig, loadDeliveryConfig, loadTableConfig, loadTimerConfig } from '../shared/config.ts';
 import type { StackConfig } from './config.ts';
 import { FUNCTION_SIZES, type FunctionKind } from '../shared/deployment/function-sizes.ts';
 import { SERVICE_NAME } from '../shared/service.ts';
@@ -22,6 +22,7 @@ export interface FunctionEnvironments {
   readonly authorizer: Record<string, string>;
   readonly delivery: Record<string, string>;
   readonly feedback: Record<string, string>;
+  readonly timers: Record<string, string>;
 }
 
 export function functionEnvironments(config: StackConfig, refs: { tableName: string; configurationSetName: string }): FunctionEnvironments {
@@ -36,6 +37,7 @@ export function functionEnvironments(config: StackConfig, refs: { tableName: str
     INVITATION_EXPIRY_SECONDS: String(config.invitations.expirySeconds),
     INVITATION_RETENTION_SECONDS: String(config.invitations.retentionSeconds),
     ANSWERED_INVITATION_RETENTION_SECONDS: String(config.invitations.answeredRetentionSeconds),
+    REMINDER_BEFORE_SECONDS: String(config.invitations.reminderBeforeSeconds),
     RATE_LIMIT_CREATE: config.invitations.rateLimitCreate,
     RATE_LIMIT_RESEND: config.invitations.rateLimitResend,
     RATE_LIMIT_CREATE_ORGANIZATION: config.invitations.rateLimitCreateOrganization,
@@ -66,12 +68,14 @@ export function functionEnvironments(config: StackConfig, refs: { tableName: str
     EVENT_RETENTION_SECONDS: String(config.events.retentionSeconds),
   };
   const feedback = { ...common, TABLE_NAME: refs.tableName, EVENT_RETENTION_SECONDS: String(config.events.retentionSeconds) };
+  const timers = { ...common, TABLE_NAME: refs.tableName, EVENT_RETENTION_SECONDS: String(config.events.retentionSeconds) };
   // The functions validate these at cold start; fail the synth instead if they would refuse.
   loadApiConfig(api);
   loadAuthorizerConfig(authorizer);
   loadDeliveryConfig(delivery);
   loadTableConfig(feedback);
-  return { common, api, authorizer, delivery, feedback };
+  loadTimerConfig(timers);
+  return { common, api, authorizer, delivery, feedback, timers };
 }
 
 /** Creates a ServiceFunction `<stackName>-<fnId>` (construct id: fnId in PascalCase) and records it. */

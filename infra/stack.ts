@@ -3,11 +3,12 @@
  * the local server uses (shared/deployment/routes.ts) and the same table schema (shared/deployment/table-schema.ts).
  *
  *   HTTP API (Lambda authorizer on every route, CORS, throttling, JSON access logs)   http-api.ts
- *     → one function per route → DynamoDB table (PITR, TTL, stream, LSI1/GSI1/GSI2)   table.ts
+ *     → one function per route → DynamoDB table (PITR, TTL, stream, LSI1/GSI1/GSI2/GSI4) table.ts
  *   table stream (filtered) → delivery function → SES (identity + configuration set)  email.ts
  *     → bounce/complaint/delivery/reject events → SNS → feedback function → table
  *   schedule → sweep function (same delivery code) → SES
  *   table stream (new event items) → pipe → enrichment → event bus (→ webhook)       events.ts
+ *   schedule (every minute) → timer function → reminders (through the outbox) and expiry events   timers.ts
  *   failures → SQS dead-letter queue; alarms → optional SNS topic / email              alarms.ts
  *
  * Each part is a plain function that creates its constructs directly in this stack (no nested
@@ -30,6 +31,7 @@ import { createHttpApi } from './http-api.ts';
 import type { ServiceFunction } from './service-function.ts';
 import { createTable } from './table.ts';
 import { EVENT_SOURCE } from '../shared/deployment/event-publishing.ts';
+import { createTimerFunction } from './timers.ts';
 
 export { AUTHORIZER_ALARM } from './alarms.ts';
 export { DELIVERY_STREAM } from './email.ts';
@@ -71,6 +73,7 @@ export class InvitationsStack extends Stack {
     this.stage = http.stage;
     createEmailFunctions(this, { config, table: this.table, email, environments, newFunction });
     this.eventPublishing = createEventPublishing(this, { config, table: this.table, environments, newFunction, removalPolicy });
+    createTimerFunction(this, { table: this.table, environments, newFunction });
     this.functions = functions;
     createAlarms(this, {
       config,

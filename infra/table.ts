@@ -1,7 +1,7 @@
 /**
  * The DynamoDB table, generated from the same schema the adapters use (shared/deployment/table-schema.ts):
  * on-demand, PITR, TTL, a stream of new and old images (it drives email delivery), and
- * LSI1/GSI1/GSI2/GSI3. Functions get table permissions only through grantTable.
+ * LSI1/GSI1/GSI2/GSI3/GSI4. Functions get table permissions only through grantTable.
  */
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -19,6 +19,7 @@ const {
   userOrganizationsIndex: byUser,
   pendingEmailIndex: pending,
   inviteeInvitationsIndex: byInvitee,
+  timerIndex: timers,
 } = tableSchema;
 
 export function createTable(scope: Construct, props: { removalPolicy: RemovalPolicy; deletionProtection: boolean }): dynamodb.TableV2 {
@@ -52,6 +53,13 @@ export function createTable(scope: Construct, props: { removalPolicy: RemovalPol
         partitionKey: key(byInvitee.partitionKey),
         sortKey: key(byInvitee.sortKey),
         projectionType: dynamodb.ProjectionType.ALL,
+      },
+      {
+        indexName: timers.name,
+        partitionKey: key(timers.partitionKey),
+        sortKey: key(timers.sortKey),
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...timers.projectedAttributes],
       },
     ],
   });

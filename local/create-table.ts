@@ -68,7 +68,7 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
 }
 
 function globalSecondaryIndexes(): GlobalSecondaryIndex[] {
-  const { userOrganizationsIndex: byUser, pendingEmailIndex: pending, inviteeInvitationsIndex: byInvitee } = tableSchema;
+  const { userOrganizationsIndex: byUser, pendingEmailIndex: pending, inviteeInvitationsIndex: byInvitee, timerIndex: timers } = tableSchema;
   const keySchema = (index: { partitionKey: string; sortKey: string }) => [
     { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
     { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
@@ -81,12 +81,17 @@ function globalSecondaryIndexes(): GlobalSecondaryIndex[] {
       Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...pending.projectedAttributes] },
     },
     { IndexName: byInvitee.name, KeySchema: keySchema(byInvitee), Projection: { ProjectionType: 'ALL' } },
+    {
+      IndexName: timers.name,
+      KeySchema: keySchema(timers),
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...timers.projectedAttributes] },
+    },
   ];
 }
 
 function attributeDefinitions() {
   const { partitionKey, sortKey, invitationsByCreatedIndex: lsi } = tableSchema;
-  const globalIndexes = [tableSchema.userOrganizationsIndex, tableSchema.pendingEmailIndex, tableSchema.inviteeInvitationsIndex];
+  const globalIndexes = [tableSchema.userOrganizationsIndex, tableSchema.pendingEmailIndex, tableSchema.inviteeInvitationsIndex, tableSchema.timerIndex];
   return [partitionKey, sortKey, lsi.sortKey, ...globalIndexes.flatMap((index) => [index.partitionKey, index.sortKey])].map(
     (name) => ({ AttributeName: name, AttributeType: 'S' as const }),
   );

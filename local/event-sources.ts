@@ -1,8 +1,8 @@
 /**
  * The event-driven half of the service, run locally the way AWS runs it: the table's stream
  * feeds the email delivery function (through the same filter) and, given a bus, the
- * event-publishing pipe (local/event-pipe.ts); a timer plays the schedule that invokes the sweep.
- * Same handler modules; no separate local code path.
+ * event-publishing pipe (local/event-pipe.ts); timers play the schedules that invoke the sweep
+ * and the invitation timers. Same handler modules; no separate local code path.
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +22,11 @@ export interface EventSourcesOptions {
   readonly tableName: string;
   /** How often the sweep runs; 0 disables the timer (tests invoke it themselves). */
   readonly sweepEveryMs?: number;
+  /**
+   * How often the invitation timers fire (on AWS: every minute, EventBridge's shortest rate);
+   * 0 or absent: not run. Runs never overlap: the next starts a period after one ends.
+   */
+  readonly timerPeriodMs?: number;
   readonly retryDelayMs?: number;
   /** Where the event-publishing pipe puts the events; none: events are not published. */
   readonly eventBus?: LocalEventBus;
@@ -37,6 +42,7 @@ async function loadHandler<E, R>(entry: string): Promise<Handler<E, R>> {
 export async function startEventSources(options: EventSourcesOptions) {
   const deliver = await loadHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(eventFunctions.deliverInvitationEmails.entry);
   const sweep = await loadHandler<unknown, unknown>(eventFunctions.sweepPendingEmails.entry);
+  const fireTimers = await loadHandler<unknown, unknown>(eventFunctions.fireInvitationTimers.entry);
   const poller = await startStreamPoller({
     endpoint: options.dynamodbEndpoint,
     tableName: options.tableName,
@@ -51,10 +57,28 @@ export async function startEventSources(options: EventSourcesOptions) {
     : undefined;
   const runSweep = () => sweep({}, lambdaContext('sweepPendingEmails'));
   const timer = options.sweepEveryMs ? setInterval(() => void runSweep().catch(() => undefined), options.sweepEveryMs) : undefined;
+  const runTimers = () => fireTimers({}, lambdaContext('fireInvitationTimers'));
+  let stopped = false;
+  let timersRun: Promise<unknown> = Promise.resolve();
+  let timersTimeout: NodeJS.Timeout | undefined;
+  const scheduleTimers = (periodMs: number) => {
+    timersTimeout = setTimeout(() => {
+      timersRun = runTimers()
+        .catch((error) => console.error('invitation timers run failed:', error))
+        .finally(() => {
+          if (!stopped) scheduleTimers(periodMs);
+        });
+    }, periodMs);
+  };
+  if (options.timerPeriodMs) scheduleTimers(options.timerPeriodMs);
   return {
     runSweep,
+    runTimers,
     async stop() {
+      stopped = true;
       if (timer) clearInterval(timer);
+      clearTimeout(timersTimeout);
+      await timersRun;
       await poller.stop();
       await pipe?.stop();
     },

@@ -56,7 +56,10 @@ try {
   // The local stand-in for the EventBridge bus: one line per event below, and the events in
   // .local/events.jsonl and at GET /_local/events (both from this start on).
   const eventBus = new LocalEventBus({ file: join(repoRoot, '.local', 'events.jsonl'), deadLetterFile: join(repoRoot, '.local', 'events-dlq.jsonl') });
-  const events = await startEventSources({ dynamodbEndpoint: dynamodb.endpoint, tableName: TABLE_NAME, sweepEveryMs: 10_000, eventBus });
+  // The invitation timers every TIMER_PERIOD_MS (default 10 s; on AWS every minute), so that
+  // reminders and expiry events of short lifetimes show up soon.
+  const timerPeriodMs = Number(process.env.TIMER_PERIOD_MS ?? 10_000);
+  const events = await startEventSources({ dynamodbEndpoint: dynamodb.endpoint, tableName: TABLE_NAME, sweepEveryMs: 10_000, timerPeriodMs, eventBus });
   stops.push(events.stop);
 
   const localRoutes = { '/_local/events': () => eventBus.events, '/_local/events/dead-letters': () => eventBus.deadLetters };

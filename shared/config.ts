@@ -86,6 +86,7 @@ export const DEFAULTS = {
   BRAND_NAME: 'Jaqpot',
   EMAIL_SEND_ATTEMPTS: '3',
   EMAIL_SWEEP_AGE_SECONDS: '900', // 15 minutes
+  REMINDER_BEFORE_SECONDS: '172800', // 2 days; 0: no reminders
   EVENT_RETENTION_SECONDS: '31536000', // 365 days
 } as const;
 
@@ -98,6 +99,7 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
       expirySeconds: reader.positiveInteger('INVITATION_EXPIRY_SECONDS'),
       retentionSeconds: reader.positiveInteger('INVITATION_RETENTION_SECONDS'),
       answeredRetentionSeconds: reader.positiveInteger('ANSWERED_INVITATION_RETENTION_SECONDS'),
+      reminderBeforeSeconds: reader.nonNegativeInteger('REMINDER_BEFORE_SECONDS'),
     },
     rateLimits: {
       create: reader.rateLimit('RATE_LIMIT_CREATE'),
@@ -116,6 +118,25 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
 export function loadTableConfig(env: Env = process.env): Pick<ApiConfig, 'tableName' | 'dynamodbEndpoint' | 'eventRetentionSeconds'> {
   const reader = new EnvReader(env);
   const config = {
+    tableName: reader.required('TABLE_NAME'),
+    dynamodbEndpoint: reader.optionalUrl('DYNAMODB_ENDPOINT'),
+    eventRetentionSeconds: reader.positiveInteger('EVENT_RETENTION_SECONDS'),
+  };
+  reader.throwIfInvalid();
+  return config;
+}
+
+export interface TimerConfig {
+  readonly tableName: string;
+  readonly dynamodbEndpoint: string | undefined;
+  /** EVENT_RETENTION_SECONDS: how long recorded events are kept (TTL). */
+  readonly eventRetentionSeconds: number;
+}
+
+/** The timer function (functions/fire-invitation-timers.ts): deadlines are in the index, so it needs no invitation settings. */
+export function loadTimerConfig(env: Env = process.env): TimerConfig {
+  const reader = new EnvReader(env);
+  const config: TimerConfig = {
     tableName: reader.required('TABLE_NAME'),
     dynamodbEndpoint: reader.optionalUrl('DYNAMODB_ENDPOINT'),
     eventRetentionSeconds: reader.positiveInteger('EVENT_RETENTION_SECONDS'),

@@ -29,7 +29,9 @@ export type MetricName =
   | 'EmailsNotNeeded'
   | 'EmailsBounced'
   | 'EmailsComplained'
-  | 'EmailDeliveriesDeferred';
+  | 'EmailDeliveriesDeferred'
+  | 'InvitationsExpired'
+  | 'InvitationRemindersRequested';
 
 export function countMetric(name: MetricName, value = 1) {
   metrics.addMetric(name, MetricUnit.Count, value);

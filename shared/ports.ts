@@ -3,10 +3,11 @@
  * with DynamoDB and the system clock; tests may substitute them. Nothing here imports an SDK.
  */
 import type { Caller } from './domain/caller.ts';
-import type { ServiceEvent } from './domain/events.ts';
 import type { EmailStatus, Invitation, InvitationStatusFilter } from './domain/invitation.ts';
 import type { AssociationType, Membership, NewOrganizationInput, Organization, OrganizationUpdate } from './domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from './domain/rate-limit.ts';
+import type { ServiceEvent } from './domain/events.ts';
+import type { TimerAction, TimerState } from './domain/timers.ts';
 
 export interface Clock {
   nowMs(): number;
@@ -230,6 +231,31 @@ export interface EmailDeliveryStore {
   ): Promise<boolean>;
   /** Invitations whose email has been PENDING since before `requestedBefore` (ISO), oldest first. */
   listPendingEmails(requestedBefore: string, limit: number): Promise<PendingEmail[]>;
+}
+
+/** An entry of the timer index (GSI4): an invitation with a deadline, and what the entry holds of it. */
+export interface DueTimer {
+  readonly orgId: number;
+  readonly invitationId: string;
+  readonly orgName: string;
+  /** The entry's sort key: firing is conditional on it still being the invitation's current one. */
+  readonly sortKey: string;
+  readonly state: TimerState;
+}
+
+export type FireOutcome =
+  | { readonly ok: true }
+  /** The invitation was not as `timer` said (changed meanwhile): its current entry, if any, to decide again. */
+  | { readonly ok: false; readonly current: DueTimer | undefined };
+
+export interface TimerStore {
+  /** Up to `limit` entries of one shard whose deadline is at or before `nowSeconds`, earliest first. */
+  dueTimers(shard: number, nowSeconds: number, limit: number): Promise<DueTimer[]>;
+  /**
+   * Does `action` to the invitation, conditional on it still being as `timer` says (same entry,
+   * same state), recording `event` (if any) in the same transaction.
+   */
+  fire(timer: DueTimer, action: Exclude<TimerAction, { kind: 'none' }>, event: ServiceEvent | undefined, nowMs: number): Promise<FireOutcome>;
 }
 
 /** A response kept for an Idempotency-Key, to answer a retry with exactly the same thing. */

@@ -11,15 +11,17 @@ import { DynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store.ts
 import { DynamoInvitationStore } from './adapters/dynamodb/invitation-store.ts';
 import { DynamoOrganizationStore } from './adapters/dynamodb/organization-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamodb/rate-limiter.ts';
+import { DynamoTimerStore } from './adapters/dynamodb/timer-store.ts';
 import { SesMailer } from './adapters/ses/mailer.ts';
 import { randomIds, systemClock } from './adapters/system.ts';
-import { loadApiConfig, loadDeliveryConfig, loadTableConfig, type ApiConfig, type DeliveryConfig } from './config.ts';
+import { loadApiConfig, loadDeliveryConfig, loadTableConfig, loadTimerConfig, type ApiConfig, type DeliveryConfig } from './config.ts';
 import type { IdempotencyStore } from './ports.ts';
 import type { DeliveryDeps } from './services/email-delivery.ts';
 import type { EventDeps } from './services/invitation-events.ts';
 import type { InvitationDeps } from './services/invitations.ts';
 import type { MemberDeps } from './services/members.ts';
 import type { OrganizationDeps } from './services/organizations.ts';
+import type { TimerDeps } from './services/timers.ts';
 
 /** The organization routes: create, get, update, list the caller's. */
 export function createOrganizationDependencies(env: NodeJS.ProcessEnv = process.env): OrganizationDeps {
@@ -104,4 +106,11 @@ export function createDeliveryDependencies(env: NodeJS.ProcessEnv = process.env)
 export function createEmailDeliveryStore(env: NodeJS.ProcessEnv = process.env) {
   const config = loadTableConfig(env);
   return new DynamoEmailDeliveryStore(createDocumentClient({ endpoint: config.dynamodbEndpoint }), config.tableName, config.eventRetentionSeconds);
+}
+
+/** The timer function: the timer index and the writes that fire it. */
+export function createTimerDependencies(env: NodeJS.ProcessEnv = process.env): TimerDeps {
+  const config = loadTimerConfig(env);
+  const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  return { timers: new DynamoTimerStore(client, config.tableName, config.eventRetentionSeconds), clock: systemClock };
 }

@@ -3,7 +3,7 @@
  * (infra/functions.ts), by the function wrappers (the deadline) and by the local API gateway,
  * which enforces the same timeouts, so that local runs time out where Lambda would.
  */
-export type FunctionKind = 'api' | 'delivery' | 'sweep' | 'feedback' | 'events';
+export type FunctionKind = 'api' | 'delivery' | 'sweep' | 'feedback' | 'events' | 'timers';
 
 export interface FunctionSize {
   readonly memorySize: number;
@@ -24,5 +24,7 @@ export const FUNCTION_SIZES: Record<FunctionKind, FunctionSize> = {
   feedback: { memorySize: 256, timeoutSeconds: 30, deadlineMarginMs: 5_000 },
   /** The event pipe's enrichment: pure, no AWS call. */
   events: { memorySize: 256, timeoutSeconds: 10, deadlineMarginMs: 2_000 },
+  // Under the schedule's minute: a run never overlaps the next (its writes are safe if it did).
+  timers: { memorySize: 256, timeoutSeconds: 55, deadlineMarginMs: 5_000 },
 };
 

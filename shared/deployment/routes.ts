@@ -40,7 +40,8 @@ export type IndexName =
   | typeof tableSchema.invitationsByCreatedIndex.name
   | typeof tableSchema.userOrganizationsIndex.name
   | typeof tableSchema.pendingEmailIndex.name
-  | typeof tableSchema.inviteeInvitationsIndex.name;
+  | typeof tableSchema.inviteeInvitationsIndex.name
+  | typeof tableSchema.timerIndex.name;
 
 /** An action on the table itself (`dynamodb:Query` there: a Query of the table), or a Query of one index. */
 export type DynamoDbGrant = DynamoDbAction | { readonly queryIndex: IndexName };
@@ -206,6 +207,15 @@ export const eventFunctions = {
     entry: 'functions/sweep-pending-emails.ts',
     dynamodb: [queryIndex(tableSchema.pendingEmailIndex), 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     sendsEmail: true,
+  },
+  /**
+   * A schedule (every minute): the invitations' reminders and expiry events. Query: the timer
+   * index; UpdateItem + PutItem: one transaction per timer (the invitation, its event).
+   */
+  fireInvitationTimers: {
+    entry: 'functions/fire-invitation-timers.ts',
+    dynamodb: [queryIndex(tableSchema.timerIndex), 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    sendsEmail: false,
   },
   /** SNS topic of the SES configuration set's bounce and complaint events. */
   // BatchGetItem: the invitation with its organization's current name (for the event).

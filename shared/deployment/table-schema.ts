@@ -8,7 +8,8 @@
  * - invitation        ORG#<id>      / INV#<uuid>            (LSI1SK: INV#<createdAt>#<uuid>;
  *                                                            GSI2 while its email is pending;
  *                                                            GSI3: INVITEE#<normalized email> /
- *                                                            <createdAt>#<uuid> while PENDING)
+ *                                                            <createdAt>#<uuid> while PENDING;
+ *                                                            GSI4 while PENDING: TIMER#<shard> / <deadline>#<uuid>)
  * - pending guard     ORG#<id>      / GUARD#<normalized email>
  * - name → id         ORGNAME#<name>/ ORGNAME
  * - id counter        COUNTER       / ORGID
@@ -52,4 +53,15 @@ export const tableSchema = {
    * holds live invitations only, so the extra storage is small.
    */
   inviteeInvitationsIndex: { name: 'GSI3', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
+  /**
+   * Sparse, sharded global secondary index: each PENDING invitation's next deadline (its
+   * reminder, then its expiry; domain/timers.ts), for the timer function. TIMER_SHARDS partition
+   * keys, so no hot key; projected: what deciding and firing a timer needs.
+   */
+  timerIndex: {
+    name: 'GSI4',
+    partitionKey: 'GSI4PK',
+    sortKey: 'GSI4SK',
+    projectedAttributes: ['orgId', 'id', 'orgName', 'status', 'expiresAt', 'emailStatus', 'remindedFor'],
+  },
 } as const;

@@ -15,6 +15,8 @@ export interface InvitationEmailInput {
   /** Configuration, never request headers. */
   readonly frontendUrl: string;
   readonly brandName: string;
+  /** REMINDER: the reminder before it expires (domain/timers.ts); default the invitation itself. */
+  readonly kind?: 'INVITATION' | 'REMINDER';
 }
 
 export interface RenderedEmail {
@@ -36,20 +38,27 @@ export function renderInvitationEmail(input: InvitationEmailInput): RenderedEmai
   const org = singleLine(input.orgName);
   const brand = singleLine(input.brandName);
   const named = singleLine(input.inviterName ?? '');
+  const reminder = input.kind === 'REMINDER';
   // Without a name the identity provider vouches for, say only what the service knows.
   const inviter = named || `An admin of ${org}`;
-  const subject = named
-    ? `${truncate(named)} invited you to join ${truncate(org)} on ${truncate(brand)}`
-    : `An admin of ${truncate(org)} invited you to join ${truncate(org)} on ${truncate(brand)}`;
+  const subject = reminder
+    ? `Reminder: your invitation to join ${truncate(org)} on ${truncate(brand)} expires soon, on ${expires}`
+    : named
+      ? `${truncate(named)} invited you to join ${truncate(org)} on ${truncate(brand)}`
+      : `An admin of ${truncate(org)} invited you to join ${truncate(org)} on ${truncate(brand)}`;
   const because = named ? `${named} invited this address` : `an admin of ${org} invited this address`;
+  const expiryLine = reminder
+    ? `The invitation expires soon, on ${expires}, unless you answer it before then.`
+    : `The invitation expires on ${expires}.`;
 
   const text = [
+    ...(reminder ? ['Reminder: your invitation has not been answered yet.', ''] : []),
     `${inviter} invited you to join the organization ${org} on ${brand}.`,
     '',
     `Accept or decline the invitation here:`,
     link,
     '',
-    `The invitation expires on ${expires}.`,
+    expiryLine,
     '',
     `You received this email because ${because} to ${org}. If you were not expecting it, you can ignore this email.`,
   ].join('\n');
@@ -60,10 +69,10 @@ export function renderInvitationEmail(input: InvitationEmailInput): RenderedEmai
   const html = `<!doctype html>
 <html><body style="margin: 0;">
 <div style="font-family: sans-serif; line-height: 1.5; color: #222; padding: 16px; max-width: 600px; overflow-wrap: anywhere; word-break: break-word;">
-<p>${named ? `<strong>${e(named)}</strong>` : e(inviter)} invited you to join the organization <strong>${e(org)}</strong> on ${e(brand)}.</p>
+${reminder ? '<p><strong>Reminder:</strong> your invitation has not been answered yet.</p>\n' : ''}<p>${named ? `<strong>${e(named)}</strong>` : e(inviter)} invited you to join the organization <strong>${e(org)}</strong> on ${e(brand)}.</p>
 <p><a href="${e(link)}" style="display: inline-block; padding: 10px 16px; background: #2563eb; color: #fff; text-decoration: none; border-radius: 4px;">View the invitation</a></p>
 <p>Or open this link: <a href="${e(link)}" style="overflow-wrap: anywhere; word-break: break-all;">${e(link)}</a></p>
-<p>The invitation expires on ${e(expires)}.</p>
+<p>${e(expiryLine)}</p>
 <p style="color: #666; font-size: 0.9em;">You received this email because ${e(because)} to ${e(org)}. If you were not expecting it, you can ignore this email.</p>
 </div>
 </body></html>`;

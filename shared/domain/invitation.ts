@@ -97,7 +97,13 @@ export interface Invitation {
   /** Set when revoked (status REVOKED): when, and the revoking admin's user id. */
   readonly revokedAt?: string;
   readonly revokedBy?: string;
+  /** What the latest email request asks for: absent, the invitation itself; REMINDER, the reminder before it expires. */
+  readonly emailKind?: EmailKind;
+  /** The expiry (epoch seconds) of the lifetime whose reminder was requested: one reminder per lifetime. */
+  readonly remindedFor?: number;
 }
+
+export type EmailKind = 'INVITATION' | 'REMINDER';
 
 export interface InvitationTimings {
   /** INVITATION_EXPIRY_SECONDS */
@@ -106,6 +112,8 @@ export interface InvitationTimings {
   readonly retentionSeconds: number;
   /** ANSWERED_INVITATION_RETENTION_SECONDS: how long an answered invitation stays listable (history). */
   readonly answeredRetentionSeconds: number;
+  /** REMINDER_BEFORE_SECONDS: how long before expiry a pending invitation is reminded (0: never; see domain/timers.ts). */
+  readonly reminderBeforeSeconds: number;
 }
 
 export interface ParsedEmail {
@@ -158,7 +166,7 @@ export function newInvitation(
 }
 
 /** How long an invitation lives from its creation or a resend. */
-export function invitationLifetimeSeconds(invitation: Pick<Invitation, 'lifetimeSeconds'>, timings: InvitationTimings): number {
+export function invitationLifetimeSeconds(invitation: Pick<Invitation, 'lifetimeSeconds'>, timings: Pick<InvitationTimings, 'expirySeconds'>): number {
   return invitation.lifetimeSeconds ?? timings.expirySeconds;
 }
 

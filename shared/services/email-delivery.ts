@@ -52,6 +52,7 @@ export async function deliverInvitationEmail(deps: DeliveryDeps, request: Delive
     inviterName: current.inviterName,
     invitationId: current.id,
     expiresAt: current.expiresAt,
+    kind: current.emailKind,
     ...deps.email,
   });
   try {

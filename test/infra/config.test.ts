@@ -68,6 +68,7 @@ describe('loadStackConfig', () => {
         expirySeconds: 604800,
         retentionSeconds: 2592000,
         answeredRetentionSeconds: 31536000,
+        reminderBeforeSeconds: 172800,
         rateLimitCreate: '5/600',
         rateLimitResend: '10/600',
         rateLimitCreateOrganization: '10/600',
@@ -216,6 +217,8 @@ describe('defaults', () => {
     INVITATION_EXPIRY_SECONDS: 'invitationExpirySeconds',
     INVITATION_RETENTION_SECONDS: 'invitationRetentionSeconds',
     ANSWERED_INVITATION_RETENTION_SECONDS: 'answeredInvitationRetentionSeconds',
+    REMINDER_BEFORE_SECONDS: 'reminderBeforeSeconds',
+    EVENT_RETENTION_SECONDS: 'eventRetentionSeconds',
     RATE_LIMIT_CREATE: 'rateLimitCreate',
     RATE_LIMIT_RESEND: 'rateLimitResend',
     RATE_LIMIT_CREATE_ORGANIZATION: 'rateLimitCreateOrganization',
@@ -225,7 +228,6 @@ describe('defaults', () => {
     BRAND_NAME: 'brandName',
     EMAIL_SEND_ATTEMPTS: 'emailSendAttempts',
     EMAIL_SWEEP_AGE_SECONDS: 'emailSweepAgeSeconds',
-    EVENT_RETENTION_SECONDS: 'eventRetentionSeconds',
   };
 
   it('gives every function-side default the same value as a stack default', () => {

@@ -263,6 +263,12 @@ async function driveEverything() {
   const sweep = ((await import('../../functions/sweep-pending-emails.ts')) as any).handler as (event: unknown, context: unknown) => Promise<any>;
   const swept = await asFunction('sweepPendingEmails', () => sweep({}, lambdaContext('sweepPendingEmails')));
   expect(swept.sent).toBeGreaterThan(0);
+
+  // fireInvitationTimers: the invitation expired above for the 410 (its timer entry moved to the
+  // past expiry) gets its expired event
+  const fireTimers = ((await import('../../functions/fire-invitation-timers.ts')) as any).handler as (event: unknown, context: unknown) => Promise<any>;
+  const fired = await asFunction('fireInvitationTimers', () => fireTimers({}, lambdaContext('fireInvitationTimers')));
+  expect(fired.expired).toBeGreaterThan(0);
 }
 
 let built: Synthesized;

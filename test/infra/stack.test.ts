@@ -116,6 +116,7 @@ describe('functions', () => {
       INVITATION_EXPIRY_SECONDS: '604800',
       INVITATION_RETENTION_SECONDS: '2592000',
       ANSWERED_INVITATION_RETENTION_SECONDS: '31536000',
+      REMINDER_BEFORE_SECONDS: '172800',
       RATE_LIMIT_CREATE: '5/600',
       RATE_LIMIT_RESEND: '10/600',
       RATE_LIMIT_CREATE_ORGANIZATION: '10/600',
@@ -148,6 +149,7 @@ describe('functions', () => {
       });
     }
     expect(env('emailFeedback')).toEqual({ ...common, TABLE_NAME: table });
+    expect(env('fireInvitationTimers')).toEqual({ ...common, TABLE_NAME: table, EVENT_RETENTION_SECONDS: '31536000' });
   });
 
   it('fails the synth when a function would refuse its configuration at cold start', () => {
@@ -234,6 +236,7 @@ describe('least privilege', () => {
       deliverInvitationEmails: [...LOG_ACTIONS, ...grantedActions(eventFunctions.deliverInvitationEmails.dynamodb), ...stream, 'ses:SendEmail', ...sqsSend],
       sweepPendingEmails: [...LOG_ACTIONS, ...grantedActions(eventFunctions.sweepPendingEmails.dynamodb), 'ses:SendEmail'],
       emailFeedback: [...LOG_ACTIONS, ...grantedActions(eventFunctions.emailFeedback.dynamodb), ...sqsSend],
+      fireInvitationTimers: [...LOG_ACTIONS, ...grantedActions(eventFunctions.fireInvitationTimers.dynamodb)],
       authorizer: [...LOG_ACTIONS],
     };
     for (const [id, actions] of Object.entries(expected)) expect(actionsOf(statementsOf(id)), id).toEqual([...new Set(actions)].sort());
@@ -263,7 +266,7 @@ describe('least privilege', () => {
 });
 
 describe('table', () => {
-  it('matches the schema the local setup creates: keys, LSI1, GSI1, sparse GSI2 with INCLUDE, sparse GSI3, stream, TTL, PITR', () => {
+  it('matches the schema the local setup creates: keys, LSI1, GSI1, sparse GSI2 and GSI4 with INCLUDE, sparse GSI3, stream, TTL, PITR', () => {
     const {
       partitionKey,
       sortKey,
@@ -271,6 +274,7 @@ describe('table', () => {
       userOrganizationsIndex: gsi1,
       pendingEmailIndex: gsi2,
       inviteeInvitationsIndex: gsi3,
+      timerIndex: gsi4,
     } = tableSchema;
     const key = (hash: string, range: string) => [
       { AttributeName: hash, KeyType: 'HASH' },
@@ -289,6 +293,11 @@ describe('table', () => {
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...gsi2.projectedAttributes] },
         },
         { IndexName: gsi3.name, KeySchema: key(gsi3.partitionKey, gsi3.sortKey), Projection: { ProjectionType: 'ALL' } },
+        {
+          IndexName: gsi4.name,
+          KeySchema: key(gsi4.partitionKey, gsi4.sortKey),
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...gsi4.projectedAttributes] },
+        },
       ],
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       TimeToLiveSpecification: { AttributeName: tableSchema.ttlAttribute, Enabled: true },
@@ -303,7 +312,10 @@ describe('table', () => {
     const table = Object.values(resourcesOfType(template, 'AWS::DynamoDB::GlobalTable'))[0]!;
     const attributes = table.Properties.AttributeDefinitions as Array<{ AttributeName: string; AttributeType: string }>;
     expect(attributes.map((a) => `${a.AttributeName}:${a.AttributeType}`).sort()).toEqual(
-      [partitionKey, sortKey, lsi.sortKey, gsi1.partitionKey, gsi1.sortKey, gsi2.partitionKey, gsi2.sortKey, gsi3.partitionKey, gsi3.sortKey]
+      [
+        partitionKey, sortKey, lsi.sortKey, gsi1.partitionKey, gsi1.sortKey, gsi2.partitionKey, gsi2.sortKey,
+        gsi3.partitionKey, gsi3.sortKey, gsi4.partitionKey, gsi4.sortKey,
+      ]
         .map((name) => `${name}:S`)
         .sort(),
     );
@@ -455,6 +467,14 @@ describe('email delivery', () => {
       ScheduleExpression: 'rate(5 minutes)',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(built, fn('sweepPendingEmails').function), 'Arn'] } })],
     });
+  });
+
+  it('fires the invitation timers every minute, without retries piling up, and alarms on their errors', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(built, fn('fireInvitationTimers').function), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: 'fireInvitationTimers failed' });
   });
 
   it('keeps failed deliveries 14 days in an encrypted, TLS-only dead-letter queue', () => {

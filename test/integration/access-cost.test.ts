@@ -18,7 +18,7 @@ import { uniqueOrgName, useTestStack } from '../support/stack.ts';
 installDynamoDbMeter();
 const { stack, user } = useTestStack();
 
-const TIMINGS = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 };
+const TIMINGS = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000, reminderBeforeSeconds: 172_800 };
 
 /** 1,000 pending invitations written straight into the table, in the item shape the store writes. */
 async function seedInvitations(org: { id: number; name: string }, inviter: TestUser, count: number) {

@@ -21,7 +21,7 @@ import { useTestStack, type ApiResponse } from '../support/stack.ts';
 const { stack, user } = useTestStack();
 
 /** The service defaults: the seeded items carry the TTLs the service would give them. */
-const TIMINGS: InvitationTimings = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 };
+const TIMINGS: InvitationTimings = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000, reminderBeforeSeconds: 172_800 };
 const TOTAL = 1_500;
 /** Every 97th invitation (oldest first) is ACCEPTED: 16 matches spread over the whole history. */
 const isAccepted = (index: number) => index % 97 === 0;

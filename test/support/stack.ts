@@ -22,7 +22,7 @@ export interface TestStack {
   /** The SES emulator the delivery function sends to (shared by all test files). */
   readonly sesEndpoint: string;
   /** The stream → delivery function and the sweep; only with `{ emailDelivery: true }`. */
-  readonly events: { runSweep(): Promise<unknown> } | undefined;
+  readonly events: { runSweep(): Promise<unknown>; runTimers(): Promise<unknown> } | undefined;
   /** The local event bus the event-publishing pipe puts to; only with `{ eventPublishing: true }` (also at GET /_local/events). */
   readonly eventBus: LocalEventBus | undefined;
   readonly issuer: LocalIssuer;
@@ -120,6 +120,8 @@ export interface StackOptions {
   readonly emailDelivery?: boolean;
   /** Also run the event-publishing pipe: table stream → enrichment → a local event bus (`eventBus`). */
   readonly eventPublishing?: boolean;
+  /** With emailDelivery: also fire the invitation timers every this many ms (default: never; tests call `events.runTimers()`). */
+  readonly timerPeriodMs?: number;
   /** Local gateway options beyond the defaults (e.g. a short function timeout). */
   readonly gateway?: Pick<LocalApiOptions, 'functionTimeoutMs' | 'logRequests'>;
 }
@@ -139,7 +141,7 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
   const client = new DynamoDBClient({ endpoint: dynamodbEndpoint });
   await createTable(client, tableName);
   const events = options.emailDelivery
-    ? await startEventSources({ dynamodbEndpoint, tableName, retryDelayMs: 200 })
+    ? await startEventSources({ dynamodbEndpoint, tableName, retryDelayMs: 200, timerPeriodMs: options.timerPeriodMs })
     : undefined;
   const eventBus = options.eventPublishing ? new LocalEventBus({ print: false }) : undefined;
   const pipe = eventBus ? await startEventPipe({ dynamodbEndpoint, tableName, bus: eventBus, retryDelayMs: 5 }) : undefined;

@@ -6,6 +6,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
 import { toMembershipItem } from '../../shared/adapters/dynamodb/items.ts';
+import { timerShard } from '../../shared/domain/timers.ts';
 import type { TestUser } from './fixtures.ts';
 import type { TestStack } from './stack.ts';
 
@@ -103,6 +104,17 @@ export async function setInvitationExpiry(stack: TestStack, orgId: number, invit
       ReturnValues: 'ALL_NEW',
     }),
   );
+  // Its timer entry (if any) now waits for the moved expiry, as if the reminder were behind it.
+  if (Attributes!.GSI4PK !== undefined) {
+    await stack.db.send(
+      new UpdateCommand({
+        TableName: stack.tableName,
+        Key: keys.invitation(orgId, invitationId),
+        UpdateExpression: 'SET GSI4SK = :sk',
+        ExpressionAttributeValues: { ':sk': keys.timer(timerShard(invitationId), expiresAt, invitationId).GSI4SK },
+      }),
+    );
+  }
   await stack.db.send(
     new UpdateCommand({
       TableName: stack.tableName,

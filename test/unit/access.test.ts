@@ -22,7 +22,7 @@ const inv = newInvitation(
     inviter: caller({ userId: 'alice' }),
   },
   1_700_000_000_000,
-  { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 },
+  { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000, reminderBeforeSeconds: 172_800 },
 );
 const invitee = (overrides = {}) => caller({ userId: 'bob', email: 'bob.smith@example.com', ...overrides });
 const stranger = (overrides = {}) => caller({ userId: 'eve', email: 'eve@example.com', ...overrides });

@@ -24,7 +24,7 @@ describe('loadApiConfig', () => {
       tableName: 'invitations',
       frontendUrl: 'https://app.jaqpot.org',
       dynamodbEndpoint: undefined,
-      invitations: { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 },
+      invitations: { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000, reminderBeforeSeconds: 172_800 },
       rateLimits: {
         create: { limit: 5, windowSeconds: 600 },
         resend: { limit: 10, windowSeconds: 600 },
@@ -64,7 +64,7 @@ describe('loadApiConfig', () => {
       tableName: 'my-table',
       frontendUrl: 'http://localhost:3000/app',
       dynamodbEndpoint: 'http://localhost:8000',
-      invitations: { expirySeconds: 3600, retentionSeconds: 86_400, answeredRetentionSeconds: 604_800 },
+      invitations: { expirySeconds: 3600, retentionSeconds: 86_400, answeredRetentionSeconds: 604_800, reminderBeforeSeconds: 172_800 },
       rateLimits: {
         create: { limit: 2, windowSeconds: 60 },
         resend: { limit: 3, windowSeconds: 120 },
@@ -85,7 +85,7 @@ describe('loadApiConfig', () => {
       RATE_LIMIT_CREATE: '',
     });
     expect(config.dynamodbEndpoint).toBeUndefined();
-    expect(config.invitations).toEqual({ expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 });
+    expect(config.invitations).toEqual({ expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000, reminderBeforeSeconds: 172_800 });
     expect(config.rateLimits.create).toEqual({ limit: 5, windowSeconds: 600 });
   });
 

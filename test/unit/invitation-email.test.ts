@@ -243,6 +243,39 @@ describe('renderInvitationEmail: Unicode format characters (\\p{Cf})', () => {
   });
 });
 
+describe('renderInvitationEmail: the reminder (kind REMINDER)', () => {
+  const reminder = (overrides: Partial<InvitationEmailInput> = {}) => render({ kind: 'REMINDER', ...overrides });
+
+  it('subject: says it is a reminder, that the invitation expires soon, and when (UTC)', () => {
+    expect(reminder().subject).toBe(
+      'Reminder: your invitation to join acme-labs on Jaqpot expires soon, on Saturday, 5 December 2026 at 14:03 UTC',
+    );
+  });
+
+  it('text and HTML say it expires soon and when, with the same link and who invited', () => {
+    const email = reminder();
+    for (const part of [email.text, email.html]) {
+      expect(part).toContain('Reminder:');
+      expect(part).toContain('The invitation expires soon, on Saturday, 5 December 2026 at 14:03 UTC');
+      expect(part).toContain(invitationLink(input()));
+      expect(part).toContain('alice');
+    }
+  });
+
+  it('the invitation email itself does not say "soon" or "Reminder"', () => {
+    const email = render({ kind: 'INVITATION' });
+    expect(email).toEqual(render());
+    expect(`${email.subject}${email.text}`).not.toMatch(/soon|Reminder/);
+  });
+
+  it('escapes hostile names in the reminder as in the invitation, and keeps its subject on one line', () => {
+    const email = reminder({ inviterName: '<script>alert(1)</script>', orgName: 'evil\r\nBcc: x@example.com' });
+    expect(email.html).not.toContain('<script>');
+    expect(email.html).toContain('&lt;script&gt;');
+    expect(email.subject).not.toMatch(CONTROL);
+  });
+});
+
 describe('renderInvitationEmail: layout', () => {
   it('puts the font on a wrapper element rather than on <body>, which some clients drop', () => {
     const { html } = render();

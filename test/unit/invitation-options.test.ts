@@ -14,7 +14,7 @@ import { isDryRun } from '../../shared/http/params.ts';
 import { toAdminInvitationView, toInvitationView } from '../../shared/http/views.ts';
 import { caller, expectDomainError } from './helpers.ts';
 
-const TIMINGS: InvitationTimings = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 };
+const TIMINGS: InvitationTimings = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000, reminderBeforeSeconds: 172_800 };
 const NOW_MS = 1_700_000_000_000;
 const NOW_S = NOW_MS / 1000;
 

@@ -27,7 +27,7 @@ import { parseAnswer, parseInvitationRequest } from '../../shared/http/bodies.ts
 import { toInvitationView } from '../../shared/http/views.ts';
 import { caller, expectDomainError } from './helpers.ts';
 
-const TIMINGS: InvitationTimings = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000 };
+const TIMINGS: InvitationTimings = { expirySeconds: 604_800, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000, reminderBeforeSeconds: 172_800 };
 /** 2023-11-14T22:13:20.000Z */
 const EXPIRES_AT = 1_700_000_000;
 const BEFORE_EXPIRY_MS = EXPIRES_AT * 1000 - 1;
@@ -226,7 +226,7 @@ describe('newInvitation', () => {
     const other = newInvitation(
       { id: 'x', org: { id: 1, name: 'org' }, email: { address: 'a@b.co', normalized: 'a@b.co' }, inviter: caller({ userId: 'u' }) },
       5_999,
-      { expirySeconds: 10, retentionSeconds: 1, answeredRetentionSeconds: 1 },
+      { expirySeconds: 10, retentionSeconds: 1, answeredRetentionSeconds: 1, reminderBeforeSeconds: 0 },
     );
     expect(other.expiresAt).toBe(15);
   });
@@ -317,14 +317,14 @@ describe('matchesStatusFilter', () => {
 describe('invitationTtl', () => {
   it('keeps the item for the retention period after expiry', () => {
     expect(invitationTtl(EXPIRES_AT, TIMINGS)).toBe(EXPIRES_AT + 2_592_000);
-    expect(invitationTtl(100, { expirySeconds: 1, retentionSeconds: 5, answeredRetentionSeconds: 1 })).toBe(105);
+    expect(invitationTtl(100, { expirySeconds: 1, retentionSeconds: 5, answeredRetentionSeconds: 1, reminderBeforeSeconds: 0 })).toBe(105);
   });
 });
 
 describe('answeredInvitationTtl and isPastRetention', () => {
   it('keeps an answered invitation for the answered retention (default one year) after the answer', () => {
     expect(answeredInvitationTtl(1_700_000_000_999, TIMINGS)).toBe(1_700_000_000 + 31_536_000);
-    expect(answeredInvitationTtl(5_500, { expirySeconds: 1, retentionSeconds: 1, answeredRetentionSeconds: 7 })).toBe(12);
+    expect(answeredInvitationTtl(5_500, { expirySeconds: 1, retentionSeconds: 1, answeredRetentionSeconds: 7, reminderBeforeSeconds: 0 })).toBe(12);
   });
 
   it('treats an item as gone from the second its TTL is reached, and an item without TTL as kept', () => {
@@ -538,7 +538,7 @@ describe('decideResend', () => {
   });
 
   it('uses the configured expiry, not the previous one', () => {
-    const result = decideResend(invitation({ expiresAt: EXPIRES_AT + 10 }), AT_EXPIRY_MS, { expirySeconds: 60, retentionSeconds: 1, answeredRetentionSeconds: 1 });
+    const result = decideResend(invitation({ expiresAt: EXPIRES_AT + 10 }), AT_EXPIRY_MS, { expirySeconds: 60, retentionSeconds: 1, answeredRetentionSeconds: 1, reminderBeforeSeconds: 0 });
     expect(result.expiresAt).toBe(EXPIRES_AT + 60);
   });
 

@@ -31,6 +31,7 @@ import {
   findItem,
   fromInvitationItem,
   putEvent,
+  timerKeys,
   toInvitationItem,
   toMembershipItem,
   toPendingGuardItem,
@@ -283,8 +284,10 @@ export class DynamoInvitationStore implements InvitationStore {
           TableName: this.tableName,
           Key: keys.invitation(invitation.orgId, invitation.id),
           // Answered invitations stay as the organization's history for the answered retention;
-          // they leave the invitee's index (GSI3: pending only).
-          UpdateExpression: 'SET #status = :status, userId = :userId, respondedAt = :respondedAt, #ttl = :ttl REMOVE GSI3PK, GSI3SK',
+          // they leave the invitee's index (GSI3: pending only) and the timer index (GSI4: an
+          // answered invitation neither expires nor is reminded).
+          UpdateExpression:
+            'SET #status = :status, userId = :userId, respondedAt = :respondedAt, #ttl = :ttl REMOVE GSI3PK, GSI3SK, GSI4PK, GSI4SK',
           ConditionExpression: '#status = :pending AND expiresAt > :now AND emailNormalized = :email',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
           ExpressionAttributeValues: {
@@ -336,8 +339,12 @@ export class DynamoInvitationStore implements InvitationStore {
       emailStatus: 'PENDING',
       deliverySeq: invitation.deliverySeq + 1,
       lastError: undefined,
+      emailKind: undefined,
+      remindedFor: undefined,
     };
     const pending = keys.pendingEmail(change.requestedAt);
+    // A new lifetime: its own reminder and expiry deadlines (the timer index, GSI4).
+    const timer = timerKeys(updated, this.timings)!;
     const result = await transactWrite(this.client, [
       {
         Update: {
@@ -345,7 +352,8 @@ export class DynamoInvitationStore implements InvitationStore {
           Key: keys.invitation(invitation.orgId, invitation.id),
           UpdateExpression:
             'SET expiresAt = :expiresAt, #ttl = :ttl, emailRequestedAt = :requestedAt, emailStatus = :pending, ' +
-            'GSI2PK = :gsi2pk, GSI2SK = :gsi2sk ADD deliverySeq :one REMOVE lastError',
+            'GSI2PK = :gsi2pk, GSI2SK = :gsi2sk, GSI4PK = :gsi4pk, GSI4SK = :gsi4sk ADD deliverySeq :one ' +
+            'REMOVE lastError, emailKind, remindedFor',
           ConditionExpression: '#status = :pending AND expiresAt > :now',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
           ExpressionAttributeValues: {
@@ -354,6 +362,8 @@ export class DynamoInvitationStore implements InvitationStore {
             ':requestedAt': change.requestedAt,
             ':gsi2pk': pending.GSI2PK,
             ':gsi2sk': pending.GSI2SK,
+            ':gsi4pk': timer.GSI4PK,
+            ':gsi4sk': timer.GSI4SK,
             ':one': 1,
             ':pending': 'PENDING',
             ':now': nowMs / 1000,
@@ -390,8 +400,9 @@ export class DynamoInvitationStore implements InvitationStore {
       Update: {
         TableName: this.tableName,
         Key: keys.invitation(invitation.orgId, invitation.id),
-        // Out of the invitee's index (GSI3: pending only).
-        UpdateExpression: 'SET #status = :revoked, revokedAt = :revokedAt, revokedBy = :revokedBy, #ttl = :ttl REMOVE GSI3PK, GSI3SK',
+        // Out of the invitee's index (GSI3: pending only) and the timer index (GSI4).
+        UpdateExpression:
+          'SET #status = :revoked, revokedAt = :revokedAt, revokedBy = :revokedBy, #ttl = :ttl REMOVE GSI3PK, GSI3SK, GSI4PK, GSI4SK',
         ConditionExpression: '#status = :pending',
         ExpressionAttributeNames: { '#status': 'status', '#ttl': tableSchema.ttlAttribute },
         ExpressionAttributeValues: {

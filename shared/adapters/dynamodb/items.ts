@@ -6,6 +6,7 @@ import { tableSchema } from '../../deployment/table-schema.ts';
 import { normalizeEmail } from '../../domain/email.ts';
 import { invitationTtl, type Invitation, type InvitationTimings } from '../../domain/invitation.ts';
 import type { ServiceEvent } from '../../domain/events.ts';
+import { nextTimerAt, timerShard } from '../../domain/timers.ts';
 import type { Membership, Organization, OrganizationNameEntry } from '../../domain/organization.ts';
 import type { OrganizationAccess, PendingEmail } from '../../ports.ts';
 import { keys } from './keys.ts';
@@ -39,7 +40,7 @@ const MEMBERSHIP_FIELDS = fieldsOf<Membership>()(['orgId', 'userId', 'username',
 const INVITATION_FIELDS = fieldsOf<Invitation>()([
   'id', 'orgId', 'orgName', 'userEmail', 'emailNormalized', 'status', 'associationType', 'expiresAt', 'lifetimeSeconds', 'createdAt',
   'invitedBy', 'inviterName', 'userId', 'respondedAt', 'deliverySeq', 'deliveredSeq', 'emailRequestedAt', 'emailStatus', 'sendCount', 'lastSentAt', 'lastError', 'messageId',
-  'revokedAt', 'revokedBy',
+  'revokedAt', 'revokedBy', 'emailKind', 'remindedFor',
 ]);
 
 export function toOrganizationItem(org: Organization): Item {
@@ -88,7 +89,7 @@ export function fromNameItem(item: Item): OrganizationNameEntry {
 
 /**
  * The stored item of an invitation: its keys (LSI1 position, GSI2 while its email is pending,
- * GSI3 while it is PENDING) and TTL.
+ * GSI3 while it is PENDING, GSI4 while it has a next deadline) and TTL.
  */
 export function toInvitationItem(invitation: Invitation, timings: InvitationTimings): Item {
   return {
@@ -99,10 +100,21 @@ export function toInvitationItem(invitation: Invitation, timings: InvitationTimi
       ...keys.inviteeInvitations(invitation.emailNormalized),
       [tableSchema.inviteeInvitationsIndex.sortKey]: keys.inviteeInvitationSortKey(invitation.createdAt, invitation.id),
     }),
+    ...timerKeys(invitation, timings),
     type: 'Invitation',
     ...invitation,
     [tableSchema.ttlAttribute]: invitationTtl(invitation.expiresAt, timings),
   };
+}
+
+/**
+ * The timer index keys (GSI4) of an invitation in this state: its next deadline (domain/timers.ts),
+ * or none. Every write that starts a lifetime (create, resend) sets them; answer and revoke
+ * REMOVE GSI4PK and GSI4SK.
+ */
+export function timerKeys(invitation: Parameters<typeof nextTimerAt>[0] & Pick<Invitation, 'id'>, timings: InvitationTimings): { GSI4PK: string; GSI4SK: string } | undefined {
+  const at = nextTimerAt(invitation, timings);
+  return at === undefined ? undefined : keys.timer(timerShard(invitation.id), at, invitation.id);
 }
 
 export function fromInvitationItem(item: Item): Invitation {

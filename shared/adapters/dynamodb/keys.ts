@@ -34,4 +34,18 @@ export const keys = {
   inviteeInvitations: (emailNormalized: string) => ({ GSI3PK: `INVITEE#${emailNormalized}` }),
   /** GSI3 sort key: newest first by creation (ISO timestamps sort as strings), the id breaking ties. */
   inviteeInvitationSortKey: (createdAt: string, invitationId: string) => `${createdAt}#${invitationId}`,
+  /**
+   * GSI4: a pending invitation's next deadline (domain/timers.ts), in its shard. The sort key
+   * starts with the deadline in epoch seconds, zero-padded so that it sorts as a number: a
+   * shard's due entries are the ones `<= timerSortKeyBound(now)`.
+   */
+  timer: (shard: number, deadline: number, invitationId: string) => ({
+    GSI4PK: `TIMER#${shard}`,
+    GSI4SK: `${String(deadline).padStart(12, '0')}#${invitationId}`,
+  }),
+  timerPartition: (shard: number) => `TIMER#${shard}`,
+  /** Sorts after every entry whose deadline is at or before `epochSeconds` ('$' > '#'). */
+  timerSortKeyBound: (epochSeconds: number) => `${String(Math.floor(epochSeconds)).padStart(12, '0')}$`,
+  /** The deadline an entry's sort key holds. */
+  timerDeadline: (sortKey: string) => Number(sortKey.slice(0, sortKey.indexOf('#'))),
 };
