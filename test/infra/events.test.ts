@@ -104,7 +104,7 @@ describe('event publishing', () => {
   });
 
   it('has no webhook without webhookUrl', () => {
-    template.resourceCountIs('AWS::Events::Rule', 1); // the sweep schedule only
+    template.resourceCountIs('AWS::Events::Rule', 2); // the sweep and timer schedules only
     template.resourceCountIs('AWS::Events::ApiDestination', 0);
     template.resourceCountIs('AWS::Events::Connection', 0);
   });

@@ -117,6 +117,7 @@ describe('functions', () => {
       INVITATION_RETENTION_SECONDS: '2592000',
       ANSWERED_INVITATION_RETENTION_SECONDS: '31536000',
       REMINDER_BEFORE_SECONDS: '172800',
+      EVENT_RETENTION_SECONDS: '31536000',
       RATE_LIMIT_CREATE: '5/600',
       RATE_LIMIT_RESEND: '10/600',
       RATE_LIMIT_CREATE_ORGANIZATION: '10/600',
@@ -141,6 +142,7 @@ describe('functions', () => {
       BRAND_NAME: 'Jaqpot',
       EMAIL_SEND_ATTEMPTS: '3',
       EMAIL_SWEEP_AGE_SECONDS: '900',
+      EVENT_RETENTION_SECONDS: '31536000',
     };
     for (const id of ['deliverInvitationEmails', 'sweepPendingEmails']) {
       template.hasResourceProperties('AWS::Lambda::Function', {
@@ -148,7 +150,7 @@ describe('functions', () => {
         Environment: { Variables: Match.exact(delivery) },
       });
     }
-    expect(env('emailFeedback')).toEqual({ ...common, TABLE_NAME: table });
+    expect(env('emailFeedback')).toEqual({ ...common, TABLE_NAME: table, EVENT_RETENTION_SECONDS: '31536000' });
     expect(env('fireInvitationTimers')).toEqual({ ...common, TABLE_NAME: table, EVENT_RETENTION_SECONDS: '31536000' });
   });
 
