@@ -1,7 +1,12 @@
 /**
  * What the services need from the outside world. Adapters in shared/adapters implement these
  * with DynamoDB and the system clock; tests may substitute them. Nothing here imports an SDK.
+ *
+ * Admin writes take the `AdminAuthority` the access rules returned (shared/domain/access.ts):
+ * when it is an ADMIN membership, the write lands only if that membership is still there and
+ * ADMIN, atomically with it; otherwise it writes nothing and throws AdminAuthorityLost.
  */
+import type { AdminAuthority } from './domain/access.ts';
 import type { Caller } from './domain/caller.ts';
 import type { EmailStatus, Invitation, InvitationStatusFilter } from './domain/invitation.ts';
 import type { AssociationType, Membership, NewOrganizationInput, Organization, OrganizationUpdate } from './domain/organization.ts';
@@ -39,10 +44,13 @@ export interface OrganizationStore {
   getAccess(orgId: number, userId: string): Promise<OrganizationAccess | undefined>;
   /** getAccess plus `targetUserId`'s membership, in one read. */
   getMemberAccess(orgId: number, userId: string, targetUserId: string): Promise<MemberAccess | undefined>;
-  /** Deletes the membership if it exists; false when it does not (nothing written). */
-  removeMember(orgId: number, userId: string): Promise<boolean>;
+  /**
+   * Deletes the membership if it exists; false when it does not (nothing written). `authority`:
+   * the admin's who removes; undefined for a member leaving.
+   */
+  removeMember(orgId: number, userId: string, authority: AdminAuthority | undefined): Promise<boolean>;
   /** Sets the role of an existing membership; undefined when it does not exist (nothing written). */
-  setMemberRole(orgId: number, userId: string, associationType: AssociationType): Promise<Membership | undefined>;
+  setMemberRole(member: Membership, associationType: AssociationType, authority: AdminAuthority): Promise<Membership | undefined>;
   /**
    * Allocates the id; throws CONFLICT when the name is taken or still reserved for another
    * organization. The creator becomes an ADMIN member.
@@ -54,7 +62,13 @@ export interface OrganizationStore {
    * resolving to this organization, reserved for it, until `oldNameReservedUntil` (epoch
    * seconds). Throws CONFLICT when the new name is taken or reserved for another organization.
    */
-  update(current: Organization, update: OrganizationUpdate, nowMs: number, oldNameReservedUntil: number): Promise<Organization>;
+  update(
+    current: Organization,
+    update: OrganizationUpdate,
+    nowMs: number,
+    oldNameReservedUntil: number,
+    authority: AdminAuthority,
+  ): Promise<Organization>;
 }
 
 export interface CreateInvitationsResult {
@@ -92,7 +106,7 @@ export interface InvitationStore {
    * Writes all invitations and their per-(org, email) guards atomically. Addresses whose guard
    * is held by a live invitation are left out and reported; the rest are written.
    */
-  createMany(invitations: Invitation[], nowMs: number): Promise<CreateInvitationsResult>;
+  createMany(invitations: Invitation[], nowMs: number, authority: AdminAuthority): Promise<CreateInvitationsResult>;
   /** Which of these normalized addresses a live pending invitation holds (one read, whatever their number). */
   findInvited(orgId: number, emailsNormalized: readonly string[], nowMs: number): Promise<Set<string>>;
   list(orgId: number, query: InvitationListQuery): Promise<InvitationPage>;
@@ -112,12 +126,13 @@ export interface InvitationStore {
     invitation: Invitation,
     change: { expiresAt: number; requestedAt: string },
     nowMs: number,
+    authority: AdminAuthority,
   ): Promise<{ ok: true; invitation: Invitation } | { ok: false; current: Invitation | undefined }>;
   /**
    * Revokes the invitation if it is still PENDING (expired or not) and releases its pending
    * guard. Returns the stored state instead when it is not (a revoked one as undefined: gone).
    */
-  revoke(invitation: Invitation, caller: Caller, nowMs: number): Promise<{ ok: true } | { ok: false; current: Invitation | undefined }>;
+  revoke(invitation: Invitation, caller: Caller, nowMs: number, authority: AdminAuthority): Promise<{ ok: true } | { ok: false; current: Invitation | undefined }>;
 }
 
 export interface RateLimiter {

@@ -3,12 +3,14 @@
  * The rules are in shared/domain/access.ts; the writes are conditioned on the membership still
  * existing, so a removal racing a role change ends in exactly one coherent state: either the
  * change lands first and the removal then deletes it, or the removal lands first and the change
- * finds no member (404) and writes nothing.
+ * finds no member (404) and writes nothing. An admin's write also requires their own authority
+ * to still hold (shared/services/admin-writes.ts); a member leaving needs none.
  */
 import { requireMemberRemover, requireMemberRoleChanger, memberNotFound } from '../domain/access.ts';
 import type { Caller } from '../domain/caller.ts';
 import type { AssociationType, Membership } from '../domain/organization.ts';
 import type { Clock, OrganizationStore } from '../ports.ts';
+import { asOrgAdmin } from './admin-writes.ts';
 import { resolveOrgId } from './invitations.ts';
 
 export interface MemberDeps {
@@ -23,9 +25,10 @@ async function loadMemberAccess(deps: MemberDeps, caller: Caller, orgName: strin
 }
 
 export async function removeMember(deps: MemberDeps, caller: Caller, orgName: string, userId: string): Promise<void> {
-  const target = requireMemberRemover(await loadMemberAccess(deps, caller, orgName, userId), userId, caller);
+  const { target, authority } = requireMemberRemover(await loadMemberAccess(deps, caller, orgName, userId), userId, caller);
+  const removed = await asOrgAdmin(deps, caller, target.orgId, () => deps.organizations.removeMember(target.orgId, target.userId, authority));
   // Gone meanwhile (removed, or left, concurrently): the same 404 as a non-member.
-  if (!(await deps.organizations.removeMember(target.orgId, target.userId))) throw memberNotFound();
+  if (!removed) throw memberNotFound();
 }
 
 export async function changeMemberRole(
@@ -35,8 +38,8 @@ export async function changeMemberRole(
   userId: string,
   associationType: AssociationType,
 ): Promise<Membership> {
-  const target = requireMemberRoleChanger(await loadMemberAccess(deps, caller, orgName, userId), userId, caller);
-  const updated = await deps.organizations.setMemberRole(target.orgId, target.userId, associationType);
+  const { target, authority } = requireMemberRoleChanger(await loadMemberAccess(deps, caller, orgName, userId), userId, caller);
+  const updated = await asOrgAdmin(deps, caller, target.orgId, () => deps.organizations.setMemberRole(target, associationType, authority));
   if (!updated) throw memberNotFound();
   return updated;
 }

@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableSchema } from '../../deployment/table-schema.ts';
+import type { AdminAuthority } from '../../domain/access.ts';
 import type { Caller } from '../../domain/caller.ts';
 import { DomainError } from '../../domain/errors.ts';
 import {
@@ -26,7 +27,7 @@ import {
   type Item,
 } from './items.ts';
 import { keys } from './keys.ts';
-import { batchGet, call, queryAll, transactWrite } from './operations.ts';
+import { batchGet, call, needsAuthorityCheck, queryAll, transactWrite, transactWriteAsAdmin } from './operations.ts';
 
 export class DynamoOrganizationStore implements OrganizationStore {
   constructor(
@@ -83,13 +84,18 @@ export class DynamoOrganizationStore implements OrganizationStore {
 
   /**
    * Deletes the membership item (its GSI1 entry, "my organizations", goes with it), if it still
-   * exists: false when it was already gone (removed concurrently).
+   * exists: false when it was already gone (removed concurrently). An admin whose authority is
+   * their ADMIN membership removes in a transaction that re-checks it (one DeleteItem otherwise).
    */
-  async removeMember(orgId: number, userId: string): Promise<boolean> {
+  async removeMember(orgId: number, userId: string, authority: AdminAuthority | undefined): Promise<boolean> {
+    const remove = { TableName: this.tableName, Key: keys.membership(orgId, userId), ConditionExpression: 'attribute_exists(PK)' };
+    if (needsAuthorityCheck(authority)) {
+      return (await transactWriteAsAdmin(this.client, this.tableName, authority, [{ Delete: remove }])).ok;
+    }
     try {
       await call(() =>
         this.client.send(
-          new DeleteCommand({ TableName: this.tableName, Key: keys.membership(orgId, userId), ConditionExpression: 'attribute_exists(PK)' }),
+          new DeleteCommand(remove),
         ),
       );
       return true;
@@ -101,22 +107,25 @@ export class DynamoOrganizationStore implements OrganizationStore {
 
   /**
    * Sets the member's role if the membership still exists (a concurrent removal wins: the item is
-   * never recreated). Returns the stored membership, or undefined when it is gone.
+   * never recreated). Returns the stored membership, or undefined when it is gone. An admin whose
+   * authority is their ADMIN membership sets it in a transaction that re-checks it (one
+   * UpdateItem otherwise); a transaction returns no item, and only the role changes, so the
+   * membership read before is returned with it.
    */
-  async setMemberRole(orgId: number, userId: string, associationType: AssociationType): Promise<Membership | undefined> {
+  async setMemberRole(member: Membership, associationType: AssociationType, authority: AdminAuthority): Promise<Membership | undefined> {
+    const update = {
+      TableName: this.tableName,
+      Key: keys.membership(member.orgId, member.userId),
+      UpdateExpression: 'SET associationType = :type',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':type': associationType },
+    };
+    if (needsAuthorityCheck(authority)) {
+      const result = await transactWriteAsAdmin(this.client, this.tableName, authority, [{ Update: update }]);
+      return result.ok ? { ...member, associationType } : undefined;
+    }
     try {
-      const { Attributes } = await call(() =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.membership(orgId, userId),
-            UpdateExpression: 'SET associationType = :type',
-            ConditionExpression: 'attribute_exists(PK)',
-            ExpressionAttributeValues: { ':type': associationType },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
+      const { Attributes } = await call(() => this.client.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' })));
       return fromMembershipItem(Attributes!);
     } catch (error) {
       if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
@@ -180,6 +189,7 @@ export class DynamoOrganizationStore implements OrganizationStore {
     update: OrganizationUpdate,
     nowMs: number,
     oldNameReservedUntil: number,
+    authority: AdminAuthority,
   ): Promise<Organization> {
     const updated = applyOrganizationUpdate(current, update, nowMs);
     const renamed = update.name !== current.name;
@@ -195,7 +205,7 @@ export class DynamoOrganizationStore implements OrganizationStore {
       set.push('description = :description');
       values[':description'] = update.description;
     }
-    const result = await transactWrite(this.client, [
+    const result = await transactWriteAsAdmin(this.client, this.tableName, authority, [
       {
         Update: {
           TableName: this.tableName,
