@@ -17,6 +17,7 @@ import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installDynamoDbMeter, meterReading, setMeterLabel } from '../../bench/dynamodb-meter.ts';
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
+import { MAX_EMAILS_PER_REQUEST } from '../../shared/domain/invitation.ts';
 import { uniqueAddress } from '../support/emails.ts';
 import { injectDynamoDbFaults } from '../support/dynamodb-faults.ts';
 import { addMember, createOrganization, invite, paths, type TestUser } from '../support/fixtures.ts';
@@ -305,6 +306,12 @@ describe('what the check costs', () => {
     const createByCreator = await cost(create(org.creator), 201);
     const createByAdmin = await cost(create(org.admin), 201);
     expect(createByAdmin.commands).toEqual(createByCreator.commands);
+    // The largest create, 10 addresses: 2 items each + the check = 21 of a transaction's 100.
+    const tenAddresses = Array.from({ length: MAX_EMAILS_PER_REQUEST }, () => uniqueAddress('ten'));
+    expect(2 * MAX_EMAILS_PER_REQUEST + 1).toBeLessThanOrEqual(100);
+    const largest = await cost(() => stack.api.post(paths.invitations(org.name), { token: org.admin.token, body: { emails: tenAddresses } }), 201);
+    expect(largest.commands).toEqual(createByCreator.commands);
+    for (const address of tenAddresses) expect(await storedInvitations(stack, org.id, { emailNormalized: address })).toHaveLength(1);
     // The ConditionCheck is one more transactional item: on AWS 2 write units more (a
     // transactional item of up to 1 KB); DynamoDB Local does not count it, so it is shown, not asserted.
     console.info(
