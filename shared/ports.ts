@@ -1,7 +1,12 @@
 /**
  * What the services need from the outside world. Adapters in shared/adapters implement these
  * with DynamoDB and the system clock; tests may substitute them. Nothing here imports an SDK.
+ *
+ * Admin writes take the `AdminAuthority` the access rules returned (shared/domain/access.ts):
+ * when it is an ADMIN membership, the write lands only if that membership is still there and
+ * ADMIN, atomically with it; otherwise it writes nothing and throws AdminAuthorityLost.
  */
+import type { AdminAuthority } from './domain/access.ts';
 import type { Caller } from './domain/caller.ts';
 import type { EmailStatus, Invitation, InvitationStatusFilter } from './domain/invitation.ts';
 import type { AssociationType, Membership, NewOrganizationInput, Organization, OrganizationUpdate } from './domain/organization.ts';
@@ -43,9 +48,16 @@ export interface OrganizationStore {
   getMemberAccess(orgId: number, userId: string, targetUserId: string): Promise<MemberAccess | undefined>;
   /**
    * Deletes the membership if it exists, recording `organization.member.removed` by `actor` with
-   * it; false when it does not (nothing written). `org`: the organization's current name is in the event.
+   * it; false when it does not (nothing written). `org`: the organization's current name is in
+   * the event. `authority`: the admin's who removes; undefined for a member leaving.
    */
-  removeMember(org: Pick<Organization, 'id' | 'name'>, userId: string, actor: string, nowMs: number): Promise<boolean>;
+  removeMember(
+    org: Pick<Organization, 'id' | 'name'>,
+    userId: string,
+    actor: string,
+    nowMs: number,
+    authority: AdminAuthority | undefined,
+  ): Promise<boolean>;
   /**
    * Sets the role of `member` if the membership still exists, recording
    * `organization.member.role.changed` when the role differs; undefined when it does not exist
@@ -57,6 +69,7 @@ export interface OrganizationStore {
     associationType: AssociationType,
     actor: string,
     nowMs: number,
+    authority: AdminAuthority,
   ): Promise<Membership | undefined>;
   /**
    * Allocates the id; throws CONFLICT when the name is taken or still reserved for another
@@ -69,7 +82,13 @@ export interface OrganizationStore {
    * resolving to this organization, reserved for it, until `oldNameReservedUntil` (epoch
    * seconds). Throws CONFLICT when the new name is taken or reserved for another organization.
    */
-  update(current: Organization, update: OrganizationUpdate, nowMs: number, oldNameReservedUntil: number): Promise<Organization>;
+  update(
+    current: Organization,
+    update: OrganizationUpdate,
+    nowMs: number,
+    oldNameReservedUntil: number,
+    authority: AdminAuthority,
+  ): Promise<Organization>;
 }
 
 export interface CreateInvitationsResult {
@@ -114,7 +133,7 @@ export interface InvitationStore {
    * Writes all invitations and their per-(org, email) guards atomically. Addresses whose guard
    * is held by a live invitation are left out and reported; the rest are written.
    */
-  createMany(invitations: Invitation[], nowMs: number): Promise<CreateInvitationsResult>;
+  createMany(invitations: Invitation[], nowMs: number, authority: AdminAuthority): Promise<CreateInvitationsResult>;
   /** Which of these normalized addresses a live pending invitation holds (one read, whatever their number). */
   findInvited(orgId: number, emailsNormalized: readonly string[], nowMs: number): Promise<Set<string>>;
   list(orgId: number, query: InvitationListQuery): Promise<InvitationPage>;
@@ -143,12 +162,13 @@ export interface InvitationStore {
     change: { expiresAt: number; requestedAt: string },
     caller: Caller,
     nowMs: number,
+    authority: AdminAuthority,
   ): Promise<{ ok: true; invitation: Invitation } | { ok: false; current: Invitation | undefined }>;
   /**
    * Revokes the invitation if it is still PENDING (expired or not) and releases its pending
    * guard. Returns the stored state instead when it is not (a revoked one as undefined: gone).
    */
-  revoke(invitation: Invitation, caller: Caller, nowMs: number): Promise<{ ok: true } | { ok: false; current: Invitation | undefined }>;
+  revoke(invitation: Invitation, caller: Caller, nowMs: number, authority: AdminAuthority): Promise<{ ok: true } | { ok: false; current: Invitation | undefined }>;
 }
 
 export interface EventListQuery {

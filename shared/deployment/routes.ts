@@ -63,6 +63,12 @@ const READ_ORG_BY_NAME: DynamoDbGrant[] = ['dynamodb:GetItem', 'dynamodb:Query']
 /** Query of GSI1 (the caller's memberships), then BatchGetItem of their organizations. */
 const LIST_MY_ORGANIZATIONS: DynamoDbGrant[] = [queryIndex(tableSchema.userOrganizationsIndex), 'dynamodb:BatchGetItem'];
 
+/**
+ * Every admin write of an ADMIN member (not the creator, not a realm admin) also checks, in its
+ * transaction, that their membership is still ADMIN (shared/domain/access.ts AdminAuthority).
+ */
+const ADMIN_AUTHORITY: DynamoDbGrant = 'dynamodb:ConditionCheckItem';
+
 export const routes: readonly Route[] = [
   {
     id: 'createOrganization',
@@ -107,16 +113,17 @@ export const routes: readonly Route[] = [
     path: '/v1/organizations/{org}/partial',
     entry: 'functions/update-organization.ts',
     // UpdateItem: the rate-limit window, the organization's fields, the old name becoming an alias;
-    // PutItem: the new name.
-    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    // PutItem: the new name; ConditionCheckItem: an ADMIN member's membership (ADMIN_AUTHORITY).
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', ADMIN_AUTHORITY],
   },
   {
     id: 'createInvitations',
     method: 'POST',
     path: '/v1/organizations/{org}/invitations',
     entry: 'functions/create-invitations.ts',
-    // DeleteItem: releasing an Idempotency-Key whose request failed.
-    dynamodb: [...READ_ORG_BY_NAME, 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    // DeleteItem: releasing an Idempotency-Key whose request failed; BatchGetItem: the dry run's
+    // pending guards, and the access re-read after an ADMIN member lost their authority.
+    dynamodb: [...READ_ORG_BY_NAME, 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', ADMIN_AUTHORITY],
   },
   {
     id: 'listInvitations',
@@ -146,7 +153,7 @@ export const routes: readonly Route[] = [
     method: 'POST',
     path: '/v1/organizations/{org}/invitations/{invitationId}/resend',
     entry: 'functions/resend-invitation.ts',
-    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', ADMIN_AUTHORITY],
   },
   {
     id: 'revokeInvitation',
@@ -154,7 +161,7 @@ export const routes: readonly Route[] = [
     path: '/v1/organizations/{org}/invitations/{invitationId}',
     entry: 'functions/revoke-invitation.ts',
     // GetItem: the name; UpdateItem: the invitation; DeleteItem: its pending guard; PutItem: the event.
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', ADMIN_AUTHORITY],
   },
   {
     id: 'listInvitationEvents',
@@ -171,14 +178,14 @@ export const routes: readonly Route[] = [
     path: '/v1/organizations/{org}/members/{userId}',
     entry: 'functions/remove-member.ts',
     // GetItem: the name; BatchGetItem: organization, caller's and target's memberships; PutItem: the event.
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', ADMIN_AUTHORITY],
   },
   {
     id: 'updateMember',
     method: 'PATCH',
     path: '/v1/organizations/{org}/members/{userId}',
     entry: 'functions/update-member.ts',
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', ADMIN_AUTHORITY],
   },
   // Unknown routes get the service's JSON 404 instead of API Gateway's own body.
   {

@@ -30,9 +30,40 @@ export const organizationNotFound = () => notFound('Organization not found.');
 export const invitationNotFound = () => notFound('Invitation not found.');
 const onlyAdmins = () => notAuthorized('Only organization admins can do this.');
 
+/**
+ * What an org admin's authority rests on, and so what their write must re-check when it lands
+ * (the authority was read before it; a demotion or removal may land in between):
+ * - `static`: the realm role (from the token) or being the creator (immutable): nothing a
+ *   concurrent request can take away, so no condition;
+ * - `membership`: an ADMIN membership, which a concurrent PATCH or DELETE of the member takes
+ *   away: the write must require, in the same transaction, that it is still there and ADMIN.
+ */
+export type AdminAuthority =
+  | { readonly kind: 'static' }
+  | { readonly kind: 'membership'; readonly orgId: number; readonly userId: string };
+
+/** The caller's authority as an org admin (the creator, an ADMIN member or a realm admin), or undefined. */
+export function adminAuthority(org: Organization, membership: Membership | undefined, caller: Caller): AdminAuthority | undefined {
+  if (caller.isRealmAdmin || org.creator.id === caller.userId) return { kind: 'static' };
+  if (membership?.associationType === 'ADMIN') return { kind: 'membership', orgId: org.id, userId: membership.userId };
+  return undefined;
+}
+
 /** Org admin: the creator, an ADMIN member, or a realm admin. */
 export function isOrgAdmin(org: Organization, membership: Membership | undefined, caller: Caller): boolean {
-  return caller.isRealmAdmin || org.creator.id === caller.userId || membership?.associationType === 'ADMIN';
+  return adminAuthority(org, membership, caller) !== undefined;
+}
+
+/**
+ * Thrown by a store when an admin write found the caller's ADMIN membership gone or demoted
+ * (AdminAuthority `membership`): nothing was written. The service re-reads and answers what the
+ * rules now say.
+ */
+export class AdminAuthorityLost extends Error {
+  constructor() {
+    super('The caller is no longer an admin of the organization.');
+    this.name = 'AdminAuthorityLost';
+  }
 }
 
 /** PRIVATE organizations are visible to members and org admins only. */
@@ -46,11 +77,15 @@ export function requireOrgVisible<T extends AccessFacts>(access: T | undefined, 
   return access;
 }
 
-/** Admin routes: 404 when unknown or invisible, 401 when visible but the caller is not an org admin. */
-export function requireOrgAdmin<T extends AccessFacts>(access: T | undefined, caller: Caller): T {
+/**
+ * Admin routes: 404 when unknown or invisible, 401 when visible but the caller is not an org
+ * admin. Returns the facts with the authority every write of the request must carry.
+ */
+export function requireOrgAdmin<T extends AccessFacts>(access: T | undefined, caller: Caller): T & { authority: AdminAuthority } {
   const visible = requireOrgVisible(access, caller);
-  if (!isOrgAdmin(visible.organization, visible.membership, caller)) throw onlyAdmins();
-  return visible;
+  const authority = adminAuthority(visible.organization, visible.membership, caller);
+  if (!authority) throw onlyAdmins();
+  return { ...visible, authority };
 }
 
 /**
@@ -113,26 +148,37 @@ export interface MemberAccessFacts extends AccessFacts {
  * Removing a member: an org admin removes any member but the creator; any member removes
  * themself (leaves). 404 when the organization is unknown or invisible, 401 when a non-admin
  * names someone else, 400 for the creator (who cannot leave their organization), 404 when the
- * user is not a member. Returns the membership to remove.
+ * user is not a member. Returns the membership to remove and the authority the removal rests on:
+ * undefined for leaving, which needs none (only the membership itself, which the removal
+ * requires to exist anyway).
  */
-export function requireMemberRemover(access: MemberAccessFacts | undefined, targetUserId: string, caller: Caller): Membership {
+export function requireMemberRemover(
+  access: MemberAccessFacts | undefined,
+  targetUserId: string,
+  caller: Caller,
+): { target: Membership; authority: AdminAuthority | undefined } {
   const { organization, membership, target } = requireOrgVisible(access, caller);
   const leaving = targetUserId === caller.userId;
-  if (!leaving && !isOrgAdmin(organization, membership, caller)) throw onlyAdmins();
+  const authority = leaving ? undefined : adminAuthority(organization, membership, caller);
+  if (!leaving && !authority) throw onlyAdmins();
   if (organization.creator.id === targetUserId) {
     throw invalidInput(leaving ? 'The creator of an organization cannot leave it.' : 'The creator of an organization cannot be removed.');
   }
   if (!target) throw memberNotFound();
-  return target;
+  return { target, authority };
 }
 
 /**
  * Changing a member's role: org admins only (404 unknown or invisible, 401 otherwise), never the
  * creator's (400: the creator is always an admin), 404 when the user is not a member.
  */
-export function requireMemberRoleChanger(access: MemberAccessFacts | undefined, targetUserId: string, caller: Caller): Membership {
-  const { organization, target } = requireOrgAdmin(access, caller);
+export function requireMemberRoleChanger(
+  access: MemberAccessFacts | undefined,
+  targetUserId: string,
+  caller: Caller,
+): { target: Membership; authority: AdminAuthority } {
+  const { organization, target, authority } = requireOrgAdmin(access, caller);
   if (organization.creator.id === targetUserId) throw invalidInput("The role of the organization's creator cannot be changed.");
   if (!target) throw memberNotFound();
-  return target;
+  return { target, authority };
 }

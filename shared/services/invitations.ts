@@ -8,6 +8,7 @@ import {
   inviteeAddress,
   isOrgAdmin,
   NO_ORGANIZATION_ID,
+  type AdminAuthority,
   requireInvitationViewer,
   requireOrgAdmin,
 } from '../domain/access.ts';
@@ -31,6 +32,7 @@ import {
 } from '../domain/invitation.ts';
 import type { Organization } from '../domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from '../domain/rate-limit.ts';
+import { asOrgAdmin } from './admin-writes.ts';
 import { countRequest } from './rate-limits.ts';
 import type {
   Clock,
@@ -72,7 +74,7 @@ export async function createInvitations(
   emails: ParsedEmail[],
   options: InvitationOptions = DEFAULT_INVITATION_OPTIONS,
 ): Promise<CreateInvitationsOutcome> {
-  const { organization, memberEmails } = await loadForInviting(deps, caller, orgName);
+  const { organization, memberEmails, authority } = await loadForInviting(deps, caller, orgName);
 
   // Counted once the request is valid and authorized, before anything is written.
   const rateLimit = await countRequest(deps, caller, 'create');
@@ -88,7 +90,10 @@ export async function createInvitations(
   const candidates = toInvite.map((email) =>
     newInvitation({ id: deps.ids.uuid(), org: organization, email, inviter: caller }, nowMs, deps.timings, options),
   );
-  const result = candidates.length > 0 ? await deps.invitations.createMany(candidates, nowMs) : undefined;
+  const result =
+    candidates.length > 0
+      ? await asOrgAdmin(deps, caller, organization.id, () => deps.invitations.createMany(candidates, nowMs, authority))
+      : undefined;
   for (const normalized of result?.alreadyInvited ?? []) {
     const email = toInvite.find((e) => e.normalized === normalized)!;
     skipped.push({ email: email.address, reason: 'ALREADY_INVITED' });
@@ -119,12 +124,12 @@ async function loadForInviting(
   deps: InvitationDeps,
   caller: Caller,
   orgName: string,
-): Promise<{ organization: Organization; memberEmails: Set<string> }> {
+): Promise<{ organization: Organization; memberEmails: Set<string>; authority: AdminAuthority }> {
   const loaded = await deps.organizations.getWithMembers(await resolveOrgId(deps, orgName));
   const membership = loaded?.members.find((m) => m.userId === caller.userId);
-  const { organization } = requireOrgAdmin(loaded && { organization: loaded.organization, membership }, caller);
+  const { organization, authority } = requireOrgAdmin(loaded && { organization: loaded.organization, membership }, caller);
   const memberEmails = new Set(loaded!.members.flatMap((m) => (m.email === undefined ? [] : [normalizeEmail(m.email)])));
-  return { organization, memberEmails };
+  return { organization, memberEmails, authority };
 }
 
 export async function listInvitations(
@@ -203,12 +208,14 @@ export async function resendInvitation(
   invitationId: string,
 ): Promise<ResendOutcome> {
   const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
-  const { organization } = requireOrgAdmin(access, caller);
+  const { organization, authority } = requireOrgAdmin(access, caller);
   const nowMs = deps.clock.nowMs();
   // Decided before counting the request, so a refused resend (410, 400) costs no rate budget.
   const change = decideResend(invitation, nowMs, deps.timings);
   const rateLimit = await countRequest(deps, caller, 'resend', nowMs);
-  const result = await deps.invitations.resend({ ...invitation!, orgName: organization.name }, change, caller, nowMs);
+  const result = await asOrgAdmin(deps, caller, organization.id, () =>
+    deps.invitations.resend({ ...invitation!, orgName: organization.name }, change, caller, nowMs, authority),
+  );
   if (result.ok) return { invitation: result.invitation, orgName: organization.name, rateLimit };
   throw explainLostResend(result.current, nowMs);
 }
@@ -225,10 +232,12 @@ export async function revokeInvitation(
 ): Promise<void> {
   const orgId = await resolveOrgId(deps, orgName);
   const { invitation, access } = await deps.invitations.getWithAccess(orgId, invitationId, caller.userId);
-  const { organization } = requireOrgAdmin(access, caller);
+  const { organization, authority } = requireOrgAdmin(access, caller);
   const pending = decideRevoke(invitation);
   // The events carry the organization's current name.
-  const result = await deps.invitations.revoke({ ...pending, orgName: organization.name }, caller, deps.clock.nowMs());
+  const result = await asOrgAdmin(deps, caller, organization.id, () =>
+    deps.invitations.revoke({ ...pending, orgName: organization.name }, caller, deps.clock.nowMs(), authority),
+  );
   if (!result.ok) throw explainLostRevoke(result.current);
 }
 

@@ -3,12 +3,14 @@
  * The rules are in shared/domain/access.ts; the writes are conditioned on the membership still
  * existing, so a removal racing a role change ends in exactly one coherent state: either the
  * change lands first and the removal then deletes it, or the removal lands first and the change
- * finds no member (404) and writes nothing.
+ * finds no member (404) and writes nothing. An admin's write also requires their own authority
+ * to still hold (shared/services/admin-writes.ts); a member leaving needs none.
  */
 import { requireMemberRemover, requireMemberRoleChanger, memberNotFound } from '../domain/access.ts';
 import type { Caller } from '../domain/caller.ts';
 import type { AssociationType, Membership } from '../domain/organization.ts';
 import type { Clock, OrganizationStore } from '../ports.ts';
+import { asOrgAdmin } from './admin-writes.ts';
 import { resolveOrgId } from './invitations.ts';
 
 export interface MemberDeps {
@@ -24,9 +26,11 @@ async function loadMemberAccess(deps: MemberDeps, caller: Caller, orgName: strin
 
 export async function removeMember(deps: MemberDeps, caller: Caller, orgName: string, userId: string): Promise<void> {
   const access = await loadMemberAccess(deps, caller, orgName, userId);
-  const target = requireMemberRemover(access, userId, caller);
+  const { target, authority } = requireMemberRemover(access, userId, caller);
   // Gone meanwhile (removed, or left, concurrently): the same 404 as a non-member.
-  const removed = await deps.organizations.removeMember(access!.organization, target.userId, caller.userId, deps.clock.nowMs());
+  const removed = await asOrgAdmin(deps, caller, target.orgId, () =>
+    deps.organizations.removeMember(access!.organization, target.userId, caller.userId, deps.clock.nowMs(), authority),
+  );
   if (!removed) throw memberNotFound();
 }
 
@@ -38,8 +42,10 @@ export async function changeMemberRole(
   associationType: AssociationType,
 ): Promise<Membership> {
   const access = await loadMemberAccess(deps, caller, orgName, userId);
-  const target = requireMemberRoleChanger(access, userId, caller);
-  const updated = await deps.organizations.setMemberRole(access!.organization, target, associationType, caller.userId, deps.clock.nowMs());
+  const { target, authority } = requireMemberRoleChanger(access, userId, caller);
+  const updated = await asOrgAdmin(deps, caller, target.orgId, () =>
+    deps.organizations.setMemberRole(access!.organization, target, associationType, caller.userId, deps.clock.nowMs(), authority),
+  );
   if (!updated) throw memberNotFound();
   return updated;
 }

@@ -10,6 +10,7 @@ import {
   type OrganizationUpdate,
 } from '../domain/organization.ts';
 import type { RateLimitPolicy, RateLimitState } from '../domain/rate-limit.ts';
+import { asOrgAdmin } from './admin-writes.ts';
 import { countRequest } from './rate-limits.ts';
 import type { Clock, OrganizationStore, RateLimiter } from '../ports.ts';
 
@@ -50,11 +51,14 @@ export async function updateOrganization(
   orgId: number,
   update: OrganizationUpdate,
 ): Promise<OrganizationOutcome & { membership: Membership | undefined }> {
-  const { organization, membership } = requireOrgAdmin(await deps.organizations.getAccess(orgId, caller.userId), caller);
+  const { organization, membership, authority } = requireOrgAdmin(await deps.organizations.getAccess(orgId, caller.userId), caller);
   // Counted once the request is valid and authorized, before anything is written.
   const rateLimit = await countRequest(deps, caller, 'updateOrganization');
   const nowMs = deps.clock.nowMs();
-  const updated = await deps.organizations.update(organization, update, nowMs, renamedNameReservedUntil(nowMs, deps.timings));
+  const reservedUntil = renamedNameReservedUntil(nowMs, deps.timings);
+  const updated = await asOrgAdmin(deps, caller, organization.id, () =>
+    deps.organizations.update(organization, update, nowMs, reservedUntil, authority),
+  );
   return { organization: updated, membership, rateLimit };
 }
 

@@ -20,6 +20,7 @@ import { eventFunctions, routes } from '../../shared/deployment/routes.ts';
 import { sesBounceEvent, sleep, snsEvent, streamRecordOf, uniqueAddress } from '../support/emails.ts';
 import { paths } from '../support/fixtures.ts';
 import { ApiClient, uniqueOrgName, useTestStack } from '../support/stack.ts';
+import { beforeFirstWriteTo } from '../support/interleave.ts';
 import { expireInvitation } from '../support/table.ts';
 import { logicalId, synth, type Synthesized } from './helpers.ts';
 import { comparePermissions, grantedPermissions, requiredPermissions } from './permissions.ts';
@@ -229,6 +230,51 @@ async function driveEverything() {
   await expectStatus(api.request('DELETE', memberPath(invitee.sub), { token: stranger.token }), 404);
   await expectStatus(api.request('DELETE', memberPath(invitee.sub), { token: invitee.token }), 204);
   await expectStatus(api.request('DELETE', memberPath(invitee.sub), { token: admin.token }), 404);
+
+  // createInvitations, dry run: 200 (reads the addresses' pending guards)
+  await expectStatus(api.post(`${paths.invitations(revokeOrgName)}?dryRun=true`, { token: revoker.token, body: { emails: [uniqueAddress()] } }), 200);
+
+  // Every admin write of an ADMIN member who is not the creator also checks their membership
+  // (ConditionCheckItem): create, resend, revoke, change a role, remove a member, update the
+  // organization. (The creator's writes above need no such check.) Then one that lost its
+  // authority to a demotion is refused after re-reading access.
+  const founder = user('founder');
+  const adminMember = user('admin-member');
+  const joiner = user('joiner');
+  const teamName = uniqueOrgName();
+  const team = (await expectStatus(api.post(paths.organizations, { token: founder.token, body: orgBody(teamName) }), 201)).body;
+  const teamInvitations = (
+    await expectStatus(
+      api.post(paths.invitations(teamName), { token: founder.token, body: { emails: [adminMember.email, joiner.email, uniqueAddress(), uniqueAddress()] } }),
+      201,
+    )
+  ).body.invitations;
+  const invitationOf = (email: string) => teamInvitations.find((i: any) => i.userEmail === email);
+  await expectStatus(api.put(paths.invitation(teamName, invitationOf(adminMember.email).id), { token: adminMember.token, body: { status: 'ACCEPTED' } }), 200);
+  await expectStatus(api.put(paths.invitation(teamName, invitationOf(joiner.email).id), { token: joiner.token, body: { status: 'ACCEPTED' } }), 200);
+  const teamMember = (userId: string) => `/v1/organizations/${teamName}/members/${userId}`;
+  await expectStatus(api.request('PATCH', teamMember(adminMember.sub), { token: founder.token, body: { associationType: 'ADMIN' } }), 200);
+  const [toResend, toWithdraw] = teamInvitations.filter((i: any) => i.userEmail !== adminMember.email && i.userEmail !== joiner.email);
+  await expectStatus(api.post(paths.invitations(teamName), { token: adminMember.token, body: { emails: [uniqueAddress()] } }), 201);
+  await expectStatus(api.post(paths.resend(team.id, toResend.id), { token: adminMember.token }), 200);
+  await expectStatus(revokeOf(teamName, toWithdraw.id, adminMember.token), 204);
+  await expectStatus(api.request('PATCH', teamMember(joiner.sub), { token: adminMember.token, body: { associationType: 'ADMIN' } }), 200);
+  await expectStatus(api.request('DELETE', teamMember(joiner.sub), { token: adminMember.token }), 204);
+  await expectStatus(patch(team.id, adminMember.token, { ...orgBody(teamName), description: 'by an ADMIN member' }), 200);
+  // Demoted between its read and its write: the ConditionCheck fails, access is re-read, 401.
+  const demoteAdminMember = () =>
+    api.request('PATCH', teamMember(adminMember.sub), { token: founder.token, body: { associationType: 'MEMBER' } });
+  const interleaving = beforeFirstWriteTo(keys.orgPartition(team.id), async () => {
+    const saved = currentFunction;
+    await expectStatus(demoteAdminMember(), 200);
+    currentFunction = saved;
+  }, { ignore: [stack.db] });
+  try {
+    await expectStatus(api.post(paths.invitations(teamName), { token: adminMember.token, body: { emails: [uniqueAddress()] } }), 401);
+  } finally {
+    interleaving.restore();
+  }
+  expect(interleaving.ran()).toBe(true);
 
   // notFound
   await expectStatus(api.get('/v1/no-such-route', { token: admin.token }), 404);

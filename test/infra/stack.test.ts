@@ -185,9 +185,9 @@ describe('least privilege', () => {
     expect(actionsOf(statementsOf('getInvitation'))).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', ...LOG_ACTIONS]);
   });
 
-  it('updates organizations field by field and never deletes (an old name becomes an alias)', () => {
+  it('updates organizations field by field and never deletes (an old name becomes an alias; an ADMIN member\'s authority is checked)', () => {
     expect(actionsOf(statementsOf('updateOrganization'))).toEqual(
-      ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...LOG_ACTIONS].sort(),
+      ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...LOG_ACTIONS].sort(),
     );
   });
 

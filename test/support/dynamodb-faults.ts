@@ -140,7 +140,7 @@ export interface FaultInjection {
   restore(): void;
 }
 
-function sendOwner(): Record<string, AnyFunction> {
+export function sendOwner(): Record<string, AnyFunction> {
   let proto: object | null = DynamoDBDocumentClient.prototype;
   while (proto && !Object.prototype.hasOwnProperty.call(proto, 'send')) proto = Object.getPrototypeOf(proto);
   if (!proto) throw new Error('DynamoDBDocumentClient has no send method');

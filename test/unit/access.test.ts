@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   inviteeAddress,
   isInvitee,
+  adminAuthority,
   requireInvitationViewer,
   requireInvitee,
   requireMemberRemover,
@@ -128,15 +129,17 @@ describe('requireMemberRemover / requireMemberRoleChanger', () => {
   });
 
   it('lets an org admin (ADMIN member, creator, realm admin) remove any member but the creator', () => {
-    expect(requireMemberRemover(facts('PRIVATE', 'ADMIN', bob), 'bob', stranger())).toBe(bob);
-    expect(requireMemberRemover(facts('PRIVATE', undefined, bob), 'bob', caller({ userId: 'alice' }))).toBe(bob);
-    expect(requireMemberRemover(facts('PRIVATE', undefined, bob), 'bob', stranger({ isRealmAdmin: true }))).toBe(bob);
+    expect(requireMemberRemover(facts('PRIVATE', 'ADMIN', bob), 'bob', stranger())).toEqual({ target: bob, authority: { kind: 'membership', orgId: 1, userId: 'eve' } });
+    expect(requireMemberRemover(facts('PRIVATE', undefined, bob), 'bob', caller({ userId: 'alice' }))).toEqual({ target: bob, authority: { kind: 'static' } });
+    expect(requireMemberRemover(facts('PRIVATE', undefined, bob), 'bob', stranger({ isRealmAdmin: true }))).toEqual({ target: bob, authority: { kind: 'static' } });
     expectDomainError(() => requireMemberRemover(facts('PRIVATE', 'ADMIN', alice), 'alice', stranger()), 'INVALID_INPUT', 'The creator of an organization cannot be removed.');
   });
 
   it('lets any member leave, but not the creator', () => {
     const eve: Membership = { orgId: 1, userId: 'eve', associationType: 'MEMBER' };
-    expect(requireMemberRemover(facts('PRIVATE', 'MEMBER', eve), 'eve', stranger())).toBe(eve);
+    // Leaving rests on no authority: the removal itself requires the membership to exist.
+    expect(requireMemberRemover(facts('PRIVATE', 'MEMBER', eve), 'eve', stranger())).toEqual({ target: eve, authority: undefined });
+    expect(requireMemberRemover(facts('PRIVATE', 'ADMIN', { ...eve, associationType: 'ADMIN' }), 'eve', stranger()).authority).toBeUndefined();
     expectDomainError(
       () => requireMemberRemover(facts('PRIVATE', 'ADMIN', alice), 'alice', caller({ userId: 'alice' })),
       'INVALID_INPUT',
@@ -164,11 +167,27 @@ describe('requireMemberRemover / requireMemberRoleChanger', () => {
   });
 
   it('lets only org admins change a role, never the creator\'s, and only of a member', () => {
-    expect(requireMemberRoleChanger(facts('PRIVATE', 'ADMIN', bob), 'bob', stranger())).toBe(bob);
-    expect(requireMemberRoleChanger(facts('PRIVATE', undefined, bob), 'bob', stranger({ isRealmAdmin: true }))).toBe(bob);
+    expect(requireMemberRoleChanger(facts('PRIVATE', 'ADMIN', bob), 'bob', stranger())).toEqual({ target: bob, authority: { kind: 'membership', orgId: 1, userId: 'eve' } });
+    expect(requireMemberRoleChanger(facts('PRIVATE', undefined, bob), 'bob', stranger({ isRealmAdmin: true }))).toEqual({ target: bob, authority: { kind: 'static' } });
     expectDomainError(() => requireMemberRoleChanger(facts('PRIVATE', 'MEMBER', bob), 'bob', stranger()), 'NOT_AUTHORIZED');
     expectDomainError(() => requireMemberRoleChanger(facts('PRIVATE', 'MEMBER'), 'eve', stranger()), 'NOT_AUTHORIZED');
     expectDomainError(() => requireMemberRoleChanger(facts('PRIVATE', 'ADMIN', alice), 'alice', stranger()), 'INVALID_INPUT');
     expectDomainError(() => requireMemberRoleChanger(facts('PRIVATE', 'ADMIN'), 'nobody', stranger()), 'NOT_FOUND', 'Member not found.');
+  });
+});
+
+describe('adminAuthority: what an admin write must re-check when it lands', () => {
+  const { organization } = access('PRIVATE');
+  it('is static for a realm admin and for the creator (nothing concurrent can take it away), even with an ADMIN membership', () => {
+    expect(adminAuthority(organization, undefined, stranger({ isRealmAdmin: true }))).toEqual({ kind: 'static' });
+    expect(adminAuthority(organization, { orgId: 1, userId: 'alice', associationType: 'ADMIN' }, caller({ userId: 'alice' }))).toEqual({ kind: 'static' });
+    expect(adminAuthority(organization, access('PRIVATE', 'ADMIN').membership, stranger({ isRealmAdmin: true }))).toEqual({ kind: 'static' });
+  });
+
+  it('is the ADMIN membership for anyone else, and nothing for a MEMBER or a stranger', () => {
+    expect(adminAuthority(organization, access('PRIVATE', 'ADMIN').membership, stranger())).toEqual({ kind: 'membership', orgId: 1, userId: 'eve' });
+    expect(requireOrgAdmin(adminAccess(), stranger()).authority).toEqual({ kind: 'membership', orgId: 1, userId: 'eve' });
+    expect(adminAuthority(organization, access('PRIVATE', 'MEMBER').membership, stranger())).toBeUndefined();
+    expect(adminAuthority(organization, undefined, stranger())).toBeUndefined();
   });
 });

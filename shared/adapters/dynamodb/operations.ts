@@ -16,8 +16,10 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { backoff } from '../../deadline.ts';
+import { AdminAuthorityLost, type AdminAuthority } from '../../domain/access.ts';
 import { DomainError } from '../../domain/errors.ts';
 import type { Item } from './items.ts';
+import { keys } from './keys.ts';
 
 /** AWS error names meaning "busy or briefly unavailable": worth a 503 + Retry-After, never a 4xx. */
 const TRANSIENT_ERRORS = new Set([
@@ -28,6 +30,9 @@ const TRANSIENT_ERRORS = new Set([
   'InternalServerError',
   'TimeoutError',
   'TransactionInProgressException',
+  // A single-item write meeting a transaction in flight on its item (e.g. demoting a member while
+  // their admin write's ConditionCheck holds the membership): nothing written, the SDK does not retry it.
+  'TransactionConflictException',
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -149,4 +154,67 @@ export async function transactWrite(
       if (attempt >= MAX_TRANSACTION_ATTEMPTS || !(await backoff(Math.random() * 25 * 2 ** attempt))) throw serviceBusy();
     }
   }
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type MembershipAuthority = Extract<AdminAuthority, { kind: 'membership' }>;
+
+/** Whether an admin's write must re-check their authority (an ADMIN membership; not a static one, not leaving). */
+export function needsAuthorityCheck(authority: AdminAuthority | undefined): authority is MembershipAuthority {
+  return authority?.kind === 'membership';
+}
+
+const AUTHORITY_CONDITION = {
+  ConditionExpression: '#authorityRole = :authorityAdmin',
+  ExpressionAttributeNames: { '#authorityRole': 'associationType' },
+  ExpressionAttributeValues: { ':authorityAdmin': 'ADMIN' },
+};
+
+/**
+ * An admin write, as one TransactWriteItems that holds only while the admin is one: when the
+ * authority rests on an ADMIN membership (shared/domain/access.ts `AdminAuthority`), the
+ * transaction also requires that membership item to still be there with associationType ADMIN
+ * (a ConditionCheck, last, so the items' own cancellation reasons keep their indexes). A
+ * demotion or removal landing after the authority was read then cancels the whole write.
+ * DynamoDB refuses two operations on one item in a transaction: when the write itself touches
+ * the caller's membership (an admin setting their own role), the condition is added to that
+ * write instead.
+ *
+ * Throws AdminAuthorityLost (nothing written) when that condition failed; otherwise the
+ * result of transactWrite, with one reason per given item.
+ */
+export async function transactWriteAsAdmin(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  authority: AdminAuthority | undefined,
+  items: TransactItem[],
+): Promise<TransactionResult> {
+  if (!needsAuthorityCheck(authority)) return transactWrite(client, items);
+  const key = keys.membership(authority.orgId, authority.userId);
+  const own = items.findIndex((item) => {
+    const write = item.Put?.Item ?? (item.Update ?? item.Delete ?? item.ConditionCheck)?.Key;
+    return write?.PK === key.PK && write?.SK === key.SK;
+  });
+  const checked = own >= 0
+    ? items.map((item, i) => (i === own ? withAuthorityCondition(item) : item))
+    : [...items, { ConditionCheck: { TableName: tableName, Key: key, ...AUTHORITY_CONDITION } }];
+  const result = await transactWrite(client, checked);
+  if (result.ok) return result;
+  if (result.reasons[own >= 0 ? own : items.length]?.Code === 'ConditionalCheckFailed') throw new AdminAuthorityLost();
+  return { ok: false, reasons: result.reasons.slice(0, items.length) };
+}
+
+/** The write with the authority condition added to its own. */
+function withAuthorityCondition(item: TransactItem): TransactItem {
+  const [kind, write] = Object.entries(item)[0] as [keyof TransactItem, Record<string, any>];
+  return {
+    [kind]: {
+      ...write,
+      ConditionExpression: write.ConditionExpression
+        ? `(${write.ConditionExpression}) AND ${AUTHORITY_CONDITION.ConditionExpression}`
+        : AUTHORITY_CONDITION.ConditionExpression,
+      ExpressionAttributeNames: { ...write.ExpressionAttributeNames, ...AUTHORITY_CONDITION.ExpressionAttributeNames },
+      ExpressionAttributeValues: { ...write.ExpressionAttributeValues, ...AUTHORITY_CONDITION.ExpressionAttributeValues },
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tableSchema } from '../../deployment/table-schema.ts';
+import type { AdminAuthority } from '../../domain/access.ts';
 import type { Caller } from '../../domain/caller.ts';
 import { DomainError } from '../../domain/errors.ts';
 import {
@@ -28,7 +29,7 @@ import {
   type Item,
 } from './items.ts';
 import { keys } from './keys.ts';
-import { batchGet, call, queryAll, serviceBusy, transactWrite, type CancellationReason } from './operations.ts';
+import { batchGet, call, queryAll, serviceBusy, transactWrite, transactWriteAsAdmin, type CancellationReason } from './operations.ts';
 
 export class DynamoOrganizationStore implements OrganizationStore {
   constructor(
@@ -88,10 +89,17 @@ export class DynamoOrganizationStore implements OrganizationStore {
   /**
    * Deletes the membership item (its GSI1 entry, "my organizations", goes with it), if it still
    * exists, and records `organization.member.removed` in the same transaction: false when it was
-   * already gone (removed concurrently; nothing written).
+   * already gone (removed concurrently; nothing written). An admin whose authority is their ADMIN
+   * membership removes only while it holds (transactWriteAsAdmin).
    */
-  async removeMember(org: Pick<Organization, 'id' | 'name'>, userId: string, actor: string, nowMs: number): Promise<boolean> {
-    const result = await transactWrite(this.client, [
+  async removeMember(
+    org: Pick<Organization, 'id' | 'name'>,
+    userId: string,
+    actor: string,
+    nowMs: number,
+    authority: AdminAuthority | undefined,
+  ): Promise<boolean> {
+    const result = await transactWriteAsAdmin(this.client, this.tableName, authority, [
       { Delete: { TableName: this.tableName, Key: keys.membership(org.id, userId), ConditionExpression: 'attribute_exists(PK)' } },
       putEvent(this.tableName, memberRemoved(org, userId, actor, nowMs), this.eventRetentionSeconds),
     ]);
@@ -103,7 +111,8 @@ export class DynamoOrganizationStore implements OrganizationStore {
   /**
    * Sets the member's role if the membership still exists (a concurrent removal wins: the item is
    * never recreated), with `organization.member.role.changed` in the same transaction when the
-   * role differs from the one read. Returns the membership, or undefined when it is gone.
+   * role differs from the one read. Returns the membership, or undefined when it is gone. An
+   * admin whose authority is their ADMIN membership sets it only while that holds.
    */
   async setMemberRole(
     org: Pick<Organization, 'id' | 'name'>,
@@ -111,9 +120,10 @@ export class DynamoOrganizationStore implements OrganizationStore {
     associationType: AssociationType,
     actor: string,
     nowMs: number,
+    authority: AdminAuthority,
   ): Promise<Membership | undefined> {
     const changed = member.associationType !== associationType;
-    const result = await transactWrite(this.client, [
+    const result = await transactWriteAsAdmin(this.client, this.tableName, authority, [
       {
         Update: {
           TableName: this.tableName,
@@ -191,6 +201,7 @@ export class DynamoOrganizationStore implements OrganizationStore {
     update: OrganizationUpdate,
     nowMs: number,
     oldNameReservedUntil: number,
+    authority: AdminAuthority,
   ): Promise<Organization> {
     const updated = applyOrganizationUpdate(current, update, nowMs);
     const renamed = update.name !== current.name;
@@ -206,7 +217,7 @@ export class DynamoOrganizationStore implements OrganizationStore {
       set.push('description = :description');
       values[':description'] = update.description;
     }
-    const result = await transactWrite(this.client, [
+    const result = await transactWriteAsAdmin(this.client, this.tableName, authority, [
       {
         Update: {
           TableName: this.tableName,
