@@ -46,6 +46,8 @@ import {
   type Snapshot,
 } from '../support/fuzz.ts';
 import { RELAXED_RATE_LIMITS, uniqueOrgName, useTestStack } from '../support/stack.ts';
+import { routes } from '../../shared/deployment/routes.ts';
+import { matchRoute } from '../../local/route-match.ts';
 import { addAdminMember, expireInvitation } from '../support/table.ts';
 
 const { stack, user } = useTestStack({
@@ -162,7 +164,24 @@ async function send(who: Actor, req: Omit<RawRequest, 'headers'> & { headers?: R
   const full: RawRequest = { ...req, headers: { authorization: `Bearer ${who.token}`, ...req.headers } };
   const res = await rawRequest(stack.url, full);
   statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+  noteRouteReached(full);
   return [full, res];
+}
+
+/**
+ * Requests per route of shared/deployment/routes.ts (by id), as the gateway routes them: the
+ * last test checks that every route of the table was fuzzed, so a new route fails it by name.
+ */
+const reachedRoutes = new Map<string, number>();
+function noteRouteReached(req: RawRequest) {
+  let pathname: string;
+  try {
+    pathname = new URL(req.path, 'http://localhost').pathname;
+  } catch {
+    return;
+  }
+  const id = matchRoute(req.method.toUpperCase(), pathname)?.route.id;
+  if (id !== undefined) reachedRoutes.set(id, (reachedRoutes.get(id) ?? 0) + 1);
 }
 
 /** Statuses seen by the current property; FUZZ_STATS=1 prints them (to see what the fuzz reaches). */
@@ -264,13 +283,42 @@ function orgBodyMustFail(value: unknown, partial: boolean): string | undefined {
   return undefined;
 }
 
-function invitationsBodyMustFail(value: unknown): string | undefined {
-  if (!isPlainObject(value)) return 'not an object';
+/** The create options' bounds (README: expiresInSeconds 3600–2592000). */
+const LIFETIME = { min: 3600, max: 2_592_000 };
+const ROLES = ['MEMBER', 'ADMIN'];
+
+/** The fields of a create body that are wrong (shape and options; email validity is the service's). */
+function invitationsBodyErrors(value: unknown): string[] {
+  if (!isPlainObject(value)) return ['not an object'];
+  const wrong: string[] = [];
   const emails = value.emails;
-  if (!Array.isArray(emails)) return 'emails not an array';
-  if (emails.length === 0 || emails.length > 10) return `${emails.length} emails`;
-  if (emails.some((e) => typeof e !== 'string')) return 'non-string email';
-  return undefined;
+  if (!Array.isArray(emails) || emails.length === 0 || emails.length > 10 || emails.some((e) => typeof e !== 'string')) wrong.push('emails');
+  if (Object.hasOwn(value, 'associationType') && value.associationType !== undefined && !ROLES.includes(value.associationType as string)) {
+    wrong.push('associationType');
+  }
+  const lifetime = value.expiresInSeconds;
+  if (Object.hasOwn(value, 'expiresInSeconds') && lifetime !== undefined &&
+    !(typeof lifetime === 'number' && Number.isInteger(lifetime) && lifetime >= LIFETIME.min && lifetime <= LIFETIME.max)) {
+    wrong.push('expiresInSeconds');
+  }
+  if (Object.hasOwn(value, 'sendEmail') && value.sendEmail !== undefined && typeof value.sendEmail !== 'boolean') wrong.push('sendEmail');
+  return wrong;
+}
+
+function invitationsBodyMustFail(value: unknown): string | undefined {
+  return invitationsBodyErrors(value)[0];
+}
+
+/** A 400 for a body whose fields are wrong names one of them (`emails[2] ...` names emails). */
+function expectNamesAWrongField(body: FuzzBody, checked: { status: number; body: any }) {
+  const verdict = bodyVerdict(body);
+  if (verdict.reject || checked.status !== 400) return;
+  const wrong = invitationsBodyErrors(verdict.value).filter((field) => field !== 'not an object');
+  if (wrong.length === 0) return;
+  // Which addresses are valid is the service's call: one that does not even look like an address may be the one named.
+  const emails = (verdict.value as { emails?: unknown }).emails;
+  if (Array.isArray(emails) && emails.some((e) => typeof e === 'string' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e.trim()))) wrong.push('emails');
+  expect(wrong.some((field) => checked.body.message.includes(field)), `400 "${checked.body.message}" names one of ${wrong.join(', ')}`).toBe(true);
 }
 
 const ANSWERS = ['PENDING', 'ACCEPTED', 'REJECTED'];
@@ -306,6 +354,22 @@ const invitationFields = () => ({
     fc.array(fc.emailAddress(), { minLength: 1, maxLength: 10 }),
     fc.array(fc.constantFrom('a@b.co', ' A@B.CO ', member.email, admin.email, 'x@y'), { minLength: 1, maxLength: 3 }),
   ),
+  ...invitationOptionFields(),
+});
+/** The create options, valid or just out of range / off the enum (fuzzBodies adds wrong types and huge strings). */
+const invitationOptionFields = () => ({
+  associationType: fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom('MEMBER', 'ADMIN') },
+    { weight: 1, arbitrary: fc.constantFrom('OWNER', 'admin', 'Member', 'ADMIN ', '', 'REVOKED', 'MEMBER,ADMIN') },
+  ),
+  expiresInSeconds: fc.oneof(
+    { weight: 3, arbitrary: fc.integer({ min: LIFETIME.min, max: LIFETIME.max }) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(0, -1, LIFETIME.min - 1, LIFETIME.max + 1, 3600.5, 1e21, Number.MAX_SAFE_INTEGER + 2, -0, 3601.0000001),
+    },
+  ),
+  sendEmail: fc.oneof({ weight: 3, arbitrary: fc.boolean() }, { weight: 1, arbitrary: fc.constantFrom('true', 'false', 0, 1, null) }),
 });
 const answerFields = () => ({
   status: fc.constantFrom('PENDING', 'ACCEPTED', 'REJECTED'),
@@ -377,6 +441,7 @@ describe('fuzz: bodies', () => {
       const why = mustFail(body, invitationsBodyMustFail);
       const checked = checkResponse(req, res, statusesFor(why, [201, 400, 409, 422]));
       ledger.note(checked, who.sub);
+      expectNamesAWrongField(body, checked);
       if (checked.status === 201) {
         const sent = (bodyVerdict(body) as { value: any }).value.emails.map((e: string) => e.trim().toLowerCase());
         for (const created of checked.body.invitations) expect(sent).toContain(created.userEmail.toLowerCase());
@@ -418,6 +483,93 @@ describe('fuzz: bodies', () => {
     await fuzz(arb, runs(40), async ([who, body, id], ledger) => {
       const [req, res] = await send(who, { method: 'POST', path: paths.resend(A.id, id), headers: fuzzHeaders(body), body: body.body });
       ledger.note(checkResponse(req, res, who.role === 'member' ? [401] : [404]), who.sub);
+    });
+  });
+});
+
+describe('fuzz: create options, dry run and member bodies', () => {
+  it('POST /v1/organizations/{org}/invitations by admins: a valid role (or lifetime) next to an invalid address is 400 naming emails; nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const invalid = fc.constantFrom('x@y', 'not an address', '', '@b.co', 'a@', 'a b@c.co', 'a@b..co', 'x'.repeat(300) + '@b.co', '<a@b.co>');
+    const arb = fc.tuple(
+      fc.constantFrom(admin, coAdmin),
+      fc.array(fc.constantFrom('ok1@example.com', 'ok2@example.com', member.email), { maxLength: 4 }),
+      invalid,
+      fc.nat(),
+      fc.record(invitationOptionFields(), { requiredKeys: [] }).filter((o) => invitationsBodyErrors({ emails: ['a@b.co'], ...o }).length === 0),
+      fc.boolean(),
+    );
+    await fuzz(arb.map((t) => labelled(t)), runs(40), async ([who, valid, bad, at, options, dryRun], ledger) => {
+      const emails = [...valid];
+      emails.splice(at % (valid.length + 1), 0, bad);
+      const [req, res] = await send(who, {
+        method: 'POST',
+        path: `${paths.invitations(A.name)}${dryRun ? '?dryRun=false' : ''}`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ emails, ...options }),
+      });
+      const checked = checkResponse(req, res, [400]);
+      ledger.note(checked, who.sub);
+      expect(checked.body.message, 'names the entry').toMatch(/^emails\[\d+\] /);
+    });
+  });
+
+  it('POST /v1/organizations/{org}/invitations?dryRun=…: admins get 200 (true) or 201 (false) or 400 (anything else, or a bad body); the dry run writes nothing', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const dryRunValue = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom('true', 'false') },
+      { weight: 3, arbitrary: fc.constantFrom('', 'TRUE', 'True', '1', '0', 'yes', 'true%20', '%20true', 'true,true', 'null', '%00', 'tru%65') },
+      { weight: 1, arbitrary: fc.string({ maxLength: 12 }).map(encodeURIComponent) },
+      { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 3_000 }).map((n) => 't'.repeat(n)) },
+    );
+    const query = fc.oneof(
+      dryRunValue.map((v) => `dryRun=${v}`),
+      fc.tuple(dryRunValue, dryRunValue).map(([a, b]) => `dryRun=${a}&dryRun=${b}`),
+      fc.constantFrom('dryRun', 'dryrun=true', 'DRYRUN=true', 'dryRun[]=true'),
+    );
+    const arb = fc.tuple(fc.constantFrom(admin, coAdmin), query, fuzzBodies(invitationFields(), { jsonOnly: true }));
+    await fuzz(arb, runs(60), async ([who, q, body], ledger) => {
+      const [req, res] = await send(who, { method: 'POST', path: `${paths.invitations(A.name)}?${q}`, headers: fuzzHeaders(body), body: body.body });
+      // What the handler sees: repeated parameters joined with commas.
+      const params = new URLSearchParams(q);
+      const dryRun = params.has('dryRun') ? params.getAll('dryRun').join(',') : undefined;
+      const badQuery = dryRun !== undefined && dryRun !== 'true' && dryRun !== 'false';
+      // A dry run judges each address (an invalid one is reported, not refused): only the shape must fail.
+      const why = badQuery ? 'dryRun' : mustFail(body, invitationsBodyMustFail);
+      const ok = dryRun === 'true' ? [200, 400] : [201, 400, 409, 422];
+      const checked = checkResponse(req, res, statusesFor(why, ok));
+      ledger.note(checked, who.sub);
+      if (badQuery && !bodyVerdict(body).reject) expect(checked.body.message, 'names dryRun').toContain('dryRun');
+      if (!badQuery) expectNamesAWrongField(body, checked);
+      if (checked.status === 200) expect(Array.isArray(checked.body.results), 'a dry run answers results').toBe(true);
+    });
+  });
+
+  it('PATCH /v1/organizations/{org}/members/{userId} bodies: 400 naming associationType for a bad one; else admins 400 (the creator) / 404 (not a member), others 401/404; nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const memberFields = () => ({
+      associationType: fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom('MEMBER', 'ADMIN') },
+        { weight: 1, arbitrary: fc.constantFrom('OWNER', 'admin', 'CREATOR', '', 'ADMIN ', 'MEMBER,ADMIN') },
+      ),
+      userId: fc.constantFrom(admin.sub, coAdmin.sub),
+    });
+    // Never an admin naming an existing non-creator member (that is a legitimate write), nor a
+    // member naming themself (a 401, but keep it simple): targets are the creator or non-members.
+    const arb = fc.tuple(
+      fc.constantFrom(admin, coAdmin, member, invitee, stranger),
+      fc.constantFrom(admin.sub, stranger.sub, invitee.sub, 'nobody', 'x'.repeat(255)),
+      fuzzBodies(memberFields()),
+    );
+    await fuzz(arb.map((t) => labelled(t)), runs(60), async ([who, target, body], ledger) => {
+      const [req, res] = await send(who, { method: 'PATCH', path: paths.member(A.name, target), headers: fuzzHeaders(body), body: body.body });
+      const verdict = bodyVerdict(body);
+      const why = verdict.reject
+        ? verdict.why
+        : !isPlainObject(verdict.value) || !['MEMBER', 'ADMIN'].includes(verdict.value.associationType as string)
+          ? 'associationType'
+          : undefined;
+      const otherwise = isOrgAdminOfA(who) ? [target === admin.sub ? 400 : 404] : [who === member ? 401 : 404];
+      const checked = checkResponse(req, res, statusesFor(why, otherwise));
+      ledger.note(checked, who.sub);
+      if (why === 'associationType') expect(checked.body.message, 'names associationType').toContain('associationType');
     });
   });
 });
@@ -581,6 +733,39 @@ describe('fuzz: paths', () => {
     });
   });
 
+  it('DELETE /v1/organizations/{orgName}/members/{userId}: random names and ids; nobody removes a member here (400/401/404), nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+    // Admins name the creator or non-members only; non-admins anyone but themselves (a member
+    // naming themself leaves: a legitimate write, see test/integration/members.test.ts).
+    const arb = fc.oneof(
+      fc.tuple(fc.constantFrom(admin, coAdmin), pathSegment(orgNames(), 12), pathSegment([admin.sub, stranger.sub, invitee.sub], 12)),
+      fc.tuple(fc.constantFrom(member, invitee, stranger, impostor, lookalike), pathSegment(orgNames(), 12), pathSegment([admin.sub, coAdmin.sub, stranger.sub], 12)),
+    );
+    await fuzz(arb.map((t) => labelled(t)), runs(80), async ([who, org, userId], ledger) => {
+      const [req, res] = await send(who, { method: 'DELETE', path: `/v1/organizations/${org}/members/${userId}` });
+      const checked = checkResponse(req, res, [400, 401, 404], 'DELETE /v1/organizations/{orgName}/members/{userId}');
+      ledger.note(checked, who.sub);
+    });
+  });
+
+  it('PATCH /v1/organizations/{orgName}/members/{userId}: random names and ids; non-admins never change a role (400/401/404), nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const arb = fc.tuple(
+      fc.constantFrom(member, invitee, stranger, impostor, lookalike),
+      pathSegment(orgNames(), 12),
+      pathSegment([admin.sub, coAdmin.sub, member.sub, stranger.sub], 12),
+      fc.constantFrom('MEMBER', 'ADMIN'),
+    );
+    await fuzz(arb.map((t) => labelled(t)), runs(60), async ([who, org, userId, associationType], ledger) => {
+      const [req, res] = await send(who, {
+        method: 'PATCH',
+        path: `/v1/organizations/${org}/members/${userId}`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ associationType }),
+      });
+      const checked = checkResponse(req, res, [400, 401, 404], 'PATCH /v1/organizations/{orgName}/members/{userId}');
+      ledger.note(checked, who.sub);
+    });
+  });
+
   it('POST /v1/organizations/{orgId}/invitations/{id}/resend: random ids; only admins of A resend, only the pending invitation', { timeout: PROPERTY_TIMEOUT }, async () => {
     const arb = fc.tuple(fc.constantFrom(...everyone()), pathSegment(orgIds(), 12), pathSegment(invitationIds(), 12));
     await fuzz(arb, runs(80), async ([who, org, id], ledger) => {
@@ -626,13 +811,23 @@ describe('fuzz: query strings', () => {
       // What the gateway hands the handler: repeated parameters joined with commas.
       const params = new URLSearchParams(query.text.split('#')[0]);
       const value = (name: string) => (params.has(name) ? params.getAll(name).join(',') : undefined);
-      const [status, emailStatus, limit, cursor] = ['status', 'emailStatus', 'limit', 'cursor'].map(value);
+      const [status, emailStatus, limit, cursor, email, invitedBy] = ['status', 'emailStatus', 'limit', 'cursor', 'email', 'invitedBy'].map(value);
       const clean =
         (status === undefined || ['PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED'].includes(status)) &&
         (emailStatus === undefined || ['PENDING', 'SENT', 'FAILED', 'BOUNCED', 'COMPLAINED', 'NOT_NEEDED'].includes(emailStatus)) &&
         (limit === undefined || (/^\d+$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 100)) &&
+        (email === undefined || ['a@b.co', ' A@B.CO '].includes(email)) &&
+        (invitedBy === undefined || (invitedBy.length >= 1 && invitedBy.length <= 255)) &&
         cursor === undefined;
+      // Surely invalid: the filters' values no request may have (besides the old ones').
+      const invalidFilter =
+        (email !== undefined && ['x@y', '@', 'not an address', 'a@b.co,c@d.co'].includes(email)) ||
+        (invitedBy !== undefined && (invitedBy.length === 0 || invitedBy.length > 255));
       if (clean) expect(checked.status, 'a valid query').toBe(admin ? 200 : refused);
+      if (invalidFilter && admin) {
+        expect(checked.status, 'an invalid email/invitedBy filter').toBe(400);
+        expect(checked.body.message, 'names a query parameter').toMatch(/email|invitedBy|status|emailStatus|limit|cursor/);
+      }
       if (checked.status !== 200) return;
 
       const items = checked.body as any[];
@@ -644,6 +839,8 @@ describe('fuzz: query strings', () => {
         if (status === 'PENDING') expect(item.status === 'PENDING' && !expired, `${item.id} is pending`).toBe(true);
         if (status === 'ACCEPTED' || status === 'REJECTED') expect(item.status).toBe(status);
         if (emailStatus !== undefined) expect(item.emailStatus).toBe(emailStatus);
+        if (email !== undefined) expect(item.userEmail.trim().toLowerCase(), 'the email filter').toBe(email.trim().toLowerCase());
+        if (invitedBy !== undefined) expect(item.invitedBy, 'the invitedBy filter').toBe(invitedBy);
       }
       if (limit !== undefined) expect(items.length).toBeLessThanOrEqual(Number(limit));
       else expect(res.headers['x-next-cursor']).toBeUndefined();
@@ -818,5 +1015,15 @@ describe('fuzz: methods, unknown routes, headers and tokens', () => {
       });
       ledger.note(checkResponse(req3, res3, [201]), sub);
     });
+  });
+});
+
+describe('fuzz: coverage', () => {
+  // Last in the file: it reads what the properties above sent (run the whole file).
+  it('every route of shared/deployment/routes.ts was fuzzed', () => {
+    const counts = Object.fromEntries(routes.map((route) => [route.id, reachedRoutes.get(route.id) ?? 0]));
+    if (process.env.FUZZ_STATS) console.log('requests per route', counts);
+    const missed = routes.filter((route) => !reachedRoutes.has(route.id)).map((route) => `${route.id} (${route.method} ${route.path})`);
+    expect(missed, `routes no property sent a request to; add a property for each: ${missed.join(', ')}`).toEqual([]);
   });
 });
