@@ -8,7 +8,8 @@
  * second firing would have had its chance: exactly one `invitation.expired` event and exactly one
  * reminder per lifetime; none after an accept or a revoke; a resend moves both deadlines (and its
  * lifetime gets its own reminder); no reminder for a link-only invitation or a lifetime shorter
- * than twice the lead. Events are read from the table (the invitation's event partition).
+ * than twice the lead. Events are read from the table (the invitation's event partition), and
+ * one test reads a whole invitation's story through the history endpoint.
  *
  * The delays from each deadline to its event are collected and printed at the end.
  */
@@ -160,6 +161,40 @@ describe.concurrent('invitation timers (lifetime 8 s, reminder 3 s before, timer
       expect(reminder.subject).toContain(`expires soon, on ${when} UTC`);
       expect(reminder.body.text).toContain(`The invitation expires soon, on ${when} UTC`);
     }
+  }, 40_000);
+
+  it('the history endpoint tells the whole story in order: created, email sent, resent, email sent, reminded, accepted', async () => {
+    const { admin, org } = await orgOfAdmin();
+    const invitee = user('invitee');
+    const [invitation] = await create(admin, org.name, [invitee.email]);
+    await waitUntilSent(stack, org.id, invitation!.id, 1);
+    // A new lifetime from now: its reminder is due LIFETIME − LEAD seconds later.
+    const resend = await stack.api.post(paths.resend(org.id, invitation!.id), { token: admin.token });
+    expect(resend.status, resend.text).toBe(200);
+    await waitUntilSent(stack, org.id, invitation!.id, 2);
+    await waitForEvents(org.id, invitation!.id, 'invitation.reminded');
+    await waitUntilSent(stack, org.id, invitation!.id, 3);
+    // Reminded and not yet expired: the invitee accepts.
+    await answerInvitation(stack, invitee, org.name, invitation!.id, 'ACCEPTED');
+
+    const history = await stack.api.get(`${paths.invitation(org.name, invitation!.id)}/events`, { token: admin.token });
+    expect(history.status, history.text).toBe(200);
+    const events = history.body as { id: string; type: string; time: string; actor: string; invitationId: string }[];
+    expect(events.map((event) => event.type)).toEqual([
+      'invitation.created',
+      'invitation.email.sent',
+      'invitation.resent',
+      'invitation.email.sent',
+      'invitation.reminded',
+      'invitation.email.sent', // the reminder
+      'invitation.accepted',
+      'organization.member.added',
+    ]);
+    expect(events.map((event) => event.time)).toEqual([...events.map((event) => event.time)].sort());
+    expect(new Set(events.map((event) => event.id)).size, 'ids are unique').toBe(events.length);
+    expect(events.every((event) => event.invitationId === invitation!.id)).toBe(true);
+    const actors = events.map((event) => event.actor);
+    expect(actors).toEqual([admin.sub, 'system', admin.sub, 'system', 'system', 'system', invitee.sub, invitee.sub]);
   }, 40_000);
 
   it('none after an accept or a revoke: no reminder, no expired event, out of the timer index', async () => {
