@@ -13,6 +13,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../shared/adapters/dynamodb/keys.ts';
+import { tableSchema } from '../shared/deployment/table-schema.ts';
 
 export interface BenchRequest {
   method: string;
@@ -51,6 +52,8 @@ export interface Fixture {
   /** Members (user ids), one per remove request, and more for the floor's raw delete. */
   readonly toRemove: string[];
   readonly toRemoveByFloor: string[];
+  /** An invitee with a pending invitation from each of `inviterOrgIds` (other organizations), for "my invitations". */
+  readonly myInvitations: { readonly token: string; readonly email: string; readonly inviterOrgIds: number[] };
 }
 
 export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture): Endpoint[] {
@@ -82,6 +85,51 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
   };
 
   const list: Endpoint[] = [
+    {
+      name: 'listMyInvitations',
+      documentedCalls: 2,
+      request: () => ({ method: 'GET', path: '/v1/user/invitations', token: fx.myInvitations.token, expect: 200 }),
+      floor: async () => {
+        // The invitee's index partition (a page of 100 + 1), then the page's organizations for their names.
+        const index = tableSchema.inviteeInvitationsIndex;
+        await send(
+          new QueryCommand({
+            TableName: table,
+            IndexName: index.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': index.partitionKey },
+            ExpressionAttributeValues: { ':pk': keys.inviteeInvitations(fx.myInvitations.email).GSI3PK },
+            ScanIndexForward: false,
+            Limit: 101,
+          }),
+        );
+        await batchGet(fx.myInvitations.inviterOrgIds.map((orgId) => keys.organization(orgId)));
+      },
+    },
+    {
+      name: 'listInvitationEvents',
+      documentedCalls: 3,
+      request: () => ({
+        method: 'GET',
+        path: `/v1/organizations/${fx.orgName}/invitations/${fx.invitationId}/events`,
+        token: fx.adminToken,
+        expect: 200,
+      }),
+      floor: async () => {
+        // Access is decided before the events are read.
+        await getName();
+        await batchGet([orgKey, adminMembership]);
+        await send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'PK = :pk',
+            ExpressionAttributeValues: { ':pk': keys.invitationEvents(fx.orgId, fx.invitationId) },
+            ConsistentRead: true,
+            Limit: 101,
+          }),
+        );
+      },
+    },
     {
       name: 'getOrganization',
       documentedCalls: 2,

@@ -319,11 +319,23 @@ async function seed(baseUrl: string, db: DynamoDBDocumentClient, answers: number
     }
     return userIds;
   };
+  // An invitee with a pending invitation from each of three more organizations ("my invitations").
+  const myEmail = 'my-invitations@bench.test';
+  const inviterOrgIds: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const name = `bench-inviter-${i}`;
+    const inviter = JSON.parse(
+      await send(baseUrl, { method: 'POST', path: '/v1/organizations', token: adminToken, body: { name, contactEmail: 'org@bench.test', visibility: 'PRIVATE' }, expect: 201 }),
+    );
+    await send(baseUrl, { method: 'POST', path: `/v1/organizations/${name}/invitations`, token: adminToken, body: { emails: [myEmail] }, expect: 201 });
+    inviterOrgIds.push(inviter.id);
+  }
+  const myInvitations = { email: myEmail, inviterOrgIds, token: issuer.token({ sub: 'bench-my-invitations', email: myEmail, expiresIn: 7200 }) };
   const toRemove = await members('removed');
   const toRemoveByFloor = await members('floor-removed');
   return {
     orgId: org.id, orgName, adminSub, adminToken, memberSub, invitationId: first!.id, invitationEmail: 'reader@bench.test',
-    toAnswer, toAnswerByFloor, toRevoke, toRevokeByFloor, toRemove, toRemoveByFloor,
+    toAnswer, toAnswerByFloor, toRevoke, toRevokeByFloor, toRemove, toRemoveByFloor, myInvitations,
   };
 }
 

@@ -18,7 +18,7 @@
  *   creators, the fixture invitations' states, name → id consistency; no built-in prototype
  *   gained a property (handlers run in this process).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { answerInvitation, createOrganization, invite, paths, type TestUser } from '../support/fixtures.ts';
@@ -36,6 +36,7 @@ import {
   prototypeFingerprint,
   queryString,
   rawRequest,
+  reached,
   resolveRoute,
   scanTable,
   short,
@@ -49,6 +50,7 @@ import { RELAXED_RATE_LIMITS, uniqueOrgName, useTestStack } from '../support/sta
 import { routes } from '../../shared/deployment/routes.ts';
 import { matchRoute } from '../../local/route-match.ts';
 import { addAdminMember, expireInvitation } from '../support/table.ts';
+import { normalizeEmail } from '../../shared/domain/email.ts';
 
 const { stack, user } = useTestStack({
   ...RELAXED_RATE_LIMITS,
@@ -57,6 +59,10 @@ const { stack, user } = useTestStack({
   RATE_LIMIT_CREATE_ORGANIZATION: '100000/600',
   RATE_LIMIT_UPDATE_ORGANIZATION: '100000/600',
 });
+
+/** The two read routes of the invitee and of the audit trail (not in fixtures' `paths`). */
+const myInvitationsPath = '/v1/user/invitations';
+const eventsPath = (orgName: string, invitationId: string) => `/v1/organizations/${orgName}/invitations/${invitationId}/events`;
 
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
@@ -71,7 +77,7 @@ const SCAN_EACH_RUN = process.env.FUZZ_SCAN_EACH_RUN === '1';
 // Fixture
 
 type Org = { id: number; name: string };
-type Actor = TestUser & { role: 'admin' | 'coAdmin' | 'member' | 'invitee' | 'stranger' | 'creator' | 'impostor' | 'lookalike' };
+type Actor = TestUser & { role: 'admin' | 'coAdmin' | 'member' | 'invitee' | 'stranger' | 'creator' | 'impostor' | 'lookalike' | 'noEmail' };
 
 /**
  * A (PRIVATE), created by `admin`: `coAdmin` is an ADMIN member (stored directly), `member` a
@@ -92,7 +98,14 @@ let stranger: Actor;
 let impostor: Actor;
 let lookalike: Actor;
 let creator: Actor;
+/** A token without an email claim (nothing can be addressed to it). */
+let noEmail: Actor;
 const inv = { pending: '', accepted: '', rejected: '', expired: '' };
+/** The invitee's pending invitations in S and P (with inv.pending: three organizations, for "my invitations"). */
+const invElsewhere = { S: '', P: '' };
+/** Real X-Next-Cursors of the invitee's "my invitations", and of inv.accepted's events. */
+let myCursors: string[] = [];
+let eventCursors: string[] = [];
 /** Memberships of the fixture users after setup: `${orgId}|${userId}` → associationType. */
 let fixtureMemberships: Map<string, string>;
 let orgItemA: Record<string, any>;
@@ -114,6 +127,8 @@ beforeAll(async () => {
   creator = actor('creator', 'creator');
   impostor = actor('impostor', 'impostor', { email: invitee.email, emailVerified: false });
   lookalike = actor('lookalike', 'lookalike', { email: invitee.email.replace(/i/g, '\u0131') });
+  const noEmailSub = `noemail-${randomUUID().slice(0, 8)}`;
+  noEmail = labelled({ sub: noEmailSub, email: '', token: stack.issuer.token({ sub: noEmailSub, username: 'noemail' }), role: 'noEmail' });
   A = await createOrganization(stack, admin, { visibility: 'PRIVATE' });
   S = await createOrganization(stack, admin, { name: uniqueOrgName('sacrificial'), visibility: 'PRIVATE' });
   P = await createOrganization(stack, creator, { name: uniqueOrgName('public'), visibility: 'PUBLIC' });
@@ -129,6 +144,8 @@ beforeAll(async () => {
   await answerInvitation(stack, rejecter, A.name, inv.rejected, 'REJECTED');
   await expireInvitation(stack, A.id, inv.expired);
   inv.pending = (await invite(stack, admin, A.name, [invitee.email])).invitations[0].id;
+  invElsewhere.S = (await invite(stack, admin, S.name, [invitee.email])).invitations[0].id;
+  invElsewhere.P = (await invite(stack, creator, P.name, [invitee.email])).invitations[0].id;
 
   // Real cursors, for the list fuzz to replay and mutate.
   for (const query of ['limit=1', 'limit=2', 'limit=1&status=PENDING', 'limit=1&status=EXPIRED']) {
@@ -137,6 +154,17 @@ beforeAll(async () => {
     if (cursor) realCursors.push(cursor);
   }
   expect(realCursors.length).toBeGreaterThan(0);
+  for (const query of ['limit=1', 'limit=2']) {
+    const mine = await fetch(`${stack.url}${myInvitationsPath}?${query}`, { headers: { authorization: `Bearer ${invitee.token}` } });
+    const events = await fetch(`${stack.url}${eventsPath(A.name, inv.accepted)}?${query}`, { headers: { authorization: `Bearer ${admin.token}` } });
+    for (const [cursors, res] of [[myCursors, mine], [eventCursors, events]] as const) {
+      const cursor = res.headers.get('x-next-cursor');
+      if (cursor) cursors.push(cursor);
+    }
+  }
+  // Three pending invitations; inv.accepted's trail has at least created and accepted.
+  expect(myCursors.length, 'real cursors of my invitations').toBe(2);
+  expect(eventCursors.length, 'real cursors of an audit trail').toBeGreaterThan(0);
 
   const snapshot = await scanTable(stack);
   fixtureMemberships = membershipsOf(snapshot, fixtureUserIds());
@@ -228,6 +256,8 @@ function expectPrivilegesUnchanged(after: Snapshot) {
   expect(invitation(inv.rejected).status).toBe('REJECTED');
   expect(invitation(inv.expired).status).toBe('PENDING');
   expect(invitation(inv.expired).expiresAt * 1000).toBeLessThan(Date.now());
+  expect(after.get(`ORG#${S.id}|INV#${invElsewhere.S}`)?.status).toBe('PENDING');
+  expect(after.get(`ORG#${P.id}|INV#${invElsewhere.P}`)?.status).toBe('PENDING');
   // Current names and organizations stay a bijection; an old name (alias) stays with the
   // organization that had it, never its current name, reserved until a future time.
   const orgs = [...after.values()].filter((item) => item.SK === 'ORG' && String(item.PK).startsWith('ORG#'));
@@ -846,6 +876,284 @@ describe('fuzz: query strings', () => {
       else expect(res.headers['x-next-cursor']).toBeUndefined();
       const created = items.map((i) => i.createdAt as string);
       expect(created, 'newest first').toEqual([...created].sort().reverse());
+    });
+  });
+});
+
+describe('fuzz: my invitations and the audit trail (reads)', () => {
+  const LIMIT_VALUES = ['1', '2', '3', '100', '0', '101', '-1', '1.0', '05', '', ' 5', '5 ', '1e1', '0x10', '+1', '\u0661', '9'.repeat(30), 'null', '[]', '1,2', '%00'];
+  const limitValue = fc.oneof(
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: 100 }).map(String) },
+    { weight: 3, arbitrary: fc.constantFrom(...LIMIT_VALUES) },
+    { weight: 1, arbitrary: fc.integer().map(String) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 3_000 }).map((n) => '9'.repeat(n)) },
+  );
+  /** `limit` and `cursor` (each absent, once, or rarely repeated) and sometimes a stray parameter. */
+  const pageQuery = (cursors: fc.Arbitrary<string>) => {
+    const repeated = (value: fc.Arbitrary<string>) =>
+      fc.option(fc.oneof({ weight: 5, arbitrary: value.map((v) => [v]) }, { weight: 1, arbitrary: fc.tuple(value, value) }), { nil: undefined, freq: 3 });
+    return fc
+      .record({
+        limit: repeated(limitValue),
+        cursor: repeated(cursors),
+        other: fc.option(fc.tuple(fc.constantFrom('Limit', 'CURSOR', 'cursor[]', 'status', 'offset', '__proto__', 'constructor'), fc.string({ maxLength: 8 })), {
+          nil: undefined,
+          freq: 3,
+        }),
+      })
+      .map((q) => {
+        const pairs: Array<[string, string]> = [
+          ...(q.limit ?? []).map((v): [string, string] => ['limit', v]),
+          ...(q.cursor ?? []).map((v): [string, string] => ['cursor', v]),
+          ...(q.other ? [q.other] : []),
+        ];
+        return labelled({ pairs, text: pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&') });
+      });
+  };
+  /** What the handler sees (repeated parameters joined with commas) and whether the syntax alone refuses it. */
+  function pageParameters(text: string) {
+    const params = new URLSearchParams(text);
+    const value = (name: string) => (params.has(name) ? params.getAll(name).join(',') : undefined);
+    const limit = value('limit');
+    const cursor = value('cursor');
+    const badLimit = limit !== undefined && !(/^\d+$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 100);
+    const badCursor = cursor !== undefined && (cursor.length === 0 || cursor.length > 1024);
+    return { limit, cursor, badLimit, badCursor, bad: badLimit || badCursor };
+  }
+  /** A 400 for a bad `limit`/`cursor` names the parameter. */
+  function expectNamesParameter(checked: { status: number; body: any }, p: ReturnType<typeof pageParameters>) {
+    expect(checked.status, 'a bad limit or cursor').toBe(400);
+    const named = [...(p.badLimit ? ['limit'] : []), ...(p.badCursor ? ['cursor'] : [])];
+    expect(named.some((name) => checked.body.message.includes(name)), `400 "${checked.body.message}" names ${named.join(' or ')}`).toBe(true);
+  }
+  const base64url = (value: unknown) => Buffer.from(JSON.stringify(value) ?? 'null').toString('base64url');
+  const decode = (cursor: string) => JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  /** Mutated and truncated real cursors, random base64, JSON of any shape, and cursors around the 1024 bound. */
+  const hostileCursors = (real: string[]) =>
+    fc.oneof(
+      fc.tuple(fc.constantFrom(...real), fc.nat(), fc.constantFrom(...'AZaz09-_=+/.%,')).map(([c, i, ch]) => c.slice(0, i % c.length) + ch + c.slice((i % c.length) + 1)),
+      fc.tuple(fc.constantFrom(...real), fc.nat()).map(([c, i]) => c.slice(0, i % c.length)),
+      fc.jsonValue().map(base64url),
+      fc.base64String({ maxLength: 200 }),
+      fc.string({ maxLength: 20 }),
+      fc.integer({ min: 1_020, max: 1_030 }).map((n) => 'A'.repeat(n)),
+      fc.constantFrom('', ' ', 'null', 'e30', '%', '..'),
+    );
+
+  // "My invitations": a cursor carries a digest of the address it was issued for (the store's format).
+  const digestOf = (email: string) => createHash('sha256').update(normalizeEmail(email)).digest('base64url').slice(0, 22);
+  type MyCursor = { cursor: string; kind: 'real' | 'plausible' | 'hostile'; digestOf?: string };
+  const myCursorValues = (): fc.Arbitrary<MyCursor> => {
+    const real = decode(myCursors[0]!) as { a: string; o: number; s: string };
+    return fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...myCursors).map((cursor): MyCursor => ({ cursor, kind: 'real' })) },
+      // A real position with the digest of a known address: only its owner may use it.
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(invitee.email, stranger.email, admin.email, lookalike.email).map((email): MyCursor => ({
+          cursor: base64url({ ...real, a: digestOf(email) }),
+          kind: 'plausible',
+          digestOf: normalizeEmail(email),
+        })),
+      },
+      // Forged positions: other organizations, ids and sort keys, with the invitee's digest or not.
+      {
+        weight: 2,
+        arbitrary: fc
+          .record({
+            a: fc.oneof(fc.constant(real.a), fc.string({ maxLength: 24 }), fc.constantFrom(null, 1)),
+            o: fc.oneof(fc.constantFrom(real.o, A.id, S.id, P.id), fc.constantFrom(0, -1, 1.5, 2 ** 53, '1', null), fc.integer()),
+            s: fc.oneof(
+              fc.constant(real.s),
+              fc.tuple(fc.date({ noInvalidDate: true }), fc.uuid()).map(([d, id]) => `${d.toISOString()}#${id}`),
+              fc.constantFrom(`${real.s.toUpperCase()}`, real.s.split('#')[0]!, `${real.s}#x`, `INV#${inv.pending}`, '\uffff'),
+              fc.string({ maxLength: 60 }),
+            ),
+          }, { requiredKeys: [] })
+          .map((p): MyCursor => ({ cursor: base64url(p), kind: 'hostile' })),
+      },
+      { weight: 2, arbitrary: hostileCursors(myCursors).map((cursor): MyCursor => ({ cursor, kind: 'hostile' })) },
+    );
+  };
+
+  it('GET /v1/user/invitations?limit=&cursor=: 400 naming a bad limit/cursor; 1001 for an unverified email; only the caller\'s own live invitations; nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const known = invitationOrgs(await scanTable(stack));
+    const currentName = () => new Map([[A.id, A.name], [S.id, S.name], [P.id, P.name]]);
+    const inviteesPending = [inv.pending, invElsewhere.S, invElsewhere.P];
+    const who = fc.oneof({ weight: 3, arbitrary: fc.constant(invitee) }, { weight: 2, arbitrary: fc.constantFrom(...everyone(), noEmail, creator) });
+    const cursorOf = new Map<string, MyCursor>();
+    const cursors = myCursorValues().map((c) => (cursorOf.set(c.cursor, c), c.cursor));
+    await fuzz(fc.tuple(who, pageQuery(cursors)), runs(120), async ([who, query], ledger) => {
+      const [req, res] = await send(who, { method: 'GET', path: `${myInvitationsPath}?${query.text}` });
+      const checked = checkResponse(req, res, [200, 400], 'GET /v1/user/invitations');
+      ledger.note(checked, who.sub);
+      const p = pageParameters(query.text);
+      if (p.bad) return expectNamesParameter(checked, p);
+      if (who === noEmail) {
+        // No address: nothing can be addressed to it, whatever the cursor (README "My invitations").
+        expect(checked.status, 'a token without an email').toBe(200);
+        expect(checked.body).toEqual([]);
+        expect(res.headers['x-next-cursor']).toBeUndefined();
+        return;
+      }
+      if (who === impostor) {
+        expect(checked.status, 'an unverified email').toBe(400);
+        expect(checked.body.code, 'EMAIL_NOT_VERIFIED').toBe(1001);
+        return;
+      }
+      const own = normalizeEmail(who.email);
+      const sent = p.cursor === undefined ? undefined : cursorOf.get(p.cursor) ?? { cursor: p.cursor, kind: 'hostile' as const };
+      if (sent?.kind === 'real' || sent?.kind === 'plausible') {
+        const mine = sent.kind === 'real' ? who === invitee : sent.digestOf === own;
+        expect(checked.status, mine ? 'a cursor of the caller' : "another user's cursor").toBe(mine ? 200 : 400);
+      } else if (sent === undefined) {
+        expect(checked.status, 'a valid query').toBe(200);
+      }
+      if (checked.status === 400) {
+        expect(checked.body.message, 'names the cursor').toContain('cursor');
+        return;
+      }
+      const items = checked.body as any[];
+      const now = Date.now();
+      for (const item of items) {
+        expect(normalizeEmail(item.userEmail), `invitation ${item.id} is addressed to the caller`).toBe(own);
+        expect(item.status).toBe('PENDING');
+        expect(Date.parse(item.expirationDate), `invitation ${item.id} is live`).toBeGreaterThan(now);
+        expect(known.get(item.id), `invitation ${item.id} of organization ${item.orgId}`).toBe(item.orgId);
+        expect(item.orgName, 'the current name').toBe(currentName().get(item.orgId));
+        expect(item.link, "the invitee's view").toBeUndefined();
+      }
+      const created = items.map((i) => i.createdAt as string);
+      expect(created, 'newest first').toEqual([...created].sort().reverse());
+      expect(items.length).toBeLessThanOrEqual(p.limit === undefined ? 100 : Number(p.limit));
+      if (who === invitee && p.cursor === undefined) {
+        const expected = p.limit === undefined ? 3 : Math.min(3, Number(p.limit));
+        expect(items.length, "the invitee's pending invitations, from three organizations").toBe(expected);
+        for (const item of items) expect(inviteesPending).toContain(item.id);
+      }
+    });
+  });
+
+  it('GET .../invitations/{invitationId}/events: random names and ids; 200 only for admins of the invitation\'s organization; one 404 body for everything else', { timeout: PROPERTY_TIMEOUT }, async () => {
+    // No oracle: an unknown organization, one the caller may not see, one they are a plain
+    // member of, a public one, an unknown invitation: the same 404, byte for byte.
+    const unknown = randomUUID();
+    const probes: Array<[Actor, string]> = [
+      [admin, eventsPath(uniqueOrgName('nowhere'), inv.pending)],
+      [stranger, eventsPath(A.name, inv.pending)],
+      [member, eventsPath(A.name, inv.accepted)],
+      [invitee, eventsPath(A.name, inv.pending)],
+      [stranger, eventsPath(P.name, invElsewhere.P)],
+      [admin, eventsPath(A.name, unknown)],
+      [admin, eventsPath(P.name, invElsewhere.P)],
+      [coAdmin, eventsPath(S.name, invElsewhere.S)],
+    ];
+    const notFound = new Set<string>();
+    for (const [who, path] of probes) {
+      const [req, res] = await send(who, { method: 'GET', path });
+      checkResponse(req, res, [404]);
+      notFound.add(res.text);
+    }
+    expect([...notFound], 'one 404 body').toHaveLength(1);
+    const [NOT_FOUND] = notFound;
+
+    const orgOf = () => new Map([[A.name, A.id], [S.name, S.id], [P.name, P.id]]);
+    const adminOf = (who: Actor, orgId: number) => (who === admin && (orgId === A.id || orgId === S.id)) || (who === coAdmin && orgId === A.id) || (who === creator && orgId === P.id);
+    const known = invitationOrgs(await scanTable(stack));
+    const ids = [inv.pending, inv.accepted, inv.rejected, inv.expired, invElsewhere.S, invElsewhere.P];
+    const arb = fc.tuple(fc.constantFrom(...everyone(), creator, noEmail), pathSegment([A.name, S.name, P.name], 12), pathSegment(ids, 12));
+    await fuzz(arb, runs(100), async ([who, org, id], ledger) => {
+      const [req, res] = await send(who, { method: 'GET', path: `/v1/organizations/${org}/invitations/${id}/events` });
+      const intended = 'GET /v1/organizations/{orgName}/invitations/{invitationId}/events';
+      const checked = checkResponse(req, res, [200, 400, 404], intended);
+      ledger.note(checked, who.sub);
+      if (!reached(checked, intended)) return;
+      const { orgName, invitationId } = checked.route.params as { orgName: string; invitationId: string };
+      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(invitationId);
+      if (checked.status === 400) {
+        expect(uuid, `400 for a UUID: ${invitationId}`).toBe(false);
+        expect(checked.body.message).toMatch(/invitation id/);
+        return;
+      }
+      if (!uuid) expect.fail(`${checked.status} for a malformed invitation id ${short(invitationId)}`);
+      const orgId = orgOf().get(orgName);
+      const visible = orgId !== undefined && adminOf(who, orgId) && known.get(invitationId.toLowerCase()) === orgId;
+      expect(checked.status, `${who.role} reading ${orgName}/${invitationId}`).toBe(visible ? 200 : 404);
+      if (checked.status === 404) {
+        expect(res.text, 'the one 404 body').toBe(NOT_FOUND);
+        return;
+      }
+      expect(checked.body.length, 'every invitation here has a trail').toBeGreaterThan(0);
+      for (const event of checked.body) {
+        expect(event.orgId).toBe(orgId);
+        if (event.invitationId !== undefined) expect(event.invitationId).toBe(invitationId.toLowerCase());
+      }
+    });
+  });
+
+  it('GET .../invitations/{invitationId}/events?limit=&cursor=: 400 naming a bad limit/cursor; another invitation\'s cursor is 400; non-admins 404; nothing written', { timeout: PROPERTY_TIMEOUT }, async () => {
+    const real = decode(eventCursors[0]!) as { o: number; i: string; s: string };
+    type EventCursor = { cursor: string; kind: 'real' | 'plausible' | 'hostile' };
+    const cursorOf = new Map<string, EventCursor>();
+    const values = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...eventCursors).map((cursor): EventCursor => ({ cursor, kind: 'real' })) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .record({
+            o: fc.oneof(fc.constantFrom(real.o, S.id, P.id), fc.constantFrom(0, -1, '1', null), fc.integer()),
+            i: fc.oneof(fc.constantFrom(real.i, inv.pending, real.i.toUpperCase()), fc.uuid(), fc.string({ maxLength: 40 })),
+            s: fc.oneof(
+              fc.constant(real.s),
+              fc.constantFrom(`${real.s}\uffff`, real.s.replace(real.i, inv.pending), real.s.split('#')[0]!, `#invitation/${real.i}/`, `ORG#MEMBER#${admin.sub}`),
+              fc.string({ maxLength: 60 }).map((x) => `${x}#invitation/${real.i}/${x}`),
+              fc.string({ maxLength: 60 }),
+            ),
+          }, { requiredKeys: [] })
+          .map((p): EventCursor => ({ cursor: base64url(p), kind: p.o === real.o && p.i === real.i && p.s === real.s ? 'plausible' : 'hostile' })),
+      },
+      { weight: 2, arbitrary: hostileCursors(eventCursors).map((cursor): EventCursor => ({ cursor, kind: 'hostile' })) },
+    );
+    const cursors = values.map((c) => (cursorOf.set(c.cursor, c), c.cursor));
+    const arb = fc.tuple(
+      fc.oneof({ weight: 3, arbitrary: fc.constantFrom(admin, coAdmin) }, { weight: 1, arbitrary: fc.constantFrom(member, invitee, stranger, creator) }),
+      fc.oneof({ weight: 3, arbitrary: fc.constant(inv.accepted) }, { weight: 1, arbitrary: fc.constantFrom(inv.pending, inv.expired) }, { weight: 1, arbitrary: fc.uuid() }),
+      pageQuery(cursors),
+    );
+    const known = invitationOrgs(await scanTable(stack));
+    await fuzz(arb, runs(100), async ([who, id, query], ledger) => {
+      const [req, res] = await send(who, { method: 'GET', path: `${eventsPath(A.name, id)}?${query.text}` });
+      const checked = checkResponse(req, res, [200, 400, 404], 'GET /v1/organizations/{orgName}/invitations/{invitationId}/events');
+      ledger.note(checked, who.sub);
+      const p = pageParameters(query.text);
+      // The query is read before access is decided: a bad one is 400 for anyone.
+      if (p.bad) return expectNamesParameter(checked, p);
+      if (!isOrgAdminOfA(who)) {
+        expect(checked.status, `${who.role} reading A's trail`).toBe(404);
+        return;
+      }
+      const exists = known.get(id) === A.id;
+      const sent = p.cursor === undefined ? undefined : cursorOf.get(p.cursor) ?? { cursor: p.cursor, kind: 'hostile' as const };
+      if (sent === undefined) expect(checked.status, 'no cursor').toBe(exists ? 200 : 404);
+      else if (sent.kind !== 'hostile') expect(checked.status, sent.kind === 'real' ? 'a real cursor' : 'a cursor of the same position').toBe(id === real.i ? 200 : 400);
+      else expect([200, 400], 'a forged cursor').toContain(checked.status);
+      if (checked.status === 404) return;
+      if (checked.status === 400) {
+        expect(checked.body.message, 'names the cursor').toContain('cursor');
+        return;
+      }
+      const events = checked.body as any[];
+      expect(events.length).toBeLessThanOrEqual(p.limit === undefined ? 100 : Number(p.limit));
+      for (const event of events) {
+        expect(event.orgId).toBe(A.id);
+        if (event.invitationId !== undefined) expect(event.invitationId).toBe(id);
+      }
+      const times = events.map((e) => e.time as string);
+      expect(times, 'oldest first').toEqual([...times].sort());
+      if (sent === undefined && id === inv.accepted && (p.limit === undefined || Number(p.limit) >= 10)) {
+        expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['invitation.created', 'invitation.accepted']));
+      }
     });
   });
 });

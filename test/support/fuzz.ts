@@ -647,6 +647,7 @@ export class WriteLedger {
         this.allow(`created invitations ${[...ids].join(', ')}`, (c) =>
           (c.kind === 'added' && /^ORG#\d+\|INV#/.test(c.key) && ids.has(c.after.id)) ||
           (c.kind !== 'removed' && /^ORG#\d+\|GUARD#/.test(c.key) && ids.has(c.after.invitationId)) ||
+          (c.kind === 'added' && isEventOf(c, ids, 'invitation.created')) ||
           (c.kind !== 'removed' && c.key.startsWith(`RATE#create#${sub}|`)) ||
           (c.kind !== 'removed' && c.key.startsWith(`IDEMP#${sub}|`)),
         );
@@ -656,6 +657,7 @@ export class WriteLedger {
         this.allow(`resent invitation ${body.id}`, (c) =>
           (c.kind === 'changed' && /^ORG#\d+\|INV#/.test(c.key) && c.key.endsWith(`|INV#${body.id}`) && c.after.status === 'PENDING') ||
           (c.kind === 'changed' && /^ORG#\d+\|GUARD#/.test(c.key) && c.after.invitationId === body.id) ||
+          (c.kind === 'added' && isEventOf(c, new Set([body.id]), 'invitation.resent')) ||
           (c.kind !== 'removed' && c.key.startsWith(`RATE#resend#${sub}|`)),
         );
         break;
@@ -676,6 +678,12 @@ export class WriteLedger {
   unexplained(changes: Change[]): Change[] {
     return changes.filter((change) => !this.allowances.some((a) => a.allows(change)));
   }
+}
+
+/** An event of `type` in the events partition of one of the invitations `ids` (written with the change). */
+function isEventOf(change: Change & { kind: 'added' }, ids: ReadonlySet<string>, type: string): boolean {
+  const partition = /^EVENTS#ORG#\d+#INV#([0-9a-f-]+)\|/.exec(change.key);
+  return partition !== null && ids.has(partition[1]!) && change.after.eventType === type;
 }
 
 export function describeChanges(changes: Change[]): string {

@@ -6,12 +6,16 @@
  *   same expiry (never a guard without its invitation);
  * - every live PENDING invitation is the one its address's guard names (never an invitation
  *   without its guard), so at most one live invitation per address;
- * - every ACCEPTED invitation has its invitee's membership, and every MEMBER membership has an
+ * - every ACCEPTED invitation has its invitee's membership, unless the member was removed after
+ *   accepting (an `organization.member.removed` event of that user, in the table, no earlier than
+ *   the acceptance: the accepted invitation stays as history); every MEMBER membership has an
  *   ACCEPTED invitation of that user (never one without the other);
  * - pending invitations carry the TTL `expiresAt + retention`; answered ones
  *   `respondedAt + answered retention` (epoch seconds).
  */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
+import { keys } from '../../shared/adapters/dynamodb/keys.ts';
 import type { TestStack } from './stack.ts';
 import { storedGuards, storedInvitations, storedMemberships } from './table.ts';
 
@@ -21,6 +25,8 @@ export interface PartitionState {
   readonly invitations: StoredItem[];
   readonly guards: StoredItem[];
   readonly memberships: StoredItem[];
+  /** When each user who accepted an invitation was removed from the organization (event times, ISO). */
+  readonly removals?: ReadonlyMap<string, readonly string[]>;
 }
 
 export async function partitionState(stack: TestStack, orgId: number): Promise<PartitionState> {
@@ -29,7 +35,29 @@ export async function partitionState(stack: TestStack, orgId: number): Promise<P
     storedGuards(stack, orgId),
     storedMemberships(stack, orgId),
   ]);
-  return { invitations, guards, memberships };
+  const accepters = new Set(invitations.filter((i) => i.status === 'ACCEPTED').map((i) => i.userId as string));
+  const removals = new Map(await Promise.all([...accepters].map(async (userId) => [userId, await removalTimes(stack, orgId, userId)] as const)));
+  return { invitations, guards, memberships, removals };
+}
+
+/** The times of a user's `organization.member.removed` events in the organization (their events partition). */
+async function removalTimes(stack: TestStack, orgId: number, userId: string): Promise<string[]> {
+  const times: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await stack.db.send(
+      new QueryCommand({
+        TableName: stack.tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': keys.memberEvents(orgId, userId) },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) if (item.eventType === 'organization.member.removed') times.push(item.time as string);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return times;
 }
 
 /** The problems found (empty when consistent), so a failure lists all of them at once. */
@@ -79,7 +107,8 @@ export function partitionProblems(
     }
     if (invitation.status === 'ACCEPTED') {
       const members = state.memberships.filter((m) => m.userId === invitation.userId);
-      if (members.length !== 1) {
+      const removedSince = (state.removals?.get(invitation.userId) ?? []).some((time) => time >= invitation.respondedAt);
+      if (members.length > 1 || (members.length === 0 && !removedSince)) {
         problems.push(`ACCEPTED invitation ${invitation.id} of user ${invitation.userId}: ${members.length} memberships`);
       }
     }
