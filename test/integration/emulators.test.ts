@@ -72,9 +72,9 @@ describe('DynamoDB Local', () => {
     expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
     expect(Table?.LatestStreamArn).toBeTruthy();
     expect(Table?.LocalSecondaryIndexes?.map((i) => i.IndexName)).toEqual([tableSchema.invitationsByCreatedIndex.name]);
-    const { userOrganizationsIndex: byUser, pendingEmailIndex: pending } = tableSchema;
+    const { userOrganizationsIndex: byUser, pendingEmailIndex: pending, inviteeInvitationsIndex: byInvitee, timerIndex: timers } = tableSchema;
     // DynamoDB does not keep the indexes in creation order.
-    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual([byUser.name, pending.name].sort());
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual([byUser.name, pending.name, byInvitee.name, timers.name].sort());
     const index = (name: string) => Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === name);
     expect(index(byUser.name)).toMatchObject({
       KeySchema: [
@@ -93,6 +93,21 @@ describe('DynamoDB Local', () => {
     expect([...(index(pending.name)?.Projection?.NonKeyAttributes ?? [])].sort()).toEqual(
       ['orgId', 'id', 'deliverySeq'].sort(),
     );
+    expect(index(byInvitee.name)).toMatchObject({
+      KeySchema: [
+        { AttributeName: byInvitee.partitionKey, KeyType: 'HASH' },
+        { AttributeName: byInvitee.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    expect(index(timers.name)).toMatchObject({
+      KeySchema: [
+        { AttributeName: timers.partitionKey, KeyType: 'HASH' },
+        { AttributeName: timers.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'INCLUDE' },
+    });
+    expect([...(index(timers.name)?.Projection?.NonKeyAttributes ?? [])].sort()).toEqual([...timers.projectedAttributes].sort());
 
     const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName }));
     expect(TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: tableSchema.ttlAttribute });
