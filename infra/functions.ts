@@ -5,7 +5,7 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { loadApiConfig, loadAuthorizerConfig, loadDeliveryConfig, loadTableConfig, loadTimerConfig } from '../shared/config.ts';
+import { loadApiConfig, loadAuthorizerConfig, loadDeliveryConfig, loadTableConfig } from '../shared/config.ts';
 import type { StackConfig } from './config.ts';
 import { FUNCTION_SIZES, type FunctionKind } from '../shared/deployment/function-sizes.ts';
 import { SERVICE_NAME } from '../shared/service.ts';
@@ -74,7 +74,7 @@ export function functionEnvironments(config: StackConfig, refs: { tableName: str
   loadAuthorizerConfig(authorizer);
   loadDeliveryConfig(delivery);
   loadTableConfig(feedback);
-  loadTimerConfig(timers);
+  loadTableConfig(timers);
   return { common, api, authorizer, delivery, feedback, timers };
 }
 

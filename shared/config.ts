@@ -114,29 +114,10 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
   return config;
 }
 
-/** The table and the events' retention: for functions that need nothing else (the bounce/complaint handler). */
+/** The table and the events' retention: for functions that need nothing else (the bounce/complaint handler, the timers). */
 export function loadTableConfig(env: Env = process.env): Pick<ApiConfig, 'tableName' | 'dynamodbEndpoint' | 'eventRetentionSeconds'> {
   const reader = new EnvReader(env);
   const config = {
-    tableName: reader.required('TABLE_NAME'),
-    dynamodbEndpoint: reader.optionalUrl('DYNAMODB_ENDPOINT'),
-    eventRetentionSeconds: reader.positiveInteger('EVENT_RETENTION_SECONDS'),
-  };
-  reader.throwIfInvalid();
-  return config;
-}
-
-export interface TimerConfig {
-  readonly tableName: string;
-  readonly dynamodbEndpoint: string | undefined;
-  /** EVENT_RETENTION_SECONDS: how long recorded events are kept (TTL). */
-  readonly eventRetentionSeconds: number;
-}
-
-/** The timer function (functions/fire-invitation-timers.ts): deadlines are in the index, so it needs no invitation settings. */
-export function loadTimerConfig(env: Env = process.env): TimerConfig {
-  const reader = new EnvReader(env);
-  const config: TimerConfig = {
     tableName: reader.required('TABLE_NAME'),
     dynamodbEndpoint: reader.optionalUrl('DYNAMODB_ENDPOINT'),
     eventRetentionSeconds: reader.positiveInteger('EVENT_RETENTION_SECONDS'),

@@ -14,7 +14,7 @@ import { DynamoRateLimiter } from './adapters/dynamodb/rate-limiter.ts';
 import { DynamoTimerStore } from './adapters/dynamodb/timer-store.ts';
 import { SesMailer } from './adapters/ses/mailer.ts';
 import { randomIds, systemClock } from './adapters/system.ts';
-import { loadApiConfig, loadDeliveryConfig, loadTableConfig, loadTimerConfig, type ApiConfig, type DeliveryConfig } from './config.ts';
+import { loadApiConfig, loadDeliveryConfig, loadTableConfig, type ApiConfig, type DeliveryConfig } from './config.ts';
 import type { IdempotencyStore } from './ports.ts';
 import type { DeliveryDeps } from './services/email-delivery.ts';
 import type { EventDeps } from './services/invitation-events.ts';
@@ -110,7 +110,7 @@ export function createEmailDeliveryStore(env: NodeJS.ProcessEnv = process.env) {
 
 /** The timer function: the timer index and the writes that fire it. */
 export function createTimerDependencies(env: NodeJS.ProcessEnv = process.env): TimerDeps {
-  const config = loadTimerConfig(env);
+  const config = loadTableConfig(env);
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
   return { timers: new DynamoTimerStore(client, config.tableName, config.eventRetentionSeconds), clock: systemClock };
 }

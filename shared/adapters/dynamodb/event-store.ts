@@ -5,6 +5,7 @@ import { isPastRetention } from '../../domain/invitation.ts';
 import type { EventListQuery, EventPage, EventStore } from '../../ports.ts';
 import { fromEventItem } from './items.ts';
 import { keys } from './keys.ts';
+import { decodeCursor, encodeCursor, invalidCursor } from './cursors.ts';
 import { call } from './operations.ts';
 
 /** The page a request without `limit` gets: an invitation's whole story is a handful of events. */
@@ -52,19 +53,13 @@ export class DynamoEventStore implements EventStore {
  * 400, never a read of another partition or position.
  */
 function encodeEventCursor(orgId: number, invitationId: string, sortKey: string): string {
-  return Buffer.from(JSON.stringify({ o: orgId, i: invitationId, s: sortKey })).toString('base64url');
+  return encodeCursor({ o: orgId, i: invitationId, s: sortKey });
 }
 
 function decodeEventCursor(cursor: string, orgId: number, invitationId: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidInput('cursor is not valid.');
-  }
-  const { o, i, s } = (parsed ?? {}) as { o?: unknown; i?: unknown; s?: unknown };
+  const { o, i, s } = decodeCursor(cursor);
   // Every event in an invitation's partition has an id under `invitation/<id>/` (events.ts).
-  if (typeof s !== 'string' || !s.includes(`#invitation/${invitationId}/`)) throw invalidInput('cursor is not valid.');
+  if (typeof s !== 'string' || !s.includes(`#invitation/${invitationId}/`)) throw invalidCursor();
   if (o !== orgId || i !== invitationId) throw invalidInput('cursor belongs to another invitation.');
   return s;
 }

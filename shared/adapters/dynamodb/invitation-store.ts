@@ -39,6 +39,7 @@ import {
   type Item,
 } from './items.ts';
 import { keys } from './keys.ts';
+import { decodeCursor, encodeCursor, invalidCursor } from './cursors.ts';
 import { batchGet, call, serviceBusy, transactWrite, transactWriteAsAdmin } from './operations.ts';
 
 const MAX_CREATE_ATTEMPTS = 3;
@@ -193,7 +194,7 @@ export class DynamoInvitationStore implements InvitationStore {
     const matches: Invitation[] = [];
     let read = 0;
     let chunk = pageSize + 1;
-    let startKey = query.cursor === undefined ? undefined : decodeCursor(query.cursor, orgId);
+    let startKey = query.cursor === undefined ? undefined : decodeListCursor(query.cursor, orgId);
     while (matches.length <= pageSize && read < MAX_ITEMS_READ_PER_LIST) {
       const limit = Math.min(chunk, MAX_ITEMS_READ_PER_LIST - read);
       const page = await call(() =>
@@ -223,11 +224,11 @@ export class DynamoInvitationStore implements InvitationStore {
     if (matches.length > pageSize) {
       const items = matches.slice(0, pageSize);
       const last = items[items.length - 1]!;
-      return { items, nextCursor: encodeCursor(orgId, keys.invitation(orgId, last.id).SK, keys.invitationCreatedSortKey(last.createdAt, last.id)) };
+      return { items, nextCursor: encodeListCursor(orgId, keys.invitation(orgId, last.id).SK, keys.invitationCreatedSortKey(last.createdAt, last.id)) };
     }
     if (!startKey) return { items: matches, nextCursor: undefined };
     const lsiSortKey = startKey[tableSchema.invitationsByCreatedIndex.sortKey] as string;
-    return { items: matches, nextCursor: encodeCursor(orgId, startKey.SK as string, lsiSortKey) };
+    return { items: matches, nextCursor: encodeListCursor(orgId, startKey.SK as string, lsiSortKey) };
   }
 
   /**
@@ -479,21 +480,13 @@ export class DynamoInvitationStore implements InvitationStore {
  * validated strictly on the way back so that a cursor from another organization, or a forged
  * one, is a 400 rather than a read of someone else's partition.
  */
-function encodeCursor(orgId: number, sortKey: string, lsiSortKey: string): string {
-  return Buffer.from(JSON.stringify({ o: orgId, s: sortKey, l: lsiSortKey })).toString('base64url');
+function encodeListCursor(orgId: number, sortKey: string, lsiSortKey: string): string {
+  return encodeCursor({ o: orgId, s: sortKey, l: lsiSortKey });
 }
 
-function decodeCursor(cursor: string, orgId: number): Item {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidInput('cursor is not valid.');
-  }
-  const { o, s, l } = (parsed ?? {}) as { o?: unknown; s?: unknown; l?: unknown };
-  if (typeof s !== 'string' || typeof l !== 'string' || !s.startsWith('INV#') || !l.startsWith('INV#')) {
-    throw invalidInput('cursor is not valid.');
-  }
+function decodeListCursor(cursor: string, orgId: number): Item {
+  const { o, s, l } = decodeCursor(cursor);
+  if (typeof s !== 'string' || typeof l !== 'string' || !s.startsWith('INV#') || !l.startsWith('INV#')) throw invalidCursor();
   if (o !== orgId) throw invalidInput('cursor belongs to another organization.');
   return { PK: keys.orgPartition(orgId), SK: s, [tableSchema.invitationsByCreatedIndex.sortKey]: l };
 }
@@ -505,23 +498,15 @@ function decodeCursor(cursor: string, orgId: number): Item {
  * so no cursor can read anyone else's invitations anyway. Forged ones are a 400 too.
  */
 function encodeInviteeCursor(emailNormalized: string, orgId: number, sortKey: string): string {
-  return Buffer.from(JSON.stringify({ a: addressDigest(emailNormalized), o: orgId, s: sortKey })).toString('base64url');
+  return encodeCursor({ a: addressDigest(emailNormalized), o: orgId, s: sortKey });
 }
 
 const INVITEE_SORT_KEY = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)#([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 function decodeInviteeCursor(cursor: string, emailNormalized: string): Item {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidInput('cursor is not valid.');
-  }
-  const { a, o, s } = (parsed ?? {}) as { a?: unknown; o?: unknown; s?: unknown };
+  const { a, o, s } = decodeCursor(cursor);
   const position = typeof s === 'string' ? INVITEE_SORT_KEY.exec(s) : null;
-  if (typeof a !== 'string' || typeof o !== 'number' || !Number.isSafeInteger(o) || o < 1 || !position) {
-    throw invalidInput('cursor is not valid.');
-  }
+  if (typeof a !== 'string' || typeof o !== 'number' || !Number.isSafeInteger(o) || o < 1 || !position) throw invalidCursor();
   if (a !== addressDigest(emailNormalized)) throw invalidInput('cursor belongs to another user.');
   const index = tableSchema.inviteeInvitationsIndex;
   return {
