@@ -12,15 +12,24 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import type { InvitationsClient } from '../client/index.ts';
 import { keys } from '../shared/adapters/dynamodb/keys.ts';
 import { tableSchema } from '../shared/deployment/table-schema.ts';
 
+/** One request through the typed client (client/index.ts), as `token`'s user, and the status it must get. */
 export interface BenchRequest {
-  method: string;
-  path: string;
-  token: string;
-  body?: unknown;
-  expect: number;
+  readonly token: string;
+  readonly expect: number;
+  send(api: InvitationsClient): Promise<{ readonly data?: unknown; readonly error?: unknown; readonly response: Response }>;
+}
+
+/** The invitations request with the given emails (the bench also sends it with ten). */
+export function createInvitationsRequest(fx: Pick<Fixture, 'orgName' | 'adminToken'>, emails: string[]) {
+  return {
+    token: fx.adminToken,
+    expect: 201,
+    send: (api) => api.POST('/v1/organizations/{orgName}/invitations', { params: { path: { orgName: fx.orgName } }, body: { emails } }),
+  } satisfies BenchRequest;
 }
 
 export interface Endpoint {
@@ -41,9 +50,9 @@ export interface Fixture {
   /** A pending invitation, for get and resend. */
   readonly invitationId: string;
   /** Pending invitations with their invitees' tokens, one per answer request. */
-  readonly toAnswer: Array<{ id: string; token: string; email: string }>;
+  readonly toAnswer: Array<Invitee>;
   /** More pending invitations, answered by the floor with the raw calls. */
-  readonly toAnswerByFloor: Array<{ id: string; token: string; email: string }>;
+  readonly toAnswerByFloor: Array<Invitee>;
   /** The address of `invitationId`. */
   readonly invitationEmail: string;
   /** Pending invitations, one per revoke request, and more for the floor's raw writes. */
@@ -54,6 +63,14 @@ export interface Fixture {
   readonly toRemoveByFloor: string[];
   /** An invitee with a pending invitation from each of `inviterOrgIds` (other organizations), for "my invitations". */
   readonly myInvitations: { readonly token: string; readonly email: string; readonly inviterOrgIds: number[] };
+}
+
+/** A pending invitation and its invitee's token. */
+export interface Invitee {
+  readonly id: string;
+  readonly token: string;
+  readonly email: string;
+  readonly expirationDate: string;
 }
 
 export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture): Endpoint[] {
@@ -88,7 +105,7 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
     {
       name: 'listMyInvitations',
       documentedCalls: 2,
-      request: () => ({ method: 'GET', path: '/v1/user/invitations', token: fx.myInvitations.token, expect: 200 }),
+      request: () => ({ token: fx.myInvitations.token, expect: 200, send: (api) => api.GET('/v1/user/invitations') }),
       floor: async () => {
         // The invitee's index partition (a page of 100 + 1), then the page's organizations for their names.
         const index = tableSchema.inviteeInvitationsIndex;
@@ -110,10 +127,10 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
       name: 'listInvitationEvents',
       documentedCalls: 3,
       request: () => ({
-        method: 'GET',
-        path: `/v1/organizations/${fx.orgName}/invitations/${fx.invitationId}/events`,
         token: fx.adminToken,
         expect: 200,
+        send: (api) =>
+          api.GET('/v1/organizations/{orgName}/invitations/{invitationId}/events', { params: { path: { orgName: fx.orgName, invitationId: fx.invitationId } } }),
       }),
       floor: async () => {
         // Access is decided before the events are read.
@@ -133,7 +150,7 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
     {
       name: 'getOrganization',
       documentedCalls: 2,
-      request: () => ({ method: 'GET', path: `/v1/organizations/${fx.orgName}`, token: fx.adminToken, expect: 200 }),
+      request: () => ({ token: fx.adminToken, expect: 200, send: (api) => api.GET('/v1/organizations/{name}', { params: { path: { name: fx.orgName } } }) }),
       floor: async () => {
         await getName();
         await queryOrg();
@@ -142,13 +159,7 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
     {
       name: 'createInvitations',
       documentedCalls: 4,
-      request: (i) => ({
-        method: 'POST',
-        path: `/v1/organizations/${fx.orgName}/invitations`,
-        token: fx.adminToken,
-        body: { emails: [`created-${i}-${Date.now()}@bench.test`] },
-        expect: 201,
-      }),
+      request: (i) => createInvitationsRequest(fx, [`created-${i}-${Date.now()}@bench.test`]),
       floor: async (i) => {
         await getName();
         await queryOrg();
@@ -192,11 +203,13 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
       name: 'createInvitations (dry run)',
       documentedCalls: 3,
       request: (i) => ({
-        method: 'POST',
-        path: `/v1/organizations/${fx.orgName}/invitations?dryRun=true`,
         token: fx.adminToken,
-        body: { emails: [`dry-${i}@bench.test`, fx.invitationEmail] },
         expect: 200,
+        send: (api) =>
+          api.POST('/v1/organizations/{orgName}/invitations', {
+            params: { path: { orgName: fx.orgName }, query: { dryRun: 'true' } },
+            body: { emails: [`dry-${i}@bench.test`, fx.invitationEmail] },
+          }),
       }),
       floor: async (i) => {
         await getName();
@@ -207,7 +220,11 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
     {
       name: 'listInvitations',
       documentedCalls: 3,
-      request: () => ({ method: 'GET', path: `/v1/organizations/${fx.orgName}/invitations?limit=20`, token: fx.adminToken, expect: 200 }),
+      request: () => ({
+        token: fx.adminToken,
+        expect: 200,
+        send: (api) => api.GET('/v1/organizations/{orgName}/invitations', { params: { path: { orgName: fx.orgName }, query: { limit: 20 } } }),
+      }),
       floor: async () => {
         // Access is decided before the invitations are read.
         await getName();
@@ -229,10 +246,9 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
       name: 'getInvitation',
       documentedCalls: 2,
       request: () => ({
-        method: 'GET',
-        path: `/v1/organizations/${fx.orgName}/invitations/${fx.invitationId}`,
         token: fx.adminToken,
         expect: 200,
+        send: (api) => api.GET('/v1/organizations/{name}/invitations/{uuid}', { params: { path: { name: fx.orgName, uuid: fx.invitationId } } }),
       }),
       floor: async () => {
         await getName();
@@ -246,11 +262,14 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
         const target = fx.toAnswer[i];
         if (!target) throw new Error(`only ${fx.toAnswer.length} invitations were seeded for answering`);
         return {
-          method: 'PUT',
-          path: `/v1/organizations/${fx.orgName}/invitations/${target.id}`,
           token: target.token,
-          body: { status: 'REJECTED' },
           expect: 200,
+          // The spec's body is the invitation (only `status` is read).
+          send: (api) =>
+            api.PUT('/v1/organizations/{name}/invitations/{uuid}', {
+              params: { path: { name: fx.orgName, uuid: target.id } },
+              body: { userEmail: target.email, expirationDate: target.expirationDate, status: 'REJECTED' },
+            }),
         };
       },
       floor: async (i) => {
@@ -282,11 +301,13 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
       name: 'updateMember',
       documentedCalls: 3,
       request: (i) => ({
-        method: 'PATCH',
-        path: `/v1/organizations/${fx.orgName}/members/${fx.memberSub}`,
         token: fx.adminToken,
-        body: { associationType: i % 2 === 0 ? 'ADMIN' : 'MEMBER' },
         expect: 200,
+        send: (api) =>
+          api.PATCH('/v1/organizations/{orgName}/members/{userId}', {
+            params: { path: { orgName: fx.orgName, userId: fx.memberSub } },
+            body: { associationType: i % 2 === 0 ? 'ADMIN' : 'MEMBER' },
+          }),
       }),
       floor: async (i) => {
         const memberKey = keys.membership(fx.orgId, fx.memberSub);
@@ -306,10 +327,9 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
       name: 'resendInvitation',
       documentedCalls: 3,
       request: () => ({
-        method: 'POST',
-        path: `/v1/organizations/${fx.orgId}/invitations/${fx.invitationId}/resend`,
         token: fx.adminToken,
         expect: 200,
+        send: (api) => api.POST('/v1/organizations/{orgId}/invitations/{id}/resend', { params: { path: { orgId: fx.orgId, id: fx.invitationId } } }),
       }),
       floor: async () => {
         await batchGet([invitationKey, orgKey, adminMembership]);
@@ -341,12 +361,14 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
     {
       name: 'revokeInvitation',
       documentedCalls: 3,
-      request: (i) => ({
-        method: 'DELETE',
-        path: `/v1/organizations/${fx.orgName}/invitations/${nth(fx.toRevoke, i, 'invitations to revoke').id}`,
-        token: fx.adminToken,
-        expect: 204,
-      }),
+      request: (i) => {
+        const uuid = nth(fx.toRevoke, i, 'invitations to revoke').id;
+        return {
+          token: fx.adminToken,
+          expect: 204,
+          send: (api) => api.DELETE('/v1/organizations/{name}/invitations/{uuid}', { params: { path: { name: fx.orgName, uuid } } }),
+        };
+      },
       floor: async (i) => {
         const target = nth(fx.toRevokeByFloor, i, 'invitations for the revoke floor');
         const key = keys.invitation(fx.orgId, target.id);
@@ -374,12 +396,14 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
     {
       name: 'removeMember',
       documentedCalls: 3,
-      request: (i) => ({
-        method: 'DELETE',
-        path: `/v1/organizations/${fx.orgName}/members/${nth(fx.toRemove, i, 'members to remove')}`,
-        token: fx.adminToken,
-        expect: 204,
-      }),
+      request: (i) => {
+        const userId = nth(fx.toRemove, i, 'members to remove');
+        return {
+          token: fx.adminToken,
+          expect: 204,
+          send: (api) => api.DELETE('/v1/organizations/{orgName}/members/{userId}', { params: { path: { orgName: fx.orgName, userId } } }),
+        };
+      },
       floor: async (i) => {
         const memberKey = keys.membership(fx.orgId, nth(fx.toRemoveByFloor, i, 'members for the remove floor'));
         await getName();

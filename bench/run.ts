@@ -11,6 +11,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { toMembershipItem } from '../shared/adapters/dynamodb/items.ts';
+import { createInvitationsClient, type InvitationsClient } from '../client/index.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,8 +24,11 @@ import { localFunctionEnvironment } from '../local/environment.ts';
 import { LocalIssuer } from '../local/issuer.ts';
 import { bundle, bundleFloor, functionsUnderTest, median, medianLoadMs, type FloorKind } from './bundles.ts';
 import { installDynamoDbMeter, meterReading, setMeterLabel } from './dynamodb-meter.ts';
-import { endpoints, type BenchRequest, type Endpoint, type Fixture } from './endpoints.ts';
+import { createInvitationsRequest, endpoints, type BenchRequest, type Endpoint, type Fixture } from './endpoints.ts';
 import { costEstimate, PRICES } from './cost.ts';
+
+/** One typed client per token (a client is a few closures; tokens repeat across requests). */
+const clients = new Map<string, InvitationsClient>();
 
 const { values: options } = parseArgs({
   options: {
@@ -132,7 +136,7 @@ try {
   setMeterLabel('createInvitations×10');
   for (let i = 0; i < CALL_SAMPLES; i++) {
     const emails = Array.from({ length: 10 }, (_, j) => `ten-${i}-${j}-${Date.now()}@bench.test`);
-    await send(api.url, { ...list.find((e) => e.name === 'createInvitations')!.request(0), body: { emails } });
+    await send(api.url, createInvitationsRequest(fixture, emails));
   }
   setMeterLabel(undefined);
   const ten = meterReading('createInvitations×10');
@@ -221,17 +225,15 @@ if (failures.length > 0) {
 process.exit(0);
 
 // ------------------------------------------------------------------ helpers
-async function send(baseUrl: string, request: BenchRequest) {
-  const response = await fetch(`${baseUrl}${request.path}`, {
-    method: request.method,
-    headers: { authorization: `Bearer ${request.token}`, ...(request.body !== undefined && { 'content-type': 'application/json' }) },
-    body: request.body === undefined ? undefined : JSON.stringify(request.body),
-  });
-  const text = await response.text();
-  if (response.status !== request.expect) {
-    throw new Error(`${request.method} ${request.path}: expected ${request.expect}, got ${response.status} ${text.slice(0, 200)}`);
+async function send<T extends Awaited<ReturnType<BenchRequest['send']>>>(baseUrl: string, request: { token: string; expect: number; send(api: InvitationsClient): Promise<T> }): Promise<T> {
+  let api = clients.get(request.token);
+  if (!api) clients.set(request.token, (api = createInvitationsClient(baseUrl, { token: request.token })));
+  const result = await request.send(api);
+  if (result.response.status !== request.expect) {
+    const url = new URL(result.response.url);
+    throw new Error(`${url.pathname}${url.search}: expected ${request.expect}, got ${result.response.status} ${JSON.stringify(result.error ?? result.data)?.slice(0, 200)}`);
   }
-  return text;
+  return result;
 }
 
 /**
@@ -279,12 +281,22 @@ async function seed(baseUrl: string, db: DynamoDBDocumentClient, answers: number
   const adminSub = 'bench-admin';
   const adminToken = issuer.token({ sub: adminSub, email: 'admin@bench.test', username: 'bench-admin', expiresIn: 7200 });
   const orgName = 'bench-org';
-  const org = JSON.parse(
-    await send(baseUrl, { method: 'POST', path: '/v1/organizations', token: adminToken, body: { name: orgName, contactEmail: 'org@bench.test', visibility: 'PRIVATE' }, expect: 201 }),
-  );
-  const invite = async (emails: string[]) =>
-    JSON.parse(await send(baseUrl, { method: 'POST', path: `/v1/organizations/${orgName}/invitations`, token: adminToken, body: { emails }, expect: 201 }))
-      .invitations as Array<{ id: string; userEmail: string }>;
+  const createOrganization = async (name: string) => {
+    const created = await send(baseUrl, {
+      token: adminToken,
+      expect: 201,
+      send: (client) => client.POST('/v1/organizations', { body: { name, contactEmail: 'org@bench.test', visibility: 'PRIVATE' } }),
+    });
+    const id = created.data?.id;
+    if (id === undefined) throw new Error(`organization ${name} created without an id`);
+    return { ...created.data, id };
+  };
+  const org = await createOrganization(orgName);
+  const invite = async (emails: string[]) => {
+    const { data } = await send(baseUrl, createInvitationsRequest({ orgName, adminToken }, emails));
+    if (!data || !('invitations' in data)) throw new Error(`no invitations created for ${emails.join(', ')}`);
+    return data.invitations.map(({ id, userEmail, expirationDate }) => ({ id: id!, userEmail, expirationDate }));
+  };
   const [first] = await invite(['reader@bench.test']);
   for (let i = 0; i < 19; i++) await invite([`listed-${i}@bench.test`]);
   const pool = async (prefix: string, count: number) => {
@@ -293,7 +305,12 @@ async function seed(baseUrl: string, db: DynamoDBDocumentClient, answers: number
       const emails = Array.from({ length: Math.min(10, count - i) }, (_, j) => `${prefix}-${i + j}@bench.test`);
       for (const invitation of await invite(emails)) {
         const sub = invitation.userEmail.split('@')[0]!;
-        list.push({ id: invitation.id, email: invitation.userEmail, token: issuer.token({ sub, email: invitation.userEmail, expiresIn: 7200 }) });
+        list.push({
+          id: invitation.id,
+          email: invitation.userEmail,
+          expirationDate: invitation.expirationDate,
+          token: issuer.token({ sub, email: invitation.userEmail, expiresIn: 7200 }),
+        });
       }
     }
     return list;
@@ -302,7 +319,15 @@ async function seed(baseUrl: string, db: DynamoDBDocumentClient, answers: number
   const memberSub = 'bench-member';
   const [membership] = await invite(['member@bench.test']);
   const memberToken = issuer.token({ sub: memberSub, email: 'member@bench.test', expiresIn: 7200 });
-  await send(baseUrl, { method: 'PUT', path: `/v1/organizations/${orgName}/invitations/${membership!.id}`, token: memberToken, body: { status: 'ACCEPTED' }, expect: 200 });
+  await send(baseUrl, {
+    token: memberToken,
+    expect: 200,
+    send: (client) =>
+      client.PUT('/v1/organizations/{name}/invitations/{uuid}', {
+        params: { path: { name: orgName, uuid: membership!.id } },
+        body: { userEmail: membership!.userEmail, expirationDate: membership!.expirationDate, status: 'ACCEPTED' },
+      }),
+  });
   const toAnswer = await pool('invitee', answers);
   const toAnswerByFloor = await pool('floor-invitee', answers);
   const toRevoke = await pool('revoked', answers);
@@ -324,10 +349,8 @@ async function seed(baseUrl: string, db: DynamoDBDocumentClient, answers: number
   const inviterOrgIds: number[] = [];
   for (let i = 0; i < 3; i++) {
     const name = `bench-inviter-${i}`;
-    const inviter = JSON.parse(
-      await send(baseUrl, { method: 'POST', path: '/v1/organizations', token: adminToken, body: { name, contactEmail: 'org@bench.test', visibility: 'PRIVATE' }, expect: 201 }),
-    );
-    await send(baseUrl, { method: 'POST', path: `/v1/organizations/${name}/invitations`, token: adminToken, body: { emails: [myEmail] }, expect: 201 });
+    const inviter = await createOrganization(name);
+    await send(baseUrl, createInvitationsRequest({ orgName: name, adminToken }, [myEmail]));
     inviterOrgIds.push(inviter.id);
   }
   const myInvitations = { email: myEmail, inviterOrgIds, token: issuer.token({ sub: 'bench-my-invitations', email: myEmail, expiresIn: 7200 }) };

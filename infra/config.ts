@@ -45,6 +45,8 @@ export interface StackConfig {
     readonly authorizerCacheTtlSeconds: number;
     readonly throttlingRateLimit: number;
     readonly throttlingBurstLimit: number;
+    /** Publish GET /docs and GET /openapi.yaml without the authorizer (the API reference page). */
+    readonly publishDocs: boolean;
   };
   readonly invitations: {
     readonly expirySeconds: number;
@@ -112,6 +114,7 @@ export const CONTEXT_DEFAULTS = {
   sesSandboxRecipients: undefined,
   apiThrottlingRateLimit: 50,
   apiThrottlingBurstLimit: 100,
+  publishDocs: false,
   logRetentionDays: 30,
   logLevel: 'INFO',
   metricsNamespace: 'JaqpotInvitations',
@@ -247,7 +250,7 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
       sweepIntervalMinutes,
       sandboxRecipients,
     },
-    api: { allowedOrigins, authorizerCacheTtlSeconds, throttlingRateLimit, throttlingBurstLimit },
+    api: { allowedOrigins, authorizerCacheTtlSeconds, throttlingRateLimit, throttlingBurstLimit, publishDocs: r.boolean('publishDocs') },
     invitations: {
       expirySeconds: r.positiveInteger('invitationExpirySeconds'),
       retentionSeconds: r.positiveInteger('invitationRetentionSeconds'),

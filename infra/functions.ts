@@ -9,7 +9,7 @@ import { loadApiConfig, loadAuthorizerConfig, loadDeliveryConfig, loadTableConfi
 import type { StackConfig } from './config.ts';
 import { FUNCTION_SIZES, type FunctionKind } from '../shared/deployment/function-sizes.ts';
 import { SERVICE_NAME } from '../shared/service.ts';
-import { ServiceFunction } from './service-function.ts';
+import { ServiceFunction, type ServiceFunctionProps } from './service-function.ts';
 
 export { SERVICE_NAME } from '../shared/service.ts';
 
@@ -85,6 +85,7 @@ export type NewFunction = (
   kind: FunctionKind,
   environment: Record<string, string>,
   description: string,
+  options?: Pick<ServiceFunctionProps, 'bundledFiles'>,
 ) => ServiceFunction;
 
 export function functionFactory(
@@ -92,7 +93,7 @@ export function functionFactory(
   props: { stackName: string; logRetention: logs.RetentionDays; removalPolicy: RemovalPolicy },
 ): { newFunction: NewFunction; functions: ReadonlyMap<string, ServiceFunction> } {
   const functions = new Map<string, ServiceFunction>();
-  const newFunction: NewFunction = (fnId, entry, kind, environment, description) => {
+  const newFunction: NewFunction = (fnId, entry, kind, environment, description, options) => {
     const fn = new ServiceFunction(scope, pascalCase(fnId), {
       entry,
       functionName: `${props.stackName}-${fnId}`,
@@ -102,6 +103,7 @@ export function functionFactory(
       removalPolicy: props.removalPolicy,
       memorySize: FUNCTION_SIZES[kind].memorySize,
       timeout: Duration.seconds(FUNCTION_SIZES[kind].timeoutSeconds),
+      ...options,
     });
     functions.set(fnId, fn);
     return fn;

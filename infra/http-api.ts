@@ -13,7 +13,8 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { httpApiSettings, PREFLIGHT_ROUTE } from '../shared/deployment/http-api.ts';
-import { authorizerEntry, routes } from '../shared/deployment/routes.ts';
+import { authorizerEntry, docsRoutes, routes } from '../shared/deployment/routes.ts';
+import { DOCS_ASSETS } from '../shared/docs/api-reference.ts';
 import type { StackConfig } from './config.ts';
 import { pascalCase, type FunctionEnvironments, type NewFunction } from './functions.ts';
 import { grantTable } from './table.ts';
@@ -81,6 +82,7 @@ export function createHttpApi(scope: Construct, props: HttpApiProps): { api: Htt
     reason:
       'Browsers send CORS preflights without credentials, so this route cannot be authorized (API Gateway guide: add OPTIONS /{proxy+} without authorization when $default has an authorizer). API Gateway answers preflights itself; anything else reaching it gets the not-found function, which reads no data and answers the JSON 404.',
   });
+  if (config.api.publishDocs) addDocsRoutes(scope, api, newFunction);
   const accessLogs = new logs.LogGroup(scope, 'ApiAccessLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
   const stage = new HttpStage(scope, 'DefaultStage', {
     httpApi: api,
@@ -90,6 +92,27 @@ export function createHttpApi(scope: Construct, props: HttpApiProps): { api: Htt
     accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
   });
   return { api, stage };
+}
+
+/**
+ * The API reference (context publishDocs): GET /docs with its assets and GET /openapi.yaml, public,
+ * served by one function that reads no data and has no permissions beyond its logs. Explicit
+ * routes, so `$default` and every API route keep the authorizer.
+ */
+function addDocsRoutes(scope: Construct, api: HttpApi, newFunction: NewFunction) {
+  const [first] = docsRoutes;
+  const fn = newFunction(first!.id, first!.entry, 'api', {}, 'API reference: GET /docs and GET /openapi.yaml (public)', {
+    bundledFiles: [DOCS_ASSETS.spec, `node_modules/swagger-ui-dist/${DOCS_ASSETS.script}`, `node_modules/swagger-ui-dist/${DOCS_ASSETS.styles}`],
+  });
+  const integration = new HttpLambdaIntegration(`${pascalCase(first!.id)}Integration`, fn.function);
+  for (const route of docsRoutes) {
+    const [created] = api.addRoutes({ path: route.path, methods: [HttpMethod.GET], integration, authorizer: new HttpNoneAuthorizer() });
+    Validations.of(created!).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'The API reference page is public by choice (context publishDocs, default off): it serves only the OpenAPI document and Swagger UI\'s static files, reads no data and has no permissions; every API route keeps the authorizer.',
+    });
+  }
 }
 
 /** HTTP API access log: one JSON object per request. */

@@ -48,6 +48,8 @@ export interface ServiceFunctionProps {
   readonly memorySize: number;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Files (relative to the repository root) copied next to the bundle, read at run time from LAMBDA_TASK_ROOT. */
+  readonly bundledFiles?: readonly string[];
 }
 
 export class ServiceFunction extends Construct {
@@ -95,7 +97,16 @@ export class ServiceFunction extends Construct {
         // sourcesContent is left out to keep it small).
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: BUNDLING,
+      bundling: props.bundledFiles?.length
+        ? {
+            ...BUNDLING,
+            commandHooks: {
+              beforeBundling: () => [],
+              beforeInstall: () => [],
+              afterBundling: (inputDir: string, outputDir: string) => props.bundledFiles!.map((file) => `cp "${join(inputDir, file)}" "${outputDir}"`),
+            },
+          }
+        : BUNDLING,
     });
   }
 }

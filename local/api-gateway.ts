@@ -45,7 +45,7 @@ import {
   PREFLIGHT_ROUTE,
   type HttpApiSettings,
 } from '../shared/deployment/http-api.ts';
-import { authorizerEntry, routes, type Route } from '../shared/deployment/routes.ts';
+import { authorizerEntry, docsRoutes, routes, type Route } from '../shared/deployment/routes.ts';
 import type { Jwks } from './issuer.ts';
 import { preflightHeaders, withCors } from './cors.ts';
 import { FunctionTimeout, invoke, type LambdaHandler } from './lambda-runtime.ts';
@@ -75,6 +75,11 @@ export interface LocalApiOptions {
    * of what the function returns, e.g. `/_local/events`, the events published to the local bus.
    */
   localRoutes?: Readonly<Record<string, () => unknown>>;
+  /**
+   * Serve the API reference routes (shared/deployment/routes.ts docsRoutes) without the
+   * authorizer, through their handler, as the stack does with the context publishDocs=true.
+   */
+  publishDocs?: boolean;
 }
 
 export interface LocalApi {
@@ -112,7 +117,8 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     return handler;
   };
   // Import everything up front so configuration errors show at start, as on a cold start.
-  await Promise.all([authorizerEntry, ...new Set(routes.map((route) => route.entry))].map(load));
+  const served = options.publishDocs ? [...routes, ...docsRoutes] : routes;
+  await Promise.all([authorizerEntry, ...new Set(served.map((route) => route.entry))].map(load));
 
   const log = options.logRequests === true ? (line: string) => console.log(line) : options.logRequests || undefined;
   const gateway: Gateway = {
@@ -121,6 +127,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     verdicts: new VerdictCache(settings.authorizer.cacheTtlSeconds * 1000),
     timeoutMs: options.functionTimeoutMs ?? settings.functionTimeoutSeconds * 1000,
     localRoutes: options.localRoutes ?? {},
+    docsRoutes: options.publishDocs ? docsRoutes : [],
   };
   const server = createServer((req, res) => {
     const started = performance.now();
@@ -160,6 +167,7 @@ interface Gateway {
   readonly verdicts: VerdictCache;
   readonly timeoutMs: number;
   readonly localRoutes: Readonly<Record<string, () => unknown>>;
+  readonly docsRoutes: readonly Route[];
 }
 
 interface GatewayResponse {
@@ -190,9 +198,13 @@ async function respond(req: IncomingMessage, gateway: Gateway): Promise<GatewayR
   if (localRoute) return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(localRoute()) };
 
   const preflightRoute = method === PREFLIGHT_ROUTE.method && url.pathname !== '/';
+  // Public routes are matched before the route table, as API Gateway prefers a full path to {proxy+}/$default.
+  const docsRoute = method === 'GET' ? gateway.docsRoutes.find((route) => route.path === url.pathname) : undefined;
   const match = preflightRoute
     ? { route: routes.find((r) => r.id === PREFLIGHT_ROUTE.routeId)!, pathParameters: { proxy: decodeProxy(url.pathname.slice(1)) } }
-    : matchRoute(method, url.pathname)!;
+    : docsRoute
+      ? { route: docsRoute, pathParameters: {} }
+      : matchRoute(method, url.pathname)!;
   const routeKey = preflightRoute ? `${PREFLIGHT_ROUTE.method} ${PREFLIGHT_ROUTE.path}` : routeKeyOf(match.route);
   const requestId = randomUUID();
   const now = Date.now();
@@ -216,7 +228,7 @@ async function respond(req: IncomingMessage, gateway: Gateway): Promise<GatewayR
   };
 
   let authorizer: { lambda: unknown } | undefined;
-  if (!preflightRoute) {
+  if (!preflightRoute && !docsRoute) {
     const verdict = await authorize(gateway, headers, {
       version: '2.0',
       type: 'REQUEST',

@@ -63,7 +63,7 @@ try {
   stops.push(events.stop);
 
   const localRoutes = { '/_local/events': () => eventBus.events, '/_local/events/dead-letters': () => eventBus.deadLetters };
-  const api = await startLocalApi({ port, jwks: issuer.jwks, logRequests: true, localRoutes }).catch((error: NodeJS.ErrnoException) => {
+  const api = await startLocalApi({ port, jwks: issuer.jwks, logRequests: true, localRoutes, publishDocs: true }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
       throw new Error(`the API port ${port} is already in use: stop what listens there, or set PORT to a free port (e.g. PORT=3100 npm start)`);
     }
@@ -81,6 +81,7 @@ try {
                    .local/events.jsonl and ${api.url}/_local/events (failed: .local/events-dlq.jsonl)
   OIDC issuer      ${issuer.issuer}  (audience ${issuer.audience}; key in .local/issuer/)
   API              ${api.url}  (one line per request below; a 401 shows the authorizer's reason)
+  API reference    ${api.url}/docs and ${api.url}/openapi.yaml  (no token needed)
   CORS origins     ${cors.allowOrigins.join(', ')}  (ALLOWED_ORIGINS; default: the origin of FRONTEND_URL)
   Authorizer cache ${authorizer.cacheTtlSeconds ? `${authorizer.cacheTtlSeconds} s per Authorization header` : 'off'}  (AUTHORIZER_CACHE_TTL_SECONDS)
 

@@ -18,12 +18,19 @@
  * With --invitee-token, the invitee reads and accepts it and then sees the private organization.
  * The smoke organization stays behind (the API has no delete).
  *
+ * The API's operations go through the typed client (client/index.ts); the CORS preflight and the
+ * unknown route, which are not operations of openapi.yaml, are plain requests.
+ *
  * The invitee must be a different user (another `sub` and email) than the admin: the creator of
  * an organization is its member, and members are not invited.
  */
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createInvitationsClient } from '../client/index.ts';
+
+/** What a typed-client call resolves to. */
+type Answer = { readonly data?: unknown; readonly error?: unknown; readonly response: Response };
 
 export interface SmokeOptions {
   readonly url: string;
@@ -63,42 +70,50 @@ export async function runSmoke(options: SmokeOptions, log: (line: string) => voi
     if (invitee.sub === admin.sub) throw new SmokeFailure('--invitee-token is the same user as --token; the creator of an organization is already its member.');
   }
 
-  async function call(method: string, path: string, token: string | undefined, body?: unknown) {
-    const headers: Record<string, string> = {};
-    if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
+  // The API's operations go through the typed client (client/index.ts), so a path, parameter or
+  // body that drifted from openapi.yaml fails to compile here, not on the deployed stack.
+  const client = (token?: string) => createInvitationsClient(base, { token, fetch: (request) => doFetch(request), timeoutMs: 30_000 });
+  const api = client(options.token);
+  const anonymous = client();
+  const asInvitee = options.inviteeToken ? client(options.inviteeToken) : undefined;
+
+  /** Awaits a call; a network failure or timeout is a SmokeFailure naming the step. */
+  async function answer<T extends Answer>(step: string, call: Promise<T>): Promise<T & { text: string }> {
+    let result: T;
     try {
-      response = await doFetch(`${base}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
-      });
+      result = await call;
     } catch (error) {
-      throw new SmokeFailure(`${method} ${path}: ${(error as Error).message}`);
+      throw new SmokeFailure(`${step}: ${(error as Error).message}`);
     }
-    const text = await response.text();
-    let json: any;
-    try {
-      json = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: response.status, headers: response.headers, json, text };
+    const body = result.data ?? result.error;
+    return { ...result, text: body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body) };
   }
 
-  async function expectStatus(step: string, method: string, path: string, token: string | undefined, status: number, body?: unknown) {
-    const response = await call(method, path, token, body);
-    if (response.status !== status) {
-      throw new SmokeFailure(`${step}: ${method} ${path} answered ${response.status}, expected ${status}: ${response.text.slice(0, 500)}`);
+  async function expectStatus<T extends Answer>(step: string, method: string, call: Promise<T>, status: number) {
+    const result = await answer(step, call);
+    const path = new URL(result.response.url).pathname;
+    if (result.response.status !== status) {
+      throw new SmokeFailure(`${step}: ${method} ${path} answered ${result.response.status}, expected ${status}: ${result.text.slice(0, 500)}`);
     }
     log(`ok  ${step} (${method} ${path} → ${status})`);
-    return response;
+    return result;
   }
 
   function check(condition: unknown, message: string): asserts condition {
     if (!condition) throw new SmokeFailure(message);
+  }
+
+  /** A GET outside the spec, read as the client reads answers (JSON `data` on 2xx, else `error`). */
+  async function rawGet(path: string, token: string): Promise<Answer> {
+    const response = await doFetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // not JSON: kept as text
+    }
+    return response.ok ? { data: body, response } : { error: body, response };
   }
 
   /** What a browser on `origin` sends before an invitation POST, and needs back. */
@@ -133,78 +148,93 @@ export async function runSmoke(options: SmokeOptions, log: (line: string) => voi
   }
 
   // The gateway: the authorizer guards every route, unknown routes get the service's JSON 404.
-  const anonymous = await expectStatus('no token is refused by the authorizer', 'GET', '/v1/user/organizations', undefined, 401);
-  check(anonymous.json?.message === 'Unauthorized', `401 body should be {"message":"Unauthorized"}, got ${anonymous.text}`);
-  const garbage = await call('GET', '/v1/user/organizations', 'garbage.token.here');
-  check(garbage.status === 401, `a garbage token should be refused with 401, got ${garbage.status}: ${garbage.text.slice(0, 500)}`);
+  const refused = await expectStatus('no token is refused by the authorizer', 'GET', anonymous.GET('/v1/user/organizations'), 401);
+  check((refused.error as { message?: unknown } | undefined)?.message === 'Unauthorized', `401 body should be {"message":"Unauthorized"}, got ${refused.text}`);
+  const garbage = await answer('a garbage token', anonymous.GET('/v1/user/organizations', { headers: { authorization: 'Bearer garbage.token.here' } }));
+  const garbageStatus = garbage.response.status;
+  check(garbageStatus === 401, `a garbage token should be refused with 401, got ${garbageStatus}: ${garbage.text.slice(0, 500)}`);
   log('ok  a garbage token is refused by the authorizer (GET /v1/user/organizations → 401)');
   if (options.origin) await checkPreflight(options.origin);
   else log('--  CORS preflight: skipped; pass --origin <frontend origin> to check what browsers need');
-  const unknown = await expectStatus('unknown routes answer JSON 404', 'GET', '/v1/no-such-route', options.token, 404);
-  check(unknown.json?.status === 404, `404 body should be the service's error JSON, got ${unknown.text}`);
+  // Not an operation of the spec, so not the typed client: the raw request the gateway routes to `$default`.
+  const unknown = await expectStatus('unknown routes answer JSON 404', 'GET', rawGet('/v1/no-such-route', options.token), 404);
+  check((unknown.error as { status?: unknown } | undefined)?.status === 404, `404 body should be the service's error JSON, got ${unknown.text}`);
 
   // Organization.
   const organization = `smoke-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const contactEmail = typeof admin.email === 'string' && admin.email.includes('@') ? admin.email : SIMULATOR_RECIPIENT;
-  const created = await expectStatus('create organization', 'POST', '/v1/organizations', options.token, 201, {
-    name: organization,
-    contactEmail,
-    visibility: 'PRIVATE',
-    description: 'Created by the post-deploy smoke test.',
-  });
-  check(created.json?.name === organization && Number.isInteger(created.json?.id), `unexpected organization: ${created.text}`);
-  check(
-    created.headers.get('location') === `/v1/organizations/${organization}`,
-    `Location should be /v1/organizations/${organization}, got ${created.headers.get('location')}`,
+  const created = await expectStatus(
+    'create organization',
+    'POST',
+    api.POST('/v1/organizations', { body: { name: organization, contactEmail, visibility: 'PRIVATE', description: 'Created by the post-deploy smoke test.' } }),
+    201,
   );
-  const read = await expectStatus('get organization', 'GET', `/v1/organizations/${organization}`, options.token, 200);
-  check(read.json?.isMember === true && read.json?.canEdit === true, `the creator should be an admin member: ${read.text}`);
-  const mine = await expectStatus('list my organizations', 'GET', '/v1/user/organizations', options.token, 200);
-  check(Array.isArray(mine.json) && mine.json.some((o: { name?: string }) => o.name === organization), 'the new organization is not in the list');
+  check(created.data?.name === organization && Number.isInteger(created.data?.id), `unexpected organization: ${created.text}`);
+  const location = created.response.headers.get('location');
+  check(location === `/v1/organizations/${organization}`, `Location should be /v1/organizations/${organization}, got ${location}`);
+  const byName = { params: { path: { name: organization } } };
+  const read = await expectStatus('get organization', 'GET', api.GET('/v1/organizations/{name}', byName), 200);
+  check(read.data?.isMember === true && read.data?.canEdit === true, `the creator should be an admin member: ${read.text}`);
+  const mine = await expectStatus('list my organizations', 'GET', api.GET('/v1/user/organizations'), 200);
+  check(mine.data?.some((o) => o.name === organization), 'the new organization is not in the list');
 
   // Invitation: create, list, get.
   const recipient = invitee?.email ?? SIMULATOR_RECIPIENT;
-  const invited = await expectStatus('create invitation', 'POST', `/v1/organizations/${organization}/invitations`, options.token, 201, {
-    emails: [recipient],
-  });
-  const invitation = invited.json?.invitations?.[0];
+  const ofOrganization = { params: { path: { orgName: organization } } };
+  const invited = await expectStatus(
+    'create invitation',
+    'POST',
+    api.POST('/v1/organizations/{orgName}/invitations', { ...ofOrganization, body: { emails: [recipient] } }),
+    201,
+  );
+  // 201 lists the created invitations (200 is a dry run's verdicts, not asked for here).
+  const invitations = invited.data && 'invitations' in invited.data ? invited.data.invitations : undefined;
+  const invitation = invitations?.[0];
   check(
-    invited.json?.invitations?.length === 1 && invitation.status === 'PENDING',
+    invitations?.length === 1 && invitation?.id && invitation.status === 'PENDING',
     `expected one PENDING invitation for ${recipient}, got ${invited.text}`,
   );
-  const invitationPath = `/v1/organizations/${organization}/invitations/${invitation.id}`;
-  const listed = await expectStatus('list invitations', 'GET', `/v1/organizations/${organization}/invitations`, options.token, 200);
-  check(Array.isArray(listed.json) && listed.json.some((i: { id?: string }) => i.id === invitation.id), 'the invitation is not listed');
-  const got = await expectStatus('get invitation (admin)', 'GET', invitationPath, options.token, 200);
-  check(got.json?.id === invitation.id && got.json?.userEmail === recipient, `unexpected invitation: ${got.text}`);
+  const theInvitation = { params: { path: { name: organization, uuid: invitation.id } } };
+  const listed = await expectStatus('list invitations', 'GET', api.GET('/v1/organizations/{orgName}/invitations', ofOrganization), 200);
+  check(listed.data?.some((i) => i.id === invitation.id), 'the invitation is not listed');
+  const got = await expectStatus('get invitation (admin)', 'GET', api.GET('/v1/organizations/{name}/invitations/{uuid}', theInvitation), 200);
+  check(got.data && got.data.id === invitation.id && got.data.userEmail === recipient, `unexpected invitation: ${got.text}`);
 
   // Email delivery (asynchronous: table stream → delivery function → SES). Before the answer:
   // an invitation answered first is, rightly, not emailed any more.
-  let emailStatus = String(got.json?.emailStatus ?? 'PENDING');
+  let emailStatus = String(got.data?.emailStatus ?? 'PENDING');
   const deadline = Date.now() + (options.emailWaitSeconds ?? 60) * 1000;
-  let last = got;
+  const readInvitation = () => answer('get invitation (admin)', api.GET('/v1/organizations/{name}/invitations/{uuid}', theInvitation));
+  let last: Awaited<ReturnType<typeof readInvitation>> = got;
   while (emailStatus === 'PENDING' && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    last = await call('GET', invitationPath, options.token);
-    if (last.status === 200) emailStatus = String(last.json?.emailStatus);
+    last = await readInvitation();
+    if (last.response.status === 200) emailStatus = String(last.data?.emailStatus);
   }
-  if (emailStatus === 'SENT') log(`ok  invitation email SENT to ${recipient} (sendCount ${last.json?.sendCount})`);
-  else log(`!!  invitation email ${emailStatus}${last.json?.lastError ? `: ${last.json.lastError}` : ''}`);
+  const lastError = last.data?.lastError;
+  if (emailStatus === 'SENT') log(`ok  invitation email SENT to ${recipient} (sendCount ${last.data?.sendCount})`);
+  else log(`!!  invitation email ${emailStatus}${lastError ? `: ${lastError}` : ''}`);
   if (options.requireEmailSent && emailStatus !== 'SENT') {
-    throw new SmokeFailure(`the invitation email is ${emailStatus}, expected SENT${last.json?.lastError ? ` (${last.json.lastError})` : ''}`);
+    throw new SmokeFailure(`the invitation email is ${emailStatus}, expected SENT${lastError ? ` (${lastError})` : ''}`);
   }
 
   // Answer: only the invitee may.
-  await expectStatus('an admin cannot answer for the invitee', 'PUT', invitationPath, options.token, 404, { status: 'ACCEPTED' });
+  // The spec's body is the invitation (as Jaqpot's clients send it back); only `status` is read.
+  const accepting = (read: NonNullable<typeof got.data>) => ({ ...theInvitation, body: { ...read, status: 'ACCEPTED' as const } });
+  await expectStatus('an admin cannot answer for the invitee', 'PUT', api.PUT('/v1/organizations/{name}/invitations/{uuid}', accepting(got.data)), 404);
   let answered = false;
-  if (options.inviteeToken) {
-    await expectStatus('get invitation (invitee)', 'GET', invitationPath, options.inviteeToken, 200);
-    const accepted = await expectStatus('accept invitation (invitee)', 'PUT', invitationPath, options.inviteeToken, 200, {
-      status: 'ACCEPTED',
-    });
-    check(accepted.json?.status === 'ACCEPTED', `the invitation should be ACCEPTED: ${accepted.text}`);
-    const member = await expectStatus('the invitee sees the private organization', 'GET', `/v1/organizations/${organization}`, options.inviteeToken, 200);
-    check(member.json?.isMember === true, `the invitee should now be a member: ${member.text}`);
+  if (asInvitee) {
+    const seen = await expectStatus('get invitation (invitee)', 'GET', asInvitee.GET('/v1/organizations/{name}/invitations/{uuid}', theInvitation), 200);
+    check(seen.data, `the invitee should see the invitation: ${seen.text}`);
+    const accepted = await expectStatus(
+      'accept invitation (invitee)',
+      'PUT',
+      asInvitee.PUT('/v1/organizations/{name}/invitations/{uuid}', accepting(seen.data)),
+      200,
+    );
+    check(accepted.data?.status === 'ACCEPTED', `the invitation should be ACCEPTED: ${accepted.text}`);
+    const member = await expectStatus('the invitee sees the private organization', 'GET', asInvitee.GET('/v1/organizations/{name}', byName), 200);
+    check(member.data?.isMember === true, `the invitee should now be a member: ${member.text}`);
     answered = true;
   } else {
     log('--  accept invitation (invitee): skipped; pass --invitee-token to answer as the invitee');

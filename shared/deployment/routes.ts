@@ -8,6 +8,7 @@
  * reads `org` with the meaning its route gives it (a name, or the integer id for resend).
  * Clients see identical wire paths; openapi.yaml keeps the spec's names.
  */
+import { DOCS_PATHS } from '../docs/api-reference.ts';
 import { tableSchema } from './table-schema.ts';
 
 export interface Route {
@@ -199,6 +200,19 @@ export const routes: readonly Route[] = [
 
 /** The Lambda authorizer in front of every route. */
 export const authorizerEntry = 'functions/authorizer.ts';
+
+/**
+ * The API reference (shared/docs/api-reference.ts): public GET routes, without the authorizer,
+ * all served by one function that reads no data. Locally always; on AWS only with the context
+ * `publishDocs=true`. Nothing else is public.
+ */
+export const docsRoutes: readonly Route[] = Object.values(DOCS_PATHS).map((path) => ({
+  id: 'apiDocs',
+  method: 'GET',
+  path,
+  entry: 'functions/api-docs.ts',
+  dynamodb: [],
+}));
 
 /** Functions triggered by events rather than routes (the CDK stack wires their triggers). */
 export const eventFunctions = {

@@ -63,7 +63,7 @@ describe('loadStackConfig', () => {
         sweepIntervalMinutes: 5,
         sandboxRecipients: [],
       },
-      api: { allowedOrigins: ['https://app.acme.test'], authorizerCacheTtlSeconds: 10, throttlingRateLimit: 50, throttlingBurstLimit: 100 },
+      api: { allowedOrigins: ['https://app.acme.test'], authorizerCacheTtlSeconds: 10, throttlingRateLimit: 50, throttlingBurstLimit: 100, publishDocs: false },
       invitations: {
         expirySeconds: 604800,
         retentionSeconds: 2592000,

@@ -123,7 +123,7 @@ export interface StackOptions {
   /** With emailDelivery: also fire the invitation timers every this many ms (default: never; tests call `events.runTimers()`). */
   readonly timerPeriodMs?: number;
   /** Local gateway options beyond the defaults (e.g. a short function timeout). */
-  readonly gateway?: Pick<LocalApiOptions, 'functionTimeoutMs' | 'logRequests'>;
+  readonly gateway?: Pick<LocalApiOptions, 'functionTimeoutMs' | 'logRequests' | 'publishDocs'>;
 }
 
 /** Starts a stack. Call once per test file: handler modules read their environment once. */
