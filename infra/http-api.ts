@@ -5,7 +5,7 @@
  * shared/deployment/http-api.ts, which the local gateway reproduces.
  */
 import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, HttpApi, type DomainMappingOptions, HttpMethod, HttpNoneAuthorizer, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -25,6 +25,8 @@ export interface HttpApiProps {
   readonly newFunction: NewFunction;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** An existing custom domain to map the stage to (InvitationsService's domain prop). */
+  readonly domain?: DomainMappingOptions;
 }
 
 export function createHttpApi(scope: Construct, props: HttpApiProps): { api: HttpApi; stage: HttpStage } {
@@ -42,7 +44,7 @@ export function createHttpApi(scope: Construct, props: HttpApiProps): { api: Htt
     responseTypes: [HttpLambdaResponseType.SIMPLE],
   });
   const api = new HttpApi(scope, 'HttpApi', {
-    apiName: config.stackName,
+    apiName: config.namePrefix,
     description: 'Jaqpot-compatible organization invitations API',
     createDefaultStage: false,
     defaultAuthorizer: authorizer,
@@ -88,6 +90,7 @@ export function createHttpApi(scope: Construct, props: HttpApiProps): { api: Htt
     autoDeploy: true,
     throttle: { rateLimit: config.api.throttlingRateLimit, burstLimit: config.api.throttlingBurstLimit },
     accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+    ...(props.domain && { domainMapping: props.domain }),
   });
   return { api, stage };
 }
