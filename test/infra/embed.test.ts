@@ -70,10 +70,16 @@ function expectTwoIndependentServices(resources: Resources) {
 }
 
 describe('embedded in an app of its own (examples/embed/app.ts)', () => {
-  const { app, stack } = buildApp({ context: { 'aws:cdk:bundling-stacks': [] } });
-  // Synthesizing runs the cdk-nag plugin the example adds: an unacknowledged finding throws here.
-  app.synth();
-  const resources = Template.fromStack(stack).toJSON().Resources as Resources;
+  let app: ReturnType<typeof buildApp>['app'];
+  let stack: ReturnType<typeof buildApp>['stack'];
+  let resources: Resources;
+
+  beforeAll(() => {
+    ({ app, stack } = buildApp({ context: { 'aws:cdk:bundling-stacks': [] } }));
+    // Synthesizing runs the cdk-nag plugin the example adds: an unacknowledged finding throws here.
+    app.synth();
+    resources = Template.fromStack(stack).toJSON().Resources as Resources;
+  });
 
   it('synthesizes with cdk-nag clean', () => {
     const report = new AwsSolutionsChecks(app).validateScope(stack);

@@ -3,6 +3,7 @@
  * (infra/config.ts) with every problem in one error, defaults from the same place.
  */
 import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { loadStackConfig, StackConfigError } from '../../infra/config.ts';
@@ -62,5 +63,17 @@ describe('InvitationsService props', () => {
     expect(problems).toEqual(
       expect.arrayContaining(['jwtIssuer is required', 'jwtJwksUri is required', 'senderEmail is required', 'frontendUrl is required']),
     );
+  });
+
+  it('gives two instances without namePrefix different physical names', () => {
+    const host = stack();
+    new InvitationsService(host, 'First', REQUIRED);
+    new InvitationsService(host, 'Second', { ...REQUIRED, senderEmail: 'invitations@other.acme.test' });
+    const resources = Object.values(Template.fromStack(host).toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>);
+    const names = resources.flatMap((r) =>
+      ['FunctionName', 'Name'].filter((key) => typeof r.Properties?.[key] === 'string').map((key) => `${r.Type} ${String(r.Properties[key])}`),
+    );
+    expect(names.filter((name) => name.startsWith('AWS::Lambda::Function')).length).toBeGreaterThan(40);
+    expect(names.filter((name, i) => names.indexOf(name) !== i && !name.startsWith('AWS::ApiGatewayV2::Authorizer'))).toEqual([]);
   });
 });
