@@ -31,11 +31,14 @@ export interface AlarmsProps {
   readonly eventsDeadLetterQueue?: sqs.Queue;
   /** The webhook rule target's dead-letter queue (with webhookUrl only). */
   readonly webhookDeadLetterQueue?: sqs.Queue;
+  /** An existing topic for the alarm actions (InvitationsService's alarmTopic prop); else alarmTopicArn/alarmEmail. */
+  readonly alarmTopic?: sns.ITopic;
 }
 
-export function createAlarms(scope: Construct, props: AlarmsProps): void {
+/** Creates the alarms; returns the topic their actions go to, if any. */
+export function createAlarms(scope: Construct, props: AlarmsProps): sns.ITopic | undefined {
   const { config, api, functions, deadLetterQueue, feedbackSubscriptionDeadLetterQueue, eventsDeadLetterQueue, webhookDeadLetterQueue } = props;
-  const alarmTopic = createAlarmTopic(scope, config);
+  const alarmTopic = createAlarmTopic(scope, config, props.alarmTopic);
   const period = Duration.minutes(5);
   const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 1) => {
     const created = new cloudwatch.Alarm(scope, alarmId, {
@@ -114,16 +117,19 @@ export function createAlarms(scope: Construct, props: AlarmsProps): void {
     }),
     'Invitation emails failed permanently: SES refused them, or they could not go out before the invitation expired (see lastError on the invitations)',
   );
+  return alarmTopic;
 }
 
-/** The configured topic, a new one for alarmEmail, or none (alarms without actions). */
-function createAlarmTopic(scope: Construct, config: StackConfig): sns.ITopic | undefined {
+/** The given or configured topic, a new one for alarmEmail, or none (alarms without actions). */
+function createAlarmTopic(scope: Construct, config: StackConfig, existing: sns.ITopic | undefined): sns.ITopic | undefined {
   const { alarmTopicArn, alarmEmail } = config.observability;
-  let alarmTopic: sns.ITopic | undefined;
-  if (alarmTopicArn) {
+  let alarmTopic: sns.ITopic | undefined = existing;
+  if (alarmTopic) {
+    // Given as a construct: nothing to create.
+  } else if (alarmTopicArn) {
     alarmTopic = sns.Topic.fromTopicArn(scope, 'AlarmTopic', alarmTopicArn);
   } else if (alarmEmail) {
-    const topic = new sns.Topic(scope, 'AlarmTopic', { displayName: `${config.stackName} alarms`, enforceSSL: true });
+    const topic = new sns.Topic(scope, 'AlarmTopic', { displayName: `${config.namePrefix} alarms`, enforceSSL: true });
     topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchAlarmsPublish',

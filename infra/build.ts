@@ -6,7 +6,7 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadStackConfig, type StackConfig } from './config.ts';
-import { InvitationsStack } from './stack.ts';
+import { InvitationsStack, serviceProps } from './stack.ts';
 
 export interface BuiltApp {
   readonly app: App;
@@ -16,10 +16,12 @@ export interface BuiltApp {
 
 export function buildApp(props: AppProps = {}): BuiltApp {
   const app = new App(props);
-  const config = loadStackConfig((key) => app.node.tryGetContext(key));
+  const tryGetContext = (key: string) => app.node.tryGetContext(key);
+  // Validated here too, so that a bad stackName is reported (with everything else) before the stack exists.
+  const config = loadStackConfig(tryGetContext);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  const stack = new InvitationsStack(app, config.stackName, {
-    config,
+  const stack = new InvitationsStack(app, config.namePrefix, {
+    service: serviceProps(tryGetContext),
     description: 'Jaqpot-compatible organization invitations service (API Gateway, Lambda, DynamoDB, SES)',
   });
   return { app, config, stack };

@@ -14,7 +14,8 @@ export type RemovalPolicyName = 'retain' | 'destroy';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 export interface StackConfig {
-  readonly stackName: string;
+  /** Prefix of the physical names (functions, API, event bus, pipe): the stack name for the app's own stack. */
+  readonly namePrefix: string;
   readonly jwt: {
     readonly issuer: string;
     readonly jwksUri: string;
@@ -128,6 +129,8 @@ export const CONTEXT_DEFAULTS = {
 } as const;
 
 export type ContextKey = keyof typeof CONTEXT_DEFAULTS;
+/** A key the reader knows: the context keys, and `namePrefix` (props' name for `stackName`). */
+type ConfigKey = ContextKey | 'namePrefix';
 
 /** The retention periods CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [
@@ -145,23 +148,47 @@ function isHttpsUrl(value: string): boolean {
   }
 }
 
+/** Where the values come from: CDK context (the app) or the props of an InvitationsService. */
+export interface ConfigSource {
+  /** The key that holds the name prefix: `stackName` in the context, `namePrefix` in props. */
+  readonly nameKey: 'stackName' | 'namePrefix';
+  /** The first line of the error. */
+  readonly description: string;
+}
+
+export const CONTEXT_SOURCE: ConfigSource = {
+  nameKey: 'stackName',
+  description: 'Invalid stack configuration (CDK context; set in cdk.json or with --context key=value)',
+};
+
 export class StackConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid stack configuration (CDK context; set in cdk.json or with --context key=value):\n- ${problems.join('\n- ')}`);
+  constructor(
+    readonly problems: string[],
+    description = CONTEXT_SOURCE.description,
+  ) {
+    super(`${description}:\n- ${problems.join('\n- ')}`);
     this.name = 'StackConfigError';
   }
 }
 
 /**
- * Reads and validates the context. `tryGetContext` is `app.node.tryGetContext` (values from
- * cdk.json keep their JSON type; values from `--context` are strings).
+ * Reads and validates the context (or an InvitationsService's props, which have the same keys
+ * but `namePrefix` for `stackName`). `tryGetContext` is `app.node.tryGetContext` (values from
+ * cdk.json keep their JSON type; values from `--context` are strings). `problems`: found by the
+ * caller already, listed first in the same error.
  */
-export function loadStackConfig(tryGetContext: (key: string) => unknown): StackConfig {
-  const r = new ContextReader(tryGetContext);
+export function loadStackConfig(
+  tryGetContext: (key: string) => unknown,
+  source: ConfigSource = CONTEXT_SOURCE,
+  problems: readonly string[] = [],
+): StackConfig {
+  const r = new ContextReader(tryGetContext, source.description);
+  for (const problem of problems) r.problem(problem);
 
-  const stackName = r.string('stackName');
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,39}$/.test(stackName)) {
-    r.problem('stackName must start with a letter and have at most 40 letters, digits and hyphens (function names are "<stackName>-<route id>")');
+  const { nameKey } = source;
+  const namePrefix = r.string(nameKey);
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,39}$/.test(namePrefix)) {
+    r.problem(`${nameKey} must start with a letter and have at most 40 letters, digits and hyphens (function names are "<${nameKey}>-<route id>")`);
   }
 
   const issuer = r.httpsUrl('jwtIssuer');
@@ -230,7 +257,7 @@ export function loadStackConfig(tryGetContext: (key: string) => unknown): StackC
   const sweepAgeSeconds = r.positiveInteger('emailSweepAgeSeconds');
 
   const config: StackConfig = {
-    stackName,
+    namePrefix,
     jwt: {
       issuer,
       jwksUri,
@@ -304,24 +331,29 @@ export function isExampleValue(value: unknown): boolean {
 
 class ContextReader {
   private readonly problems: string[] = [];
-  constructor(private readonly get: (key: string) => unknown) {}
+  constructor(
+    private readonly get: (key: string) => unknown,
+    private readonly description: string,
+  ) {}
 
   problem(text: string) {
     this.problems.push(text);
   }
 
   throwIfInvalid() {
-    if (this.problems.length > 0) throw new StackConfigError(this.problems);
+    if (this.problems.length > 0) throw new StackConfigError(this.problems, this.description);
   }
 
   /** The raw value, or its default; empty strings count as unset. */
-  private raw(key: ContextKey): unknown {
+  private raw(key: ConfigKey): unknown {
     const value = this.get(key);
-    if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return CONTEXT_DEFAULTS[key];
+    if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+      return key === 'namePrefix' ? undefined : CONTEXT_DEFAULTS[key];
+    }
     return value;
   }
 
-  optionalString(key: ContextKey): string | undefined {
+  optionalString(key: ConfigKey): string | undefined {
     const value = this.raw(key);
     if (value === undefined) return undefined;
     if (typeof value !== 'string') {
@@ -331,7 +363,7 @@ class ContextReader {
     return value.trim();
   }
 
-  string(key: ContextKey): string {
+  string(key: ConfigKey): string {
     const value = this.optionalString(key);
     if (value === undefined) {
       if (!this.problems.some((p) => p.startsWith(`${key} `))) this.problem(`${key} is required`);

@@ -50,8 +50,8 @@ export function createEventPublishing(scope: Construct, props: EventPublishingPr
   const bus: events.IEventBus = config.events.busArn
     ? events.EventBus.fromEventBusArn(scope, 'EventBus', config.events.busArn)
     : new events.EventBus(scope, 'EventBus', {
-        eventBusName: `${config.stackName}-events`,
-        description: `Events of ${config.stackName}: every change to invitations and memberships`,
+        eventBusName: `${config.namePrefix}-events`,
+        description: `Events of ${config.namePrefix}: every change to invitations and memberships`,
       });
 
   const deadLetterQueue = createQueue(scope, 'EventsDeadLetterQueue', removalPolicy);
@@ -72,7 +72,7 @@ export function createEventPublishing(scope: Construct, props: EventPublishingPr
     assumedBy: new iam.ServicePrincipal('pipes.amazonaws.com', {
       conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
     }),
-    description: `${config.stackName} event pipe: read the table stream, render, put on the bus, dead-letter`,
+    description: `${config.namePrefix} event pipe: read the table stream, render, put on the bus, dead-letter`,
   });
   pipeRole.addToPolicy(
     new iam.PolicyStatement({
@@ -86,7 +86,7 @@ export function createEventPublishing(scope: Construct, props: EventPublishingPr
   pipeRole.addToPolicy(new iam.PolicyStatement({ sid: 'DeadLetter', actions: ['sqs:SendMessage'], resources: [deadLetterQueue.queueArn] }));
 
   const pipe = new pipes.CfnPipe(scope, 'EventPipe', {
-    name: `${config.stackName}-events`,
+    name: `${config.namePrefix}-events`,
     description: 'Table stream (new event items) → events as plain JSON → event bus',
     roleArn: pipeRole.roleArn,
     source: streamArn,
@@ -114,17 +114,17 @@ export function createEventPublishing(scope: Construct, props: EventPublishingPr
   // The role's policy must exist before the pipe starts reading.
   pipe.node.addDependency(pipeRole);
 
-  const webhook = config.events.webhookUrl ? createWebhook(scope, { bus, url: config.events.webhookUrl, stackName: config.stackName, removalPolicy }) : undefined;
+  const webhook = config.events.webhookUrl ? createWebhook(scope, { bus, url: config.events.webhookUrl, namePrefix: config.namePrefix, removalPolicy }) : undefined;
   return { bus, pipe, pipeRole, deadLetterQueue, webhook };
 }
 
 function createWebhook(
   scope: Construct,
-  props: { bus: events.IEventBus; url: string; stackName: string; removalPolicy: RemovalPolicy },
+  props: { bus: events.IEventBus; url: string; namePrefix: string; removalPolicy: RemovalPolicy },
 ): NonNullable<EventPublishing['webhook']> {
   // The key the webhook checks: generated here; read it (or put your own) in Secrets Manager.
   const apiKeySecret = new secretsmanager.Secret(scope, 'WebhookApiKey', {
-    description: `${props.stackName}: the ${WEBHOOK_API_KEY_HEADER} header value sent with every event POSTed to webhookUrl`,
+    description: `${props.namePrefix}: the ${WEBHOOK_API_KEY_HEADER} header value sent with every event POSTed to webhookUrl`,
     generateSecretString: { passwordLength: 40, excludePunctuation: true },
     removalPolicy: props.removalPolicy,
   });
@@ -133,11 +133,11 @@ function createWebhook(
     reason: 'The webhook API key is shared with the webhook receiver, which must change in step; it is rotated by hand (README: "Events on EventBridge").',
   });
   const connection = new events.Connection(scope, 'WebhookConnection', {
-    description: `${props.stackName}: API key for webhookUrl`,
+    description: `${props.namePrefix}: API key for webhookUrl`,
     authorization: events.Authorization.apiKey(WEBHOOK_API_KEY_HEADER, apiKeySecret.secretValue),
   });
   const destination = new events.ApiDestination(scope, 'WebhookDestination', {
-    description: `${props.stackName}: POSTs every event to webhookUrl`,
+    description: `${props.namePrefix}: POSTs every event to webhookUrl`,
     connection,
     endpoint: props.url,
     httpMethod: events.HttpMethod.POST,

@@ -78,7 +78,7 @@ export function functionEnvironments(config: StackConfig, refs: { tableName: str
   return { common, api, authorizer, delivery, feedback, timers };
 }
 
-/** Creates a ServiceFunction `<stackName>-<fnId>` (construct id: fnId in PascalCase) and records it. */
+/** Creates a ServiceFunction `<namePrefix>-<fnId>` (construct id: fnId in PascalCase) and records it. */
 export type NewFunction = (
   fnId: string,
   entry: string,
@@ -90,13 +90,13 @@ export type NewFunction = (
 
 export function functionFactory(
   scope: Construct,
-  props: { stackName: string; logRetention: logs.RetentionDays; removalPolicy: RemovalPolicy },
+  props: { namePrefix: string; logRetention: logs.RetentionDays; removalPolicy: RemovalPolicy },
 ): { newFunction: NewFunction; functions: ReadonlyMap<string, ServiceFunction> } {
   const functions = new Map<string, ServiceFunction>();
   const newFunction: NewFunction = (fnId, entry, kind, environment, description, options) => {
     const fn = new ServiceFunction(scope, pascalCase(fnId), {
       entry,
-      functionName: `${props.stackName}-${fnId}`,
+      functionName: `${props.namePrefix}-${fnId}`,
       description,
       environment,
       logRetention: props.logRetention,

@@ -5,19 +5,24 @@
  * shared/deployment/http-api.ts, which the local gateway reproduces.
  */
 import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, HttpApi, type DomainMappingOptions, HttpMethod, HttpNoneAuthorizer, HttpRoute, HttpRouteKey, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { httpApiSettings, PREFLIGHT_ROUTE } from '../shared/deployment/http-api.ts';
 import { authorizerEntry, docsRoutes, routes } from '../shared/deployment/routes.ts';
 import { DOCS_ASSETS } from '../shared/docs/api-reference.ts';
 import type { StackConfig } from './config.ts';
+import { REPO_ROOT } from './service-function.ts';
 import { pascalCase, type FunctionEnvironments, type NewFunction } from './functions.ts';
 import { grantTable } from './table.ts';
+
+const requireFromHere = createRequire(import.meta.url);
 
 export interface HttpApiProps {
   readonly config: StackConfig;
@@ -26,6 +31,8 @@ export interface HttpApiProps {
   readonly newFunction: NewFunction;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** An existing custom domain to map the stage to (InvitationsService's domain prop). */
+  readonly domain?: DomainMappingOptions;
 }
 
 export function createHttpApi(scope: Construct, props: HttpApiProps): { api: HttpApi; stage: HttpStage } {
@@ -43,7 +50,7 @@ export function createHttpApi(scope: Construct, props: HttpApiProps): { api: Htt
     responseTypes: [HttpLambdaResponseType.SIMPLE],
   });
   const api = new HttpApi(scope, 'HttpApi', {
-    apiName: config.stackName,
+    apiName: config.namePrefix,
     description: 'Jaqpot-compatible organization invitations API',
     createDefaultStage: false,
     defaultAuthorizer: authorizer,
@@ -90,6 +97,7 @@ export function createHttpApi(scope: Construct, props: HttpApiProps): { api: Htt
     autoDeploy: true,
     throttle: { rateLimit: config.api.throttlingRateLimit, burstLimit: config.api.throttlingBurstLimit },
     accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+    ...(props.domain && { domainMapping: props.domain }),
   });
   return { api, stage };
 }
@@ -102,7 +110,12 @@ export function createHttpApi(scope: Construct, props: HttpApiProps): { api: Htt
 function addDocsRoutes(scope: Construct, api: HttpApi, newFunction: NewFunction) {
   const [first] = docsRoutes;
   const fn = newFunction(first!.id, first!.entry, 'api', {}, 'API reference: GET /docs and GET /openapi.yaml (public)', {
-    bundledFiles: [DOCS_ASSETS.spec, `node_modules/swagger-ui-dist/${DOCS_ASSETS.script}`, `node_modules/swagger-ui-dist/${DOCS_ASSETS.styles}`],
+    // Absolute paths: an app that installed this package has them in its own node_modules.
+    bundledFiles: [
+      join(REPO_ROOT, DOCS_ASSETS.spec),
+      requireFromHere.resolve(`swagger-ui-dist/${DOCS_ASSETS.script}`),
+      requireFromHere.resolve(`swagger-ui-dist/${DOCS_ASSETS.styles}`),
+    ],
   });
   const integration = new HttpLambdaIntegration(`${pascalCase(first!.id)}Integration`, fn.function);
   for (const route of docsRoutes) {

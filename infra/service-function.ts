@@ -10,12 +10,21 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * The repository's lock file; absent when the code is an installed package (npm never packs
+ * package-lock.json): CDK then finds the app's own lock file from the working directory and takes
+ * its folder as the project root, where esbuild resolves the handlers' dependencies.
+ */
+const LOCK_FILE = join(REPO_ROOT, 'package-lock.json');
+const PROJECT = existsSync(LOCK_FILE) ? { projectRoot: REPO_ROOT, depsLockFilePath: LOCK_FILE } : {};
 
 /**
  * esbuild's ESM output keeps CommonJS dependencies' `require` calls (Node built-ins) working
@@ -48,7 +57,7 @@ export interface ServiceFunctionProps {
   readonly memorySize: number;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
-  /** Files (relative to the repository root) copied next to the bundle, read at run time from LAMBDA_TASK_ROOT. */
+  /** Files (absolute paths) copied next to the bundle, read at run time from LAMBDA_TASK_ROOT. */
   readonly bundledFiles?: readonly string[];
 }
 
@@ -83,8 +92,7 @@ export class ServiceFunction extends Construct {
       description: props.description,
       entry: join(REPO_ROOT, props.entry),
       handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      ...PROJECT,
       runtime: RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
@@ -103,7 +111,7 @@ export class ServiceFunction extends Construct {
             commandHooks: {
               beforeBundling: () => [],
               beforeInstall: () => [],
-              afterBundling: (inputDir: string, outputDir: string) => props.bundledFiles!.map((file) => `cp "${join(inputDir, file)}" "${outputDir}"`),
+              afterBundling: (_inputDir: string, outputDir: string) => props.bundledFiles!.map((file) => `cp "${file}" "${outputDir}"`),
             },
           }
         : BUNDLING,

@@ -37,13 +37,13 @@ function problemsOf(context: Record<string, unknown>): string[] {
 describe('loadStackConfig', () => {
   it('accepts the example context in cdk.json (npm run synth works out of the box)', () => {
     const config = load(CDK_JSON_CONTEXT);
-    expect(config.stackName).toBe('JaqpotInvitations');
+    expect(config.namePrefix).toBe('JaqpotInvitations');
     expect(config.data).toEqual({ removalPolicy: 'retain', deletionProtection: true });
   });
 
   it('applies the documented defaults when only the required values are given', () => {
     expect(load(REQUIRED)).toEqual({
-      stackName: 'JaqpotInvitations',
+      namePrefix: 'JaqpotInvitations',
       jwt: {
         issuer: REQUIRED.jwtIssuer,
         jwksUri: REQUIRED.jwtJwksUri,

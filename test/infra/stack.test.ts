@@ -487,7 +487,7 @@ describe('email delivery', () => {
   });
 
   it('dead-letters SES notifications SNS cannot deliver to the feedback function: encrypted, TLS-only queue, SNS may send to it, alarm on its depth', () => {
-    const queue = logicalId(built, built.stack.node.findChild('FeedbackSubscriptionDeadLetterQueue') as sqs.Queue);
+    const queue = logicalId(built, built.stack.service.node.findChild('FeedbackSubscriptionDeadLetterQueue') as sqs.Queue);
     template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
     expect(template.toJSON().Resources[queue].Properties).toMatchObject({ MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
     template.hasResourceProperties('AWS::SNS::Subscription', {
