@@ -1,5 +1,6 @@
 import { QueryCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableSchema } from '../../deployment/table-schema.ts';
+import { PENDING_EMAIL_SHARDS } from '../../domain/sharding.ts';
 import type { EmailStatus, Invitation } from '../../domain/invitation.ts';
 import type { DeliveryOutcome, EmailDeliveryStore, PendingEmail } from '../../ports.ts';
 import { emailFailed, emailFeedback, emailSent } from '../../domain/invitation-events.ts';
@@ -95,20 +96,34 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
     }, emailFeedback(invitation, { status, messageId, reason }, nowMs));
   }
 
+  /**
+   * The oldest pending email requests made before `requestedBefore`, at most `limit`: every shard
+   * of the pending-email index queried in parallel (PENDING_EMAIL_SHARDS Queries, whatever the
+   * number pending), each for its oldest `limit`, merged oldest first.
+   */
   async listPendingEmails(requestedBefore: string, limit: number): Promise<PendingEmail[]> {
     const index = tableSchema.pendingEmailIndex;
-    const { Items } = await call(() =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :before',
-          ExpressionAttributeValues: { ':pk': keys.pendingEmail('').GSI2PK, ':before': requestedBefore },
-          Limit: limit,
-        }),
+    const shards = Array.from({ length: PENDING_EMAIL_SHARDS }, (_, shard) => shard);
+    const pages = await Promise.all(
+      shards.map((shard) =>
+        call(() =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: index.name,
+              KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :before',
+              ExpressionAttributeValues: { ':pk': keys.pendingEmailPartition(shard), ':before': requestedBefore },
+              Limit: limit,
+            }),
+          ),
+        ),
       ),
     );
-    return (Items ?? []).map(fromPendingEmailItem);
+    return pages
+      .flatMap((page) => page.Items ?? [])
+      .sort((a, b) => String(a[index.sortKey]).localeCompare(String(b[index.sortKey])))
+      .slice(0, limit)
+      .map(fromPendingEmailItem);
   }
 }
 
