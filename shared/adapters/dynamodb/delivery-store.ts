@@ -99,20 +99,24 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
   /**
    * The oldest pending email requests made before `requestedBefore`, at most `limit`: every shard
    * of the pending-email index queried in parallel (PENDING_EMAIL_SHARDS Queries, whatever the
-   * number pending), each for its oldest `limit`, merged oldest first.
+   * number pending, plus the partition entries written before the index was sharded still sit
+   * in), each for its oldest `limit`, merged oldest first.
    */
   async listPendingEmails(requestedBefore: string, limit: number): Promise<PendingEmail[]> {
     const index = tableSchema.pendingEmailIndex;
-    const shards = Array.from({ length: PENDING_EMAIL_SHARDS }, (_, shard) => shard);
+    const partitions = [
+      ...Array.from({ length: PENDING_EMAIL_SHARDS }, (_, shard) => keys.pendingEmailPartition(shard)),
+      keys.legacyPendingEmailPartition,
+    ];
     const pages = await Promise.all(
-      shards.map((shard) =>
+      partitions.map((partition) =>
         call(() =>
           this.client.send(
             new QueryCommand({
               TableName: this.tableName,
               IndexName: index.name,
               KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :before',
-              ExpressionAttributeValues: { ':pk': keys.pendingEmailPartition(shard), ':before': requestedBefore },
+              ExpressionAttributeValues: { ':pk': partition, ':before': requestedBefore },
               Limit: limit,
             }),
           ),

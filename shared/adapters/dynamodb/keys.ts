@@ -39,6 +39,8 @@ export const keys = {
     GSI2SK: requestedAt,
   }),
   pendingEmailPartition: (shard: number) => `EMAIL#PENDING#${shard}`,
+  /** The one partition of GSI2 before it was sharded: entries written then are still swept. */
+  legacyPendingEmailPartition: 'EMAIL#PENDING',
   /** GSI3 partition: one invitee address's invitations, present only while they are PENDING. */
   inviteeInvitations: (emailNormalized: string) => ({ GSI3PK: `INVITEE#${emailNormalized}` }),
   /** GSI3 sort key: newest first by creation (ISO timestamps sort as strings), the id breaking ties. */
