@@ -3,7 +3,9 @@
  * partition key for every email in flight. These check that real invitations spread over the
  * shards, and that the sweep's read (every shard, merged oldest first) still finds every one.
  */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { keys } from '../../shared/adapters/dynamodb/keys.ts';
 import { DynamoEmailDeliveryStore } from '../../shared/adapters/dynamodb/delivery-store.ts';
 import { PENDING_EMAIL_SHARDS } from '../../shared/domain/sharding.ts';
 import { uniqueAddress } from '../support/emails.ts';
@@ -46,4 +48,21 @@ describe('the sharded pending-email index', () => {
     expect(oldest).toHaveLength(15);
     expect(oldest.map(requestedAt)).toEqual(pending.slice(0, 15).map(requestedAt));
   }, 60_000);
+
+  it('still finds an entry written before the index was sharded (the old constant partition)', async () => {
+    const admin = user('admin');
+    const org = await createOrganization(stack, admin);
+    const [created] = (await invite(stack, admin, org.name, [uniqueAddress('legacy')])).invitations as { id: string }[];
+    await stack.db.send(
+      new UpdateCommand({
+        TableName: stack.tableName,
+        Key: keys.invitation(org.id, created!.id),
+        UpdateExpression: 'SET GSI2PK = :legacy',
+        ExpressionAttributeValues: { ':legacy': 'EMAIL#PENDING' },
+      }),
+    );
+    const store = new DynamoEmailDeliveryStore(stack.db, stack.tableName, 31_536_000);
+    const pending = await store.listPendingEmails(new Date(Date.now() + 60_000).toISOString(), 10_000);
+    expect(pending.map((entry) => entry.invitationId)).toContain(created!.id);
+  });
 });
