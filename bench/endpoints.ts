@@ -185,7 +185,7 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
                   Item: {
                     ...keys.invitation(FLOOR_ORG, id),
                     LSI1SK: keys.invitationCreatedSortKey(now, id),
-                    ...keys.pendingEmail(now),
+                    ...keys.pendingEmail(id, now),
                     id,
                     userEmail: `${id}@floor.test`,
                     status: 'PENDING',
@@ -344,7 +344,7 @@ export function endpoints(db: DynamoDBDocumentClient, table: string, fx: Fixture
                   TableName: table,
                   Key: invitationKey,
                   UpdateExpression: 'SET emailRequestedAt = :now, GSI2PK = :pk, GSI2SK = :now ADD deliverySeq :one',
-                  ExpressionAttributeValues: { ':now': now, ':pk': keys.pendingEmail(now).GSI2PK, ':one': 1 },
+                  ExpressionAttributeValues: { ':now': now, ':pk': keys.pendingEmail(fx.invitationId, now).GSI2PK, ':one': 1 },
                 },
               },
               {

@@ -6,7 +6,8 @@
  * - organization      ORG#<id>      / ORG
  * - membership        ORG#<id>      / ORG#MEMBER#<userId>   (GSI1: USER#<userId> / ORG#<id>)
  * - invitation        ORG#<id>      / INV#<uuid>            (LSI1SK: INV#<createdAt>#<uuid>;
- *                                                            GSI2 while its email is pending;
+ *                                                            GSI2 while its email is pending:
+ *                                                            EMAIL#PENDING#<shard> / <requestedAt>;
  *                                                            GSI3: INVITEE#<normalized email> /
  *                                                            <createdAt>#<uuid> while PENDING;
  *                                                            GSI4 while PENDING: TIMER#<shard> / <deadline>#<uuid>)
@@ -31,7 +32,8 @@ export const tableSchema = {
   /** Global secondary index: the organizations a user belongs to. */
   userOrganizationsIndex: { name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
   /**
-   * Sparse global secondary index: invitations whose email is still PENDING, oldest request
+   * Sparse, sharded global secondary index: invitations whose email is still PENDING
+   * (`EMAIL#PENDING#<shard>`, PENDING_EMAIL_SHARDS in shared/domain/sharding.ts), oldest request
    * first, for the sweep that re-drives deliveries the stream did not complete. Keys only plus
    * what the sweep needs.
    */

@@ -5,6 +5,7 @@
  * its lifetime, then its expiry. The scheduled function (functions/fire-invitation-timers.ts)
  * fires what is due; these rules say what a deadline is and what firing it does.
  */
+import { shardOf } from './sharding.ts';
 import { invitationLifetimeSeconds, type EmailStatus, type Invitation, type InvitationTimings } from './invitation.ts';
 
 /**
@@ -17,14 +18,9 @@ import { invitationLifetimeSeconds, type EmailStatus, type Invitation, type Invi
  */
 export const TIMER_SHARDS = 16;
 
-/** The shard of an invitation: FNV-1a of its id, stable across runs and releases. */
+/** The timer shard of an invitation (shared/domain/sharding.ts). */
 export function timerShard(invitationId: string, shards: number = TIMER_SHARDS): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < invitationId.length; i++) {
-    hash ^= invitationId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % shards;
+  return shardOf(invitationId, shards);
 }
 
 /** Emails a reminder must not follow: none asked for (link-only), or the address bounced or complained. */

@@ -99,7 +99,7 @@ describe('an invitation answered before its email went out', () => {
         TableName: stack.tableName,
         Key: keys.invitation(setup.org.id, setup.invitation.id),
         UpdateExpression: 'SET GSI2SK = :at, emailRequestedAt = :at',
-        ExpressionAttributeValues: { ':at': keys.pendingEmail(requestedAt).GSI2SK },
+        ExpressionAttributeValues: { ':at': keys.pendingEmail(setup.invitation.id, requestedAt).GSI2SK },
       }),
     );
 

@@ -130,7 +130,7 @@ describe('resend: success', () => {
       deliverySeq: 1,
       deliveredSeq: 0,
       emailRequestedAt: invitation.createdAt,
-      GSI2PK: 'EMAIL#PENDING',
+      GSI2PK: expect.stringMatching(/^EMAIL#PENDING#\d+$/),
       GSI2SK: invitation.createdAt,
     });
 
@@ -155,7 +155,7 @@ describe('resend: success', () => {
     expect(afterThird).toMatchObject({ deliveredSeq: 0, emailStatus: 'PENDING', sendCount: 0 });
     expect(afterThird).not.toHaveProperty('lastSentAt');
     // Each request is queued in the pending-email index under its own request time.
-    expect(afterThird).toMatchObject({ GSI2PK: 'EMAIL#PENDING', GSI2SK: afterThird!.emailRequestedAt });
+    expect(afterThird).toMatchObject({ GSI2PK: expect.stringMatching(/^EMAIL#PENDING#\d+$/), GSI2SK: afterThird!.emailRequestedAt });
   });
 
   it('moves the stored expiry, TTL and pending guard together', async () => {
@@ -172,7 +172,7 @@ describe('resend: success', () => {
       ttl: newExpiresAt + RETENTION_SECONDS,
       deliverySeq: 2,
       emailStatus: 'PENDING',
-      GSI2PK: 'EMAIL#PENDING',
+      GSI2PK: expect.stringMatching(/^EMAIL#PENDING#\d+$/),
       GSI2SK: stored!.emailRequestedAt,
     });
     expect(Date.parse(stored!.emailRequestedAt)).toBeGreaterThan(Date.parse(invitation.createdAt));
@@ -198,7 +198,7 @@ describe('resend: success', () => {
       emailStatus: 'PENDING',
       sendCount: 1,
       lastSentAt: sentAt,
-      GSI2PK: 'EMAIL#PENDING',
+      GSI2PK: expect.stringMatching(/^EMAIL#PENDING#\d+$/),
       GSI2SK: stored!.emailRequestedAt,
     });
     expect(stored).not.toHaveProperty('lastError');

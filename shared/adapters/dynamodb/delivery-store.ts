@@ -1,5 +1,6 @@
 import { QueryCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableSchema } from '../../deployment/table-schema.ts';
+import { PENDING_EMAIL_SHARDS } from '../../domain/sharding.ts';
 import type { EmailStatus, Invitation } from '../../domain/invitation.ts';
 import type { DeliveryOutcome, EmailDeliveryStore, PendingEmail } from '../../ports.ts';
 import { emailFailed, emailFeedback, emailSent } from '../../domain/invitation-events.ts';
@@ -95,20 +96,38 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
     }, emailFeedback(invitation, { status, messageId, reason }, nowMs));
   }
 
+  /**
+   * The oldest pending email requests made before `requestedBefore`, at most `limit`: every shard
+   * of the pending-email index queried in parallel (PENDING_EMAIL_SHARDS Queries, whatever the
+   * number pending, plus the partition entries written before the index was sharded still sit
+   * in), each for its oldest `limit`, merged oldest first.
+   */
   async listPendingEmails(requestedBefore: string, limit: number): Promise<PendingEmail[]> {
     const index = tableSchema.pendingEmailIndex;
-    const { Items } = await call(() =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index.name,
-          KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :before',
-          ExpressionAttributeValues: { ':pk': keys.pendingEmail('').GSI2PK, ':before': requestedBefore },
-          Limit: limit,
-        }),
+    const partitions = [
+      ...Array.from({ length: PENDING_EMAIL_SHARDS }, (_, shard) => keys.pendingEmailPartition(shard)),
+      keys.legacyPendingEmailPartition,
+    ];
+    const pages = await Promise.all(
+      partitions.map((partition) =>
+        call(() =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: index.name,
+              KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK < :before',
+              ExpressionAttributeValues: { ':pk': partition, ':before': requestedBefore },
+              Limit: limit,
+            }),
+          ),
+        ),
       ),
     );
-    return (Items ?? []).map(fromPendingEmailItem);
+    return pages
+      .flatMap((page) => page.Items ?? [])
+      .sort((a, b) => String(a[index.sortKey]).localeCompare(String(b[index.sortKey])))
+      .slice(0, limit)
+      .map(fromPendingEmailItem);
   }
 }
 

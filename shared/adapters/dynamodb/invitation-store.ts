@@ -348,7 +348,7 @@ export class DynamoInvitationStore implements InvitationStore {
       emailKind: undefined,
       remindedFor: undefined,
     };
-    const pending = keys.pendingEmail(change.requestedAt);
+    const pending = keys.pendingEmail(invitation.id, change.requestedAt);
     // A new lifetime: its own reminder and expiry deadlines (the timer index, GSI4).
     const timer = timerKeys(updated, this.timings)!;
     const result = await transactWriteAsAdmin(this.client, this.tableName, authority, [

@@ -95,7 +95,7 @@ export function toInvitationItem(invitation: Invitation, timings: InvitationTimi
   return {
     ...keys.invitation(invitation.orgId, invitation.id),
     [tableSchema.invitationsByCreatedIndex.sortKey]: keys.invitationCreatedSortKey(invitation.createdAt, invitation.id),
-    ...(invitation.emailStatus === 'PENDING' && keys.pendingEmail(invitation.emailRequestedAt)),
+    ...(invitation.emailStatus === 'PENDING' && keys.pendingEmail(invitation.id, invitation.emailRequestedAt)),
     ...(invitation.status === 'PENDING' && {
       ...keys.inviteeInvitations(invitation.emailNormalized),
       [tableSchema.inviteeInvitationsIndex.sortKey]: keys.inviteeInvitationSortKey(invitation.createdAt, invitation.id),

@@ -1,4 +1,6 @@
 /** Key builders for the single table (see shared/deployment/table-schema.ts for the item catalogue; items.ts for the items). */
+import { PENDING_EMAIL_SHARDS, shardOf } from '../../domain/sharding.ts';
+
 export const keys = {
   organization: (orgId: number) => ({ PK: `ORG#${orgId}`, SK: 'ORG' }),
   membership: (orgId: number, userId: string) => ({ PK: `ORG#${orgId}`, SK: `ORG#MEMBER#${userId}` }),
@@ -28,8 +30,17 @@ export const keys = {
   memberEvents: (orgId: number, userId: string) => `EVENTS#ORG#${orgId}#MEMBER#${userId}`,
   /** Chronological within a partition; the id breaks ties and makes the key the event's. */
   eventSortKey: (time: string, eventId: string) => `${time}#${eventId}`,
-  /** GSI2: present only while an invitation's email is pending. */
-  pendingEmail: (requestedAt: string) => ({ GSI2PK: 'EMAIL#PENDING', GSI2SK: requestedAt }),
+  /**
+   * GSI2: present only while an invitation's email is pending, in the invitation's shard
+   * (shared/domain/sharding.ts), oldest request first within it.
+   */
+  pendingEmail: (invitationId: string, requestedAt: string) => ({
+    GSI2PK: keys.pendingEmailPartition(shardOf(invitationId, PENDING_EMAIL_SHARDS)),
+    GSI2SK: requestedAt,
+  }),
+  pendingEmailPartition: (shard: number) => `EMAIL#PENDING#${shard}`,
+  /** The one partition of GSI2 before it was sharded: entries written then are still swept. */
+  legacyPendingEmailPartition: 'EMAIL#PENDING',
   /** GSI3 partition: one invitee address's invitations, present only while they are PENDING. */
   inviteeInvitations: (emailNormalized: string) => ({ GSI3PK: `INVITEE#${emailNormalized}` }),
   /** GSI3 sort key: newest first by creation (ISO timestamps sort as strings), the id breaking ties. */

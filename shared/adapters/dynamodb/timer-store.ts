@@ -73,7 +73,7 @@ export class DynamoTimerStore implements TimerStore {
         // emailStatus PENDING, back in the pending-email index): the stream, the sweep, retries
         // and bounce handling all apply. emailKind makes the delivery render the reminder.
         const requestedAt = new Date(nowMs).toISOString();
-        const pending = keys.pendingEmail(requestedAt);
+        const pending = keys.pendingEmail(timer.invitationId, requestedAt);
         const expiry = keys.timer(timerShard(timer.invitationId), state.expiresAt, timer.invitationId);
         const blocked: EmailStatus[] = ['NOT_REQUESTED', 'BOUNCED', 'COMPLAINED'];
         return {
