@@ -7,6 +7,8 @@
  *   --check          fail (exit 1) when a budget is exceeded
  *   --deterministic  sizes and call counts only (what CI checks); no timings
  *   --requests N     requests per endpoint and concurrency (default 500)
+ *   --load           the load test instead (bench/load.ts): 10,000 invitations end to end, clean
+ *                    and with faults; exit 1 when an assertion fails
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -35,8 +37,13 @@ const { values: options } = parseArgs({
     check: { type: 'boolean', default: false },
     deterministic: { type: 'boolean', default: false },
     requests: { type: 'string', default: '500' },
+    load: { type: 'boolean', default: false },
   },
 });
+if (options.load) {
+  const { runLoadTest } = await import('./load.ts');
+  process.exit(await runLoadTest());
+}
 const REQUESTS = Number(options.requests);
 const LOAD_RUNS = 15;
 const CALL_SAMPLES = 10;

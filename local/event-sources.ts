@@ -12,8 +12,8 @@ import { deliveryStreamFilterPattern } from '../shared/deployment/email-delivery
 import { eventFunctions } from '../shared/deployment/routes.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { startEventPipe } from './event-pipe.ts';
-import { lambdaContext } from './lambda-runtime.ts';
-import { startStreamPoller } from './stream-poller.ts';
+import { inInvocation, lambdaContext } from './lambda-runtime.ts';
+import { startStreamPoller, type StreamCheckpoint, type StreamPoller } from './stream-poller.ts';
 
 const repoRoot = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 
@@ -43,19 +43,23 @@ export async function startEventSources(options: EventSourcesOptions) {
   const deliver = await loadHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(eventFunctions.deliverInvitationEmails.entry);
   const sweep = await loadHandler<unknown, unknown>(eventFunctions.sweepPendingEmails.entry);
   const fireTimers = await loadHandler<unknown, unknown>(eventFunctions.fireInvitationTimers.entry);
-  const poller = await startStreamPoller({
-    endpoint: options.dynamodbEndpoint,
-    tableName: options.tableName,
-    filterPattern: deliveryStreamFilterPattern,
-    handler: (event) => deliver(event, lambdaContext('deliverInvitationEmails')),
-    retryDelayMs: options.retryDelayMs,
-    onDeadLetter: (record) =>
-      console.error(`email delivery: record ${record.dynamodb?.SequenceNumber} dead-lettered after retries; the sweep will re-drive it`),
-  });
+  const startDeliveryPoller = (resumeFrom?: StreamCheckpoint) =>
+    startStreamPoller({
+      endpoint: options.dynamodbEndpoint,
+      tableName: options.tableName,
+      filterPattern: deliveryStreamFilterPattern,
+      handler: (event) => inInvocation('deliverInvitationEmails', () => deliver(event, lambdaContext('deliverInvitationEmails'))),
+      retryDelayMs: options.retryDelayMs,
+      resumeFrom,
+      onDeadLetter: (record) =>
+        console.error(`email delivery: record ${record.dynamodb?.SequenceNumber} dead-lettered after retries; the sweep will re-drive it`),
+    });
+  let poller: StreamPoller | undefined = await startDeliveryPoller();
+  let deliveryCheckpoint: StreamCheckpoint | undefined;
   const pipe = options.eventBus
     ? await startEventPipe({ dynamodbEndpoint: options.dynamodbEndpoint, tableName: options.tableName, bus: options.eventBus, retryDelayMs: options.retryDelayMs })
     : undefined;
-  const runSweep = () => sweep({}, lambdaContext('sweepPendingEmails'));
+  const runSweep = () => inInvocation('sweepPendingEmails', () => sweep({}, lambdaContext('sweepPendingEmails')));
   const timer = options.sweepEveryMs ? setInterval(() => void runSweep().catch(() => undefined), options.sweepEveryMs) : undefined;
   const runTimers = () => fireTimers({}, lambdaContext('fireInvitationTimers'));
   let stopped = false;
@@ -74,12 +78,24 @@ export async function startEventSources(options: EventSourcesOptions) {
   return {
     runSweep,
     runTimers,
+    /**
+     * Stops the stream → delivery poller after its batch in flight, as disabling the event source
+     * mapping would (the load test's fault); `resumeDelivery` goes on from where it stopped.
+     */
+    async pauseDelivery() {
+      const stopping = poller;
+      poller = undefined;
+      deliveryCheckpoint = await stopping?.stop();
+    },
+    async resumeDelivery() {
+      poller ??= await startDeliveryPoller(deliveryCheckpoint ?? new Map());
+    },
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
       clearTimeout(timersTimeout);
       await timersRun;
-      await poller.stop();
+      await poller?.stop();
       await pipe?.stop();
     },
   };

@@ -2,6 +2,7 @@
  * Running a handler as Lambda would, for the local gateway and event sources: a context whose
  * remaining time counts down to the function's deadline, and an invocation that fails past it.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { FUNCTION_SIZES } from '../shared/deployment/function-sizes.ts';
@@ -16,6 +17,26 @@ export class FunctionTimeout extends Error {
   }
 }
 
+/** The function invocation the current code runs in (what a Lambda instance knows of itself). */
+export interface Invocation {
+  readonly functionName: string;
+  readonly id: string;
+}
+const invocations = new AsyncLocalStorage<Invocation>();
+
+/**
+ * The invocation the caller runs in, if any: lets local tooling (the load test's DynamoDB
+ * recorder) attribute work to the invocation that did it, as one Lambda instance would.
+ */
+export function currentInvocation(): Invocation | undefined {
+  return invocations.getStore();
+}
+
+/** Runs `run` as one invocation of `functionName`. */
+export function inInvocation<T>(functionName: string, run: () => T): T {
+  return invocations.run({ functionName, id: randomUUID() }, run);
+}
+
 /** Runs a handler with a Lambda deadline: its context counts down to it, and past it the invocation fails. */
 export async function invoke(handler: LambdaHandler, event: unknown, functionName: string, timeoutMs: number): Promise<unknown> {
   const deadline = Date.now() + timeoutMs;
@@ -24,7 +45,7 @@ export async function invoke(handler: LambdaHandler, event: unknown, functionNam
     timer = setTimeout(() => reject(new FunctionTimeout(functionName, timeoutMs)), timeoutMs);
   });
   try {
-    return await Promise.race([handler(event, lambdaContext(functionName, deadline)), timedOut]);
+    return await Promise.race([inInvocation(functionName, () => handler(event, lambdaContext(functionName, deadline))), timedOut]);
   } finally {
     clearTimeout(timer);
   }

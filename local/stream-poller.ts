@@ -26,16 +26,29 @@ export interface StreamPollerOptions {
   readonly retryAttempts?: number;
   readonly retryDelayMs?: number;
   readonly onDeadLetter?: (record: DynamoDBRecord) => void;
+  /**
+   * Where an earlier poller of the same stream stopped (what its `stop()` returned): it goes on
+   * after each shard's last handled record, and reads shards it never handled a record of from
+   * their start, as an event source mapping resumes from its checkpoint once re-enabled.
+   * Without it, shards that exist at start are read from now on (LATEST).
+   */
+  readonly resumeFrom?: StreamCheckpoint;
 }
 
+/** Per shard id, the sequence number of the last record the poller is done with. */
+export type StreamCheckpoint = ReadonlyMap<string, string>;
+
 export interface StreamPoller {
-  stop(): Promise<void>;
+  /** Ends after the batch in flight (never mid-batch) and says where to resume. */
+  stop(): Promise<StreamCheckpoint>;
 }
 
 interface Shard {
   iterator: string | undefined;
-  /** Records read but not yet handled successfully, in order. */
-  backlog: DynamoDBRecord[];
+  /** Records read but not yet done with (handled, filtered out or dead-lettered), in order. */
+  backlog: Array<{ record: DynamoDBRecord; matches: boolean }>;
+  /** The sequence number of the last record done with, if any. */
+  checkpoint: string | undefined;
   attempts: number;
   retryAt: number;
 }
@@ -59,15 +72,19 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     for (const shard of StreamDescription?.Shards ?? []) {
       if (!shard.ShardId || shards.has(shard.ShardId)) continue;
-      // Shards that exist at start are read from now on; shards that appear later from their start.
+      // Shards that exist at start are read from now on (or from a checkpoint); shards that
+      // appear later from their start.
+      const checkpoint = options.resumeFrom?.get(shard.ShardId);
       const { ShardIterator } = await streams.send(
         new GetShardIteratorCommand({
           StreamArn: streamArn,
           ShardId: shard.ShardId,
-          ShardIteratorType: firstDiscovery ? 'LATEST' : 'TRIM_HORIZON',
+          ...(checkpoint
+            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: checkpoint }
+            : { ShardIteratorType: firstDiscovery && !options.resumeFrom ? 'LATEST' : 'TRIM_HORIZON' }),
         }),
       );
-      shards.set(shard.ShardId, { iterator: ShardIterator, backlog: [], attempts: 0, retryAt: 0 });
+      shards.set(shard.ShardId, { iterator: ShardIterator, backlog: [], checkpoint, attempts: 0, retryAt: 0 });
     }
     firstDiscovery = false;
   }
@@ -76,27 +93,32 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     if (shard.backlog.length === 0 && shard.iterator) {
       const { Records, NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 100 }));
       shard.iterator = NextShardIterator;
-      shard.backlog.push(
-        ...(Records ?? []).map((record) => toLambdaRecord(record, streamArn!)).filter((r) => matchesFilterPattern(options.filterPattern, r)),
-      );
+      for (const raw of Records ?? []) {
+        const record = toLambdaRecord(raw, streamArn!);
+        shard.backlog.push({ record, matches: matchesFilterPattern(options.filterPattern, record) });
+      }
     }
     while (shard.backlog.length > 0 && running && Date.now() >= shard.retryAt) {
-      const batch = shard.backlog.slice(0, batchSize);
+      // Filtered-out records are done as soon as they are read; a batch is the next matching ones.
+      while (shard.backlog[0] && !shard.backlog[0].matches) done(shard, 1);
+      const batch = shard.backlog.filter((entry) => entry.matches).slice(0, batchSize).map((entry) => entry.record);
+      if (batch.length === 0) break;
       const response = await options.handler({ Records: batch }).catch(() => ({
         // A thrown error fails the whole batch, as on Lambda.
         batchItemFailures: [{ itemIdentifier: batch[0]!.dynamodb!.SequenceNumber! }],
       }));
       const failedId = response?.batchItemFailures?.[0]?.itemIdentifier;
-      const failedIndex = failedId === undefined ? -1 : batch.findIndex((r) => r.dynamodb?.SequenceNumber === failedId);
-      if (failedIndex === -1) {
-        shard.backlog.splice(0, batch.length);
+      const failed = failedId === undefined ? undefined : batch.find((r) => r.dynamodb?.SequenceNumber === failedId);
+      if (!failed) {
+        done(shard, shard.backlog.findIndex((entry) => entry.record === batch.at(-1)) + 1);
         shard.attempts = 0;
         continue;
       }
-      shard.backlog.splice(0, failedIndex); // everything before the failure is done
+      done(shard, shard.backlog.findIndex((entry) => entry.record === failed)); // everything before the failure
       shard.attempts++;
       if (shard.attempts > retryAttempts) {
-        options.onDeadLetter?.(shard.backlog.shift()!);
+        options.onDeadLetter?.(failed);
+        done(shard, 1);
         shard.attempts = 0;
       } else {
         shard.retryAt = Date.now() + retryDelayMs * 2 ** (shard.attempts - 1);
@@ -104,14 +126,19 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     }
   }
 
+  /** The first `count` records of the backlog are done with: the checkpoint moves past them. */
+  function done(shard: Shard, count: number) {
+    if (count <= 0) return;
+    shard.checkpoint = shard.backlog[count - 1]!.record.dynamodb?.SequenceNumber ?? shard.checkpoint;
+    shard.backlog.splice(0, count);
+  }
+
   const loop = (async () => {
     while (running) {
       try {
         await discoverShards();
-        for (const [id, shard] of shards) {
-          await pollShard(shard);
-          if (!shard.iterator && shard.backlog.length === 0) shards.delete(id); // closed and drained
-        }
+        // A closed and drained shard stays listed (no iterator): its checkpoint is still where it ended.
+        for (const shard of shards.values()) await pollShard(shard);
       } catch (error) {
         if (running) console.error('stream poller:', (error as Error).message);
       }
@@ -125,6 +152,9 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       await loop;
       dynamodb.destroy();
       streams.destroy();
+      const checkpoints = new Map<string, string>();
+      for (const [id, shard] of shards) if (shard.checkpoint) checkpoints.set(id, shard.checkpoint);
+      return checkpoints;
     },
   };
 }

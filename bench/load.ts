@@ -1,0 +1,650 @@
+/**
+ * `npm run bench -- --load`: the load test. Pushes INVITATIONS invitations over ORGS
+ * organizations at CONCURRENCY through the local stack (the local API Gateway, the authorizer
+ * and the handlers on DynamoDB Local; the table stream → delivery function → SES emulator; the
+ * sweep), twice: once clean, once with faults (the stream → delivery poller stopped mid-run and
+ * restarted; SES unavailable for a while). Loopback only; bounded in requests and time; it stops
+ * by itself and exits 1 when an assertion fails.
+ *
+ * After each run has drained it asserts that nothing was lost or doubled:
+ * - every 201 reported exactly the invitations it was asked for, and the table holds exactly the
+ *   reported invitations of each organization, no more, no fewer;
+ * - SES accepted exactly one email per invitation (counted where SES answers, and in the
+ *   emulator's store), none to any other address;
+ * - no email is left pending (the pending-email index is empty, every invitation SENT once);
+ * - no 5xx, no unexpected status.
+ *
+ * Floor, measured in the same run: every DynamoDB command the functions sent is recorded per
+ * invocation (local/lambda-runtime.ts `currentInvocation`) and replayed directly with the SDK
+ * into an empty table of the same schema: the API invocations at the same concurrency, the
+ * delivery and sweep invocations one at a time beside them, as the stream poller (parallelization
+ * factor 1) runs them. The floor is what the same DynamoDB work costs without HTTP, the gateway,
+ * the authorizer, the handlers and SES.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as documentCommands from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand as DocumentQueryCommand } from '@aws-sdk/lib-dynamodb';
+import { createServer, request as httpRequest, Agent, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInvitationsClient, type InvitationsClient } from '../client/index.ts';
+import { keys } from '../shared/adapters/dynamodb/keys.ts';
+import { PENDING_EMAIL_SHARDS } from '../shared/domain/sharding.ts';
+import { tableSchema } from '../shared/deployment/table-schema.ts';
+import { startLocalApi } from '../local/api-gateway.ts';
+import { createTable } from '../local/create-table.ts';
+import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import { localFunctionEnvironment } from '../local/environment.ts';
+import { startEventSources } from '../local/event-sources.ts';
+import { LocalIssuer } from '../local/issuer.ts';
+import { currentInvocation } from '../local/lambda-runtime.ts';
+import { listLocalEmails, startSesLocal } from '../local/ses-local.ts';
+import { installDynamoDbMeter, observeDynamoDbCommands } from './dynamodb-meter.ts';
+
+export const LOAD = {
+  organizations: 20,
+  createRequests: 100,
+  emailsPerRequest: 10,
+  concurrency: 32,
+  /** One list of an organization's invitations after every this many creates. */
+  listEvery: 4,
+  /** A run fails when its emails have not all gone out this long after its last create. */
+  drainTimeoutMs: 180_000,
+  /** The whole test gives up after this (the issue's bound is 10 minutes). */
+  totalTimeoutMs: 9.5 * 60_000,
+  /** The sweep's schedule and age, compressed from AWS's (every 5 minutes, 900 s) to fit a run. */
+  sweepEveryMs: 5_000,
+  sweepAgeSeconds: 20,
+  /** The throughput the service should reach, as a share of the floor's. */
+  throughputTarget: 0.7,
+} as const;
+
+/** The faults of the second run, started when this share of its creates has answered. */
+const FAULTS = {
+  pauseDeliveryAt: 0.2,
+  pauseDeliveryForMs: 10_000,
+  sesDownAt: 0.45,
+  sesDownForMs: 15_000,
+} as const;
+
+const TABLE = 'load';
+
+type Endpoint = 'createOrganization' | 'createInvitations' | 'listInvitations';
+
+interface Latencies {
+  [endpoint: string]: number[];
+}
+
+export async function runLoadTest(): Promise<number> {
+  const started = Date.now();
+  const giveUp = setTimeout(() => {
+    console.error(`\nLoad test: over ${LOAD.totalTimeoutMs / 60_000} minutes; giving up.`);
+    process.exit(1);
+  }, LOAD.totalTimeoutMs);
+  giveUp.unref();
+
+  const dynamodb = await startDynamoDbLocal({ inMemory: true });
+  const ses = await startSesLocal();
+  const sesProxy = await startSesFaultProxy(ses.endpoint);
+  const failures: string[] = [];
+  try {
+    installDynamoDbMeter();
+    const recorder = commandRecorder();
+    const issuer = LocalIssuer.ephemeral();
+    Object.assign(
+      process.env,
+      localFunctionEnvironment({ tableName: TABLE, dynamodbEndpoint: dynamodb.endpoint, sesEndpoint: sesProxy.endpoint, issuer }),
+      {
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        RATE_LIMIT_CREATE: '1000000000/600',
+        RATE_LIMIT_RESEND: '1000000000/600',
+        RATE_LIMIT_CREATE_ORGANIZATION: '1000000000/600',
+        EMAIL_SWEEP_AGE_SECONDS: String(LOAD.sweepAgeSeconds),
+      },
+    );
+    const raw = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const db = DynamoDBDocumentClient.from(raw);
+    await createTable(raw, TABLE);
+    const deadLetters: string[] = [];
+    const consoleError = console.error;
+    console.error = (...args: unknown[]) => {
+      const line = args.map(String).join(' ');
+      if (line.includes('dead-lettered')) deadLetters.push(line);
+      else consoleError(...args);
+    };
+    const events = await startEventSources({ dynamodbEndpoint: dynamodb.endpoint, tableName: TABLE, sweepEveryMs: LOAD.sweepEveryMs });
+    const api = await startLocalApi({ jwks: issuer.jwks });
+    const context = { api: api.url, db, raw, issuer, ses: ses.endpoint, sesProxy, events, recorder, deadLetters };
+
+    const reports = [];
+    for (const name of ['clean', 'faults'] as const) {
+      const report = await loadRun(name, context);
+      failures.push(...report.failures.map((failure) => `${name}: ${failure}`));
+      reports.push(report);
+      printReport(report);
+    }
+    console.error = consoleError;
+    await api.close();
+    await events.stop();
+    raw.destroy();
+    console.log(`\nLoad test: ${Math.round((Date.now() - started) / 1000)} s in all.`);
+  } finally {
+    await sesProxy.stop();
+    await ses.stop();
+    await dynamodb.stop();
+  }
+  if (failures.length > 0) {
+    console.log(`\nLoad test assertions failed:\n- ${failures.join('\n- ')}`);
+    return 1;
+  }
+  console.log('\nLoad test: every assertion holds.');
+  return 0;
+}
+
+type LoadContext = {
+  api: string;
+  db: DynamoDBDocumentClient;
+  raw: DynamoDBClient;
+  issuer: LocalIssuer;
+  ses: string;
+  sesProxy: SesFaultProxy;
+  events: Awaited<ReturnType<typeof startEventSources>>;
+  recorder: ReturnType<typeof commandRecorder>;
+  deadLetters: string[];
+};
+
+async function loadRun(name: 'clean' | 'faults', ctx: LoadContext) {
+  const failures: string[] = [];
+  const latencies: Latencies = {};
+  const statuses = new Map<string, number>();
+  const unexpected: string[] = [];
+  const clients = new Map<string, InvitationsClient>();
+  const client = (token: string) => {
+    let api = clients.get(token);
+    if (!api) clients.set(token, (api = createInvitationsClient(ctx.api, { token })));
+    return api;
+  };
+  const timed = async <T extends { response: Response; data?: unknown; error?: unknown }>(endpoint: Endpoint, expect: number, call: () => Promise<T>) => {
+    const t0 = performance.now();
+    const result = await call();
+    (latencies[endpoint] ??= []).push(performance.now() - t0);
+    const key = `${endpoint} ${result.response.status}`;
+    statuses.set(key, (statuses.get(key) ?? 0) + 1);
+    if (result.response.status !== expect && unexpected.length < 10) {
+      unexpected.push(`${endpoint}: ${result.response.status} ${JSON.stringify(result.error ?? result.data)?.slice(0, 200)}`);
+    }
+    return result;
+  };
+  ctx.sesProxy.reset();
+  const deadLettersBefore = ctx.deadLetters.length;
+  ctx.recorder.start();
+
+  // Organizations, each with its own admin.
+  const orgs = Array.from({ length: LOAD.organizations }, (_, i) => {
+    const sub = `load-${name}-admin-${i}`;
+    return { name: `load-${name}-${i}`, token: ctx.issuer.token({ sub, email: `${sub}@load.test`, username: sub, expiresIn: 3600 }), id: 0 };
+  });
+  await pool(orgs, LOAD.concurrency, async (org) => {
+    const { data } = await timed('createOrganization', 201, () =>
+      client(org.token).POST('/v1/organizations', { body: { name: org.name, contactEmail: 'org@load.test', visibility: 'PRIVATE' } }),
+    );
+    org.id = data?.id ?? 0;
+  });
+  if (orgs.some((org) => !org.id)) failures.push('an organization was not created');
+
+  // Invitations: CREATE_REQUESTS requests of EMAILS_PER_REQUEST new addresses, round robin over
+  // the organizations, a list after every LIST_EVERY.
+  const requests = Array.from({ length: LOAD.createRequests }, (_, r) => ({
+    org: orgs[r % orgs.length]!,
+    emails: Array.from({ length: LOAD.emailsPerRequest }, (_, j) => `${name}-${r}-${j}@load.test`),
+  }));
+  const reported = new Map<number, Map<string, string>>(); // org id → invitation id → address
+  let answered = 0;
+  const faults = name === 'faults' ? faultSchedule(ctx) : undefined;
+  const t0 = performance.now();
+  await pool(requests, LOAD.concurrency, async (request, index) => {
+    const { data, response } = await timed('createInvitations', 201, () =>
+      client(request.org.token).POST('/v1/organizations/{orgName}/invitations', {
+        params: { path: { orgName: request.org.name } },
+        body: { emails: request.emails },
+      }),
+    );
+    if (response.status === 201) {
+      const invitations = data && 'invitations' in data ? data.invitations : [];
+      const addresses = invitations.map((invitation) => invitation.userEmail).sort();
+      if (JSON.stringify(addresses) !== JSON.stringify([...request.emails].sort())) {
+        failures.push(`create ${index} reported ${addresses.length} invitations (${addresses.slice(0, 3).join(', ')}…), asked for ${request.emails.length}`);
+      }
+      const ofOrg = reported.get(request.org.id) ?? new Map<string, string>();
+      for (const invitation of invitations) ofOrg.set(invitation.id!, invitation.userEmail);
+      reported.set(request.org.id, ofOrg);
+    }
+    if (index % LOAD.listEvery === 0) {
+      await timed('listInvitations', 200, () =>
+        client(request.org.token).GET('/v1/organizations/{orgName}/invitations', { params: { path: { orgName: request.org.name }, query: { limit: 20 } } }),
+      );
+    }
+    answered++;
+    await faults?.progress(answered / LOAD.createRequests);
+  });
+  const createSeconds = (performance.now() - t0) / 1000;
+  const createsEnded = performance.now();
+
+  // Drain: until the pending-email index is empty and the faults are over.
+  await faults?.finished;
+  let pending = await pendingEmails(ctx.db);
+  while (pending > 0 && performance.now() - createsEnded < LOAD.drainTimeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    pending = await pendingEmails(ctx.db);
+  }
+  const drainSeconds = (performance.now() - createsEnded) / 1000;
+  const recorded = ctx.recorder.stop();
+  if (pending > 0) failures.push(`${pending} emails still pending ${Math.round(drainSeconds)} s after the last create`);
+
+  // What the table holds, organization by organization.
+  const invitations = LOAD.createRequests * LOAD.emailsPerRequest;
+  let stored = 0;
+  let notSentOnce = 0;
+  for (const org of orgs) {
+    const items = await orgInvitations(ctx.db, org.id);
+    stored += items.length;
+    const ofOrg = reported.get(org.id) ?? new Map();
+    const storedIds = new Set(items.map((item) => String(item.id)));
+    const missing = [...ofOrg.keys()].filter((id) => !storedIds.has(id));
+    const extra = [...storedIds].filter((id) => !ofOrg.has(id));
+    if (missing.length || extra.length) failures.push(`${org.name}: ${missing.length} reported invitations not stored, ${extra.length} stored but not reported`);
+    for (const item of items) {
+      if (item.emailStatus !== 'SENT' || item.sendCount !== 1 || item.status !== 'PENDING') notSentOnce++;
+    }
+  }
+  const reportedCount = [...reported.values()].reduce((sum, ofOrg) => sum + ofOrg.size, 0);
+  if (reportedCount !== invitations) failures.push(`${reportedCount} invitations reported by 201s, ${invitations} asked for`);
+  if (stored !== invitations) failures.push(`${stored} invitations stored, ${invitations} asked for`);
+  if (notSentOnce) failures.push(`${notSentOnce} invitations not recorded as SENT exactly once`);
+
+  // Emails: where SES answered, and what the emulator keeps.
+  const addresses = new Set([...reported.values()].flatMap((ofOrg) => [...ofOrg.values()]));
+  const accepted = ctx.sesProxy.accepted;
+  let lost = 0;
+  let duplicates = 0;
+  for (const address of addresses) {
+    const count = accepted.get(address) ?? 0;
+    if (count === 0) lost++;
+    if (count > 1) duplicates += count - 1;
+  }
+  const strangers = [...accepted.keys()].filter((address) => !addresses.has(address)).length;
+  const inEmulator = (await listLocalEmails(ctx.ses)).filter((email) => email.destination.to.some((to) => addresses.has(to))).length;
+  await fetch(new URL('/clear-store', ctx.ses), { method: 'POST' });
+  const acceptedTotal = [...accepted.values()].reduce((sum, n) => sum + n, 0);
+  if (lost) failures.push(`${lost} invitations got no email`);
+  if (duplicates) failures.push(`${duplicates} duplicate emails`);
+  if (strangers) failures.push(`${strangers} addresses got an email without an invitation`);
+  if (inEmulator !== acceptedTotal) failures.push(`the SES emulator holds ${inEmulator} emails of this run, SES accepted ${acceptedTotal}`);
+
+  const serverErrors = [...statuses].filter(([key]) => Number(key.split(' ')[1]) >= 500).reduce((sum, [, n]) => sum + n, 0);
+  if (serverErrors) failures.push(`${serverErrors} responses were 5xx`);
+  if (unexpected.length) failures.push(`unexpected statuses: ${unexpected.join('; ')}`);
+
+  // The floor: the same DynamoDB commands, replayed directly.
+  const floor = await replayFloor(ctx.raw, name, recorded);
+  const throughput = invitations / createSeconds;
+  const floorThroughput = invitations / floor.apiSeconds;
+  return {
+    name,
+    failures,
+    invitations,
+    throughput,
+    floorThroughput,
+    createSeconds,
+    drainSeconds,
+    floorDrainSeconds: floor.deliverySecondsAfterApi,
+    latency: summarize(latencies),
+    floorLatency: summarize(floor.latencies),
+    statuses: Object.fromEntries(statuses),
+    emails: { accepted: acceptedTotal, inEmulator, lost, duplicates, refusedWhileDown: ctx.sesProxy.refused },
+    deadLettered: ctx.deadLetters.length - deadLettersBefore,
+    faults: faults?.log ?? [],
+    invocations: floor.invocations,
+    floorConditionFailures: floor.conditionFailures,
+    floorLockRetries: floor.lockRetries,
+  };
+}
+
+/** The second run's faults: the delivery poller stopped and restarted, SES down for a while. */
+function faultSchedule(ctx: LoadContext) {
+  const log: string[] = [];
+  const t0 = performance.now();
+  const at = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  const pending: Promise<void>[] = [];
+  let pausedDelivery = false;
+  let sesDown = false;
+  return {
+    log,
+    get finished() {
+      return Promise.all(pending);
+    },
+    async progress(share: number) {
+      if (!pausedDelivery && share >= FAULTS.pauseDeliveryAt) {
+        pausedDelivery = true;
+        pending.push(
+          (async () => {
+            log.push(`${at()}: delivery poller stopped`);
+            await ctx.events.pauseDelivery();
+            await new Promise((resolve) => setTimeout(resolve, FAULTS.pauseDeliveryForMs));
+            await ctx.events.resumeDelivery();
+            log.push(`${at()}: delivery poller restarted from its checkpoint`);
+          })(),
+        );
+      }
+      if (!sesDown && share >= FAULTS.sesDownAt) {
+        sesDown = true;
+        pending.push(
+          (async () => {
+            ctx.sesProxy.down = true;
+            log.push(`${at()}: SES unavailable (503)`);
+            await new Promise((resolve) => setTimeout(resolve, FAULTS.sesDownForMs));
+            ctx.sesProxy.down = false;
+            log.push(`${at()}: SES back`);
+          })(),
+        );
+      }
+    },
+  };
+}
+
+// ------------------------------------------------------------------ the floor
+
+interface RecordedInvocation {
+  functionName: string;
+  commands: Array<{ name: string; input: Record<string, unknown> }>;
+}
+
+/** Records every DynamoDB command by the invocation that sent it, in the order invocations began. */
+function commandRecorder() {
+  let recording: Map<string, RecordedInvocation> | undefined;
+  observeDynamoDbCommands((name, input) => {
+    const invocation = currentInvocation();
+    if (!recording || !invocation) return;
+    let entry = recording.get(invocation.id);
+    if (!entry) recording.set(invocation.id, (entry = { functionName: invocation.functionName, commands: [] }));
+    entry.commands.push({ name, input: structuredClone(input) });
+  });
+  return {
+    start() {
+      recording = new Map();
+    },
+    stop(): RecordedInvocation[] {
+      const done = [...(recording?.values() ?? [])];
+      recording = undefined;
+      return done;
+    },
+  };
+}
+
+const DOCUMENT_COMMANDS: Record<string, new (input: never) => documentCommands.GetCommand> = {
+  GetItemCommand: documentCommands.GetCommand,
+  BatchGetItemCommand: documentCommands.BatchGetCommand,
+  QueryCommand: documentCommands.QueryCommand,
+  PutItemCommand: documentCommands.PutCommand,
+  UpdateItemCommand: documentCommands.UpdateCommand,
+  DeleteItemCommand: documentCommands.DeleteCommand,
+  TransactWriteItemsCommand: documentCommands.TransactWriteCommand,
+  TransactGetItemsCommand: documentCommands.TransactGetCommand,
+  BatchWriteItemCommand: documentCommands.BatchWriteCommand,
+} as never;
+
+const EVENT_DRIVEN = new Set(['deliverInvitationEmails', 'sweepPendingEmails']);
+
+/**
+ * Replays a run's recorded commands into a fresh table of the same schema: the API invocations
+ * at LOAD.concurrency (each invocation's commands in order, as its handler sent them), the
+ * delivery and sweep invocations one at a time beside them. Conditional failures are counted,
+ * not fatal: a replayed delivery can overtake the create it follows.
+ */
+async function replayFloor(raw: DynamoDBClient, run: string, recorded: RecordedInvocation[]) {
+  const table = `load-floor-${run}`;
+  await createTable(raw, table);
+  // The recorder sees the document client's native input under the low-level command's name.
+  const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  const latencies: Latencies = {};
+  let conditionFailures = 0;
+  let lockRetries = 0;
+  const replay = async (invocation: RecordedInvocation) => {
+    const t0 = performance.now();
+    for (const command of invocation.commands) {
+      const Command = DOCUMENT_COMMANDS[command.name];
+      if (!Command) throw new Error(`cannot replay ${command.name}`);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await db.send(new Command(retarget(command.input, table) as never));
+          break;
+        } catch (error) {
+          const name = (error as Error).name;
+          // DynamoDB Local's lock timeout under contention ("will succeed in actual DynamoDB"): again.
+          if (name === 'InternalServerError' && attempt < 10) {
+            lockRetries++;
+            continue;
+          }
+          if (name !== 'ConditionalCheckFailedException' && name !== 'TransactionCanceledException') throw error;
+          conditionFailures++;
+          break;
+        }
+      }
+    }
+    (latencies[`${invocation.functionName}`] ??= []).push(performance.now() - t0);
+  };
+  const organizations = recorded.filter((invocation) => invocation.functionName === 'createOrganization');
+  await pool(organizations, LOAD.concurrency, replay);
+  const api = recorded.filter((invocation) => invocation.functionName !== 'createOrganization' && !EVENT_DRIVEN.has(invocation.functionName));
+  const delivery = recorded.filter((invocation) => EVENT_DRIVEN.has(invocation.functionName));
+  const t0 = performance.now();
+  let apiEnded = 0;
+  const deliveryRun = (async () => {
+    for (const invocation of delivery) await replay(invocation);
+  })();
+  await pool(api, LOAD.concurrency, replay);
+  apiEnded = performance.now();
+  await deliveryRun;
+  const invocations = Object.fromEntries(
+    [...new Set(recorded.map((invocation) => invocation.functionName))].map((fn) => [fn, recorded.filter((invocation) => invocation.functionName === fn).length]),
+  );
+  return {
+    latencies,
+    apiSeconds: (apiEnded - t0) / 1000,
+    deliverySecondsAfterApi: Math.max(0, performance.now() - apiEnded) / 1000,
+    conditionFailures,
+    lockRetries,
+    invocations,
+  };
+}
+
+/** The command input with every table name replaced (TableName fields and BatchGetItem's RequestItems keys), no idempotency token. */
+function retarget(input: unknown, table: string): unknown {
+  if (Array.isArray(input)) return input.map((value) => retarget(value, table));
+  if (input === null || typeof input !== 'object' || input instanceof Uint8Array) return input;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (key === 'ClientRequestToken') continue; // the SDK makes a fresh one; a replayed one would clash
+    if (key === 'TableName') out[key] = table;
+    else if (key === 'RequestItems') out[key] = Object.fromEntries(Object.values(value as object).map((request) => [table, retarget(request, table)]));
+    else out[key] = retarget(value, table);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ SES, behind a switch
+
+interface SesFaultProxy {
+  readonly endpoint: string;
+  /** While true, every SES call gets 503 ServiceUnavailable. */
+  down: boolean;
+  /** Per recipient, the emails SES accepted (200 to SendEmail). */
+  readonly accepted: Map<string, number>;
+  readonly refused: number;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+/** A pass-through in front of the SES emulator that counts the emails SES accepts and can play SES being down. */
+async function startSesFaultProxy(target: string): Promise<SesFaultProxy> {
+  const upstream = new URL(target);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const state = { down: false, accepted: new Map<string, number>(), refused: 0 };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (state.down) {
+        state.refused++;
+        res.writeHead(503, { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceUnavailable' });
+        res.end('{"message":"Service Unavailable"}');
+        return;
+      }
+      const body = Buffer.concat(chunks);
+      const forward = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
+        (answer) => {
+          const out: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => out.push(chunk));
+          answer.on('end', () => {
+            if (answer.statusCode === 200 && req.url?.startsWith('/v2/email/outbound-emails')) {
+              const recipients = (JSON.parse(body.toString()) as { Destination?: { ToAddresses?: string[] } }).Destination?.ToAddresses ?? [];
+              for (const to of recipients) {
+                const address = /<([^>]+)>/.exec(to)?.[1] ?? to;
+                state.accepted.set(address, (state.accepted.get(address) ?? 0) + 1);
+              }
+            }
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(Buffer.concat(out));
+          });
+        },
+      );
+      forward.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    get down() {
+      return state.down;
+    },
+    set down(value: boolean) {
+      state.down = value;
+    },
+    get accepted() {
+      return state.accepted;
+    },
+    get refused() {
+      return state.refused;
+    },
+    reset() {
+      state.accepted = new Map();
+      state.refused = 0;
+    },
+    async stop() {
+      agent.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+// ------------------------------------------------------------------ helpers
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await work(items[index]!, index);
+      }
+    }),
+  );
+}
+
+/** Emails still waiting in the pending-email index, over every shard (and the pre-sharding partition). */
+async function pendingEmails(db: DynamoDBDocumentClient): Promise<number> {
+  const partitions = [...Array.from({ length: PENDING_EMAIL_SHARDS }, (_, shard) => keys.pendingEmailPartition(shard)), keys.legacyPendingEmailPartition];
+  const counts = await Promise.all(
+    partitions.map(async (partition) => {
+      let count = 0;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await db.send(
+          new DocumentQueryCommand({
+            TableName: TABLE,
+            IndexName: tableSchema.pendingEmailIndex.name,
+            KeyConditionExpression: 'GSI2PK = :pk',
+            ExpressionAttributeValues: { ':pk': partition },
+            Select: 'COUNT',
+            ExclusiveStartKey: start,
+          }),
+        );
+        count += page.Count ?? 0;
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return count;
+    }),
+  );
+  return counts.reduce((sum, n) => sum + n, 0);
+}
+
+async function orgInvitations(db: DynamoDBDocumentClient, orgId: number) {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new DocumentQueryCommand({
+        TableName: TABLE,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+        ExpressionAttributeValues: { ':pk': keys.orgPartition(orgId), ':inv': 'INV#' },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+function summarize(latencies: Latencies) {
+  return Object.fromEntries(
+    Object.entries(latencies).map(([endpoint, samples]) => {
+      samples.sort((a, b) => a - b);
+      const at = (p: number) => samples[Math.min(samples.length - 1, Math.ceil(p * samples.length) - 1)]!;
+      return [endpoint, { count: samples.length, p50: round(at(0.5)), p99: round(at(0.99)) }];
+    }),
+  );
+}
+
+function round(value: number) {
+  return Math.round(value * 10) / 10;
+}
+
+function printReport(report: Awaited<ReturnType<typeof loadRun>>) {
+  console.log(`\nLoad run "${report.name}": ${report.invitations} invitations, ${LOAD.organizations} organizations, concurrency ${LOAD.concurrency}`);
+  for (const line of report.faults) console.log(`  fault: ${line}`);
+  const ratio = report.throughput / report.floorThroughput;
+  console.table({
+    'invitations/s': { service: round(report.throughput), floor: round(report.floorThroughput), ratio: round(ratio) },
+    'drain after last create (s)': { service: round(report.drainSeconds), floor: round(report.floorDrainSeconds), ratio: '' },
+  });
+  const rows = Object.entries(report.latency).map(([endpoint, service]) => {
+    const floor = report.floorLatency[endpoint];
+    return { endpoint, requests: service.count, p50: service.p50, p99: service.p99, floorP50: floor?.p50, floorP99: floor?.p99 };
+  });
+  console.table(rows);
+  console.log(`  statuses: ${JSON.stringify(report.statuses)}`);
+  console.log(`  emails: ${JSON.stringify(report.emails)}; dead-lettered stream records: ${report.deadLettered}`);
+  console.log(`  invocations: ${JSON.stringify(report.invocations)}; floor replays refused by a condition: ${report.floorConditionFailures}, retried after a DynamoDB Local lock timeout: ${report.floorLockRetries}`);
+  if (ratio < LOAD.throughputTarget) console.log(`  throughput ${round(ratio)}× the floor's, under the ${LOAD.throughputTarget}× target`);
+  console.log(report.failures.length ? `  FAILED:\n  - ${report.failures.join('\n  - ')}` : '  all assertions hold');
+}
+
+export type LoadReport = Awaited<ReturnType<typeof loadRun>>;
