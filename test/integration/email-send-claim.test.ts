@@ -16,7 +16,7 @@ import { MailerError } from '../../shared/ports.ts';
 import { deliverInvitationEmail, sweepPendingEmails, type DeliveryDeps } from '../../shared/services/email-delivery.ts';
 import { createDeliveryDependencies } from '../../shared/wiring.ts';
 import { emailsTo, LOCAL_SENDER, streamRecordOf, uniqueAddress } from '../support/emails.ts';
-import { createOrganization, invite } from '../support/fixtures.ts';
+import { createOrganization, invite, paths } from '../support/fixtures.ts';
 import { beforeFirstEmailTo, type Interleaving } from '../support/interleave.ts';
 import { RELAXED_RATE_LIMITS, useTestStack } from '../support/stack.ts';
 import { storedInvitation } from '../support/table.ts';
@@ -48,15 +48,24 @@ const deliverFromStream = (item: Record<string, any>, eventName: 'INSERT' | 'MOD
 const sweep = (sweepDeps: DeliveryDeps = deps) => sweepPendingEmails(sweepDeps, 0, 100);
 
 /** A fresh invitation whose email is requested (PENDING, deliverySeq 1) and not yet delivered. */
-async function pendingInvitation() {
+async function pendingInvitation(address = uniqueAddress('claim')) {
   const admin = user('alice');
   const org = await createOrganization(stack, admin);
-  const address = uniqueAddress('claim');
   const { invitations } = await invite(stack, admin, org.name, [address]);
   const request = { orgId: org.id, invitationId: invitations[0].id, seq: 1 };
   const stored = async () => (await storedInvitation(stack, org.id, request.invitationId))!;
-  return { address, request, stored, created: await stored() };
+  return { admin, org, address, request, stored, created: await stored() };
 }
+
+/** Deliveries through these die after claiming, before SES took the email (a crash has no emulator). */
+const dyingDeps = (): DeliveryDeps => ({
+  ...deps,
+  mailer: {
+    send: async () => {
+      throw new Error('the claimer died');
+    },
+  },
+});
 
 const CLAIM_ATTRIBUTES = ['sendClaimSeq', 'sendClaimId', 'sendClaimUntil'];
 
@@ -107,16 +116,7 @@ describe('two deliveries of one email request racing send one email', () => {
 describe('a claimer that dies', () => {
   it('leaves the email to the sweep once its lease has ended, not before; nothing is lost', async () => {
     const { address, request, stored, created } = await pendingInvitation();
-    // The claimer dies after claiming, before SES took the email (a crash has no emulator).
-    const dying: DeliveryDeps = {
-      ...deps,
-      mailer: {
-        send: async () => {
-          throw new Error('the claimer died');
-        },
-      },
-    };
-    await expect(deliverInvitationEmail(dying, request)).rejects.toThrow('the claimer died');
+    await expect(deliverInvitationEmail(dyingDeps(), request)).rejects.toThrow('the claimer died');
     const claimed = await stored();
     expect(claimed).toMatchObject({ emailStatus: 'PENDING', deliveredSeq: 0, sendClaimSeq: 1 });
     expect(claimed.sendClaimUntil).toBeGreaterThan(Date.now());
@@ -139,6 +139,35 @@ describe('a claimer that dies', () => {
     const ended = claimed.sendClaimUntil;
     expect(await sweep({ ...deps, clock: { nowMs: () => ended } })).toMatchObject({ found: 1, sent: 1, skipped: 0 });
     await expectSentOnce(address, stored);
+  });
+});
+
+describe('the claim is storage only', () => {
+  it('shows in no response: admin and invitee views, lists, the audit trail', async () => {
+    const invitee = user('invitee');
+    const { admin, org, request, stored } = await pendingInvitation(invitee.email);
+    await expect(deliverInvitationEmail(dyingDeps(), request)).rejects.toThrow('the claimer died');
+    expect((await stored()).sendClaimSeq, 'a claim is held').toBe(1);
+
+    const responses = [
+      await stack.api.get(paths.invitation(org.name, request.invitationId), { token: admin.token }),
+      await stack.api.get(paths.invitations(org.name), { token: admin.token }),
+      await stack.api.get(`${paths.invitation(org.name, request.invitationId)}/events`, { token: admin.token }),
+      await stack.api.get(paths.invitation(org.name, request.invitationId), { token: invitee.token }),
+      await stack.api.get('/v1/user/invitations', { token: invitee.token }),
+    ];
+    for (const response of responses) {
+      expect(response.status, response.text).toBe(200);
+      expect(response.text).toContain(request.invitationId);
+      expect(response.text).not.toMatch(/sendClaim/i);
+    }
+
+    // Delivered once the lease ended; its invitation.email.sent event carries no claim either.
+    const afterLease = (await stored()).sendClaimUntil;
+    expect(await sweep({ ...deps, clock: { nowMs: () => afterLease } })).toMatchObject({ found: 1, sent: 1 });
+    const trail = await stack.api.get(`${paths.invitation(org.name, request.invitationId)}/events`, { token: admin.token });
+    expect(trail.text).toContain('invitation.email.sent');
+    expect(trail.text).not.toMatch(/sendClaim/i);
   });
 });
 
