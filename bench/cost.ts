@@ -12,8 +12,12 @@ export const PRICES = {
   sesPerThousandEmails: 0.1,
 };
 
-/** The delivery function per email: GetItem (1 RRU, consistent) + SendEmail + UpdateItem (1 WRU); assumed 80 ms. */
+/**
+ * The delivery function per email, approximately: the read (1 RRU, consistent) + the send
+ * claim's UpdateItem (1 WRU) + SendEmail + the outcome's write (1 WRU); assumed 80 ms.
+ */
 const DELIVERY_ASSUMED_MS = 80;
+const DELIVERY_WRITE_UNITS = 2;
 
 interface Inputs {
   latency: Array<{ endpoint: string; concurrency: number; p50?: number }>;
@@ -38,7 +42,7 @@ export function costEstimate(inputs: Inputs) {
     apiGateway: PRICES.httpApiPerMillionRequests,
     lambda: lambda(p50('createInvitations'), inputs.memoryMb) + authorizer + lambda(DELIVERY_ASSUMED_MS, inputs.deliveryMemoryMb),
     dynamodb:
-      ((create.WCU ?? 0) + 1) * PRICES.dynamodbPerMillionWriteUnits + ((create.RCU ?? 0) + 1) * PRICES.dynamodbPerMillionReadUnits,
+      ((create.WCU ?? 0) + DELIVERY_WRITE_UNITS) * PRICES.dynamodbPerMillionWriteUnits + ((create.RCU ?? 0) + 1) * PRICES.dynamodbPerMillionReadUnits,
     ses: PRICES.sesPerThousandEmails * 1000,
   };
   const read = capacity('getInvitation');

@@ -8,30 +8,25 @@
 import middy from '@middy/core';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { DYNAMODB_CALL_LIMITS } from '../shared/adapters/dynamodb/client.ts';
-import { SES_CALL_LIMITS } from '../shared/adapters/ses/mailer.ts';
 import { deadlineFor, msLeft, runWithDeadline } from '../shared/deadline.ts';
 import { FUNCTION_SIZES } from '../shared/deployment/function-sizes.ts';
 import { countMetric, logger, observability } from '../shared/observability.ts';
 import { deliverInvitationEmail, type DeliveryRequest } from '../shared/services/email-delivery.ts';
 import { MailerError } from '../shared/ports.ts';
-import { createDeliveryDependencies } from '../shared/wiring.ts';
+import { createDeliveryDependencies, deliveryWorstCases } from '../shared/wiring.ts';
 
 const deps = createDeliveryDependencies();
 
 /**
  * The longest one record can take when DynamoDB and SES are degraded but within their limits:
- * GetItem, then SES (every attempt at its timeout, the largest backoffs between), then UpdateItem.
- * A record is only started with this much time left before the deadline, so a slow batch ends
- * with its remaining records reported as failures (retried from there) instead of a timeout,
- * and no email is cut off mid-send.
+ * BatchGetItem, the send claim's UpdateItem, SES (every attempt at its timeout, the largest
+ * backoffs between), then the outcome's write. A record is only started with this much time
+ * left before the deadline, so a slow batch ends with its remaining records reported as failures
+ * (retried from there) instead of a timeout, and no email is cut off mid-send.
  */
 export const RECORD_WORST_CASE_MS = (() => {
-  const dynamodbCall = DYNAMODB_CALL_LIMITS.maxAttempts * DYNAMODB_CALL_LIMITS.requestTimeoutMs + 150;
-  const { attempts, baseDelayMs, maxDelayMs } = deps.retry;
-  let sesBackoff = 0;
-  for (let attempt = 1; attempt < attempts; attempt++) sesBackoff += Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-  return 2 * dynamodbCall + attempts * SES_CALL_LIMITS.requestTimeoutMs + sesBackoff;
+  const { dynamodbCallMs, sendMs } = deliveryWorstCases(deps.retry);
+  return 3 * dynamodbCallMs + sendMs;
 })();
 
 // The deadline counts from the configured timeout, which a stream invocation starts with; DynamoDB
@@ -75,5 +70,10 @@ export function deliveryRequestFrom(record: DynamoDBRecord): DeliveryRequest | u
   if (!image) return undefined;
   const item = unmarshall(image as Parameters<typeof unmarshall>[0]);
   if (item.type !== 'Invitation' || item.emailStatus !== 'PENDING') return undefined;
+  // A send claim on the current request: this record is the claim's own write, its release, or
+  // another write made after the request was claimed. The claimer, the stream's retry of the
+  // request's own record, or the sweep delivers it; taking these records as new requests would
+  // start another delivery on every claim and release (a loop while SES is down).
+  if (item.sendClaimSeq !== undefined && item.sendClaimSeq === item.deliverySeq) return undefined;
   return { orgId: Number(item.orgId), invitationId: String(item.id), seq: Number(item.deliverySeq) };
 }

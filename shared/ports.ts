@@ -229,12 +229,29 @@ export interface PendingEmail {
   readonly deliverySeq: number;
 }
 
+/** The right to send the email of one delivery request, held until `untilMs` (a lease). */
+export interface SendClaim {
+  readonly seq: number;
+  /** Tells this claim from a later one for the same request (after this one expired or was released). */
+  readonly id: string;
+  readonly untilMs: number;
+}
+
 export interface EmailDeliveryStore {
   get(orgId: number, invitationId: string): Promise<Invitation | undefined>;
+  /**
+   * Claims the send of request `seq` until `nowMs + leaseMs`: only while `seq` is the latest
+   * request, no outcome for it is recorded, and nobody else holds a live claim on it. Undefined
+   * when one of those does not hold (nothing written): the caller must not send.
+   */
+  claimSend(invitation: Pick<Invitation, 'id' | 'orgId'>, seq: number, nowMs: number, leaseMs: number): Promise<SendClaim | undefined>;
+  /** Gives `claim` up before its lease ends (only if it is still the claim held). False when it was not. */
+  releaseSend(invitation: Pick<Invitation, 'id' | 'orgId'>, claim: SendClaim): Promise<boolean>;
   /**
    * Records the outcome of delivery request `seq`, once, with its event (sent, failed; none for
    * not-needed): only while `seq` is the latest request and no outcome for it is recorded yet.
    * Returns false when it was already recorded. `invitation`: as `get` returned it (current orgName).
+   * Clears the request's send claim.
    */
   recordOutcome(invitation: Pick<Invitation, 'id' | 'orgId' | 'orgName'>, seq: number, outcome: DeliveryOutcome, nowMs: number): Promise<boolean>;
   /**

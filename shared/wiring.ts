@@ -4,7 +4,7 @@
  * every invocation reuses them. A function's bundle holds only what its factory creates.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from './adapters/dynamodb/client.ts';
+import { createDocumentClient, DYNAMODB_CALL_LIMITS } from './adapters/dynamodb/client.ts';
 import { DynamoEmailDeliveryStore } from './adapters/dynamodb/delivery-store.ts';
 import { DynamoEventStore } from './adapters/dynamodb/event-store.ts';
 import { DynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store.ts';
@@ -12,7 +12,7 @@ import { DynamoInvitationStore } from './adapters/dynamodb/invitation-store.ts';
 import { DynamoOrganizationStore } from './adapters/dynamodb/organization-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamodb/rate-limiter.ts';
 import { DynamoTimerStore } from './adapters/dynamodb/timer-store.ts';
-import { SesMailer } from './adapters/ses/mailer.ts';
+import { SES_CALL_LIMITS, SesMailer } from './adapters/ses/mailer.ts';
 import { randomIds, systemClock } from './adapters/system.ts';
 import { loadApiConfig, loadDeliveryConfig, loadTableConfig, type ApiConfig, type DeliveryConfig } from './config.ts';
 import type { IdempotencyStore } from './ports.ts';
@@ -83,10 +83,37 @@ function invitationDependencies(config: ApiConfig, client: DynamoDBDocumentClien
   };
 }
 
+/**
+ * The longest the steps of one email delivery take when DynamoDB and SES are degraded but within
+ * their limits: one DynamoDB call (every attempt at its timeout, plus the SDK's backoffs), and the
+ * send (every SES attempt at its timeout, the largest backoffs between).
+ */
+export function deliveryWorstCases(retry: DeliveryDeps['retry']): { dynamodbCallMs: number; sendMs: number } {
+  const dynamodbCallMs = DYNAMODB_CALL_LIMITS.maxAttempts * DYNAMODB_CALL_LIMITS.requestTimeoutMs + 150;
+  let sesBackoffMs = 0;
+  for (let attempt = 1; attempt < retry.attempts; attempt++) sesBackoffMs += Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+  return { dynamodbCallMs, sendMs: retry.attempts * SES_CALL_LIMITS.requestTimeoutMs + sesBackoffMs };
+}
+
+/** A claim's end is set by one host's clock and checked by another's: allowance for their difference. */
+const CLOCK_SKEW_MS = 5_000;
+
+/**
+ * The send claim's lease: from the clock reading it starts at to the outcome's write, the claim's
+ * own write (sent after the reading), the send, and the outcome's write, each at its worst, plus
+ * the clock allowance (38.9 s with the defaults). A claimer still alive is then always done within
+ * its lease; one that outlives it has crashed (or its host stalled), and the sweep may send again.
+ */
+export function sendLeaseMs(retry: DeliveryDeps['retry']): number {
+  const { dynamodbCallMs, sendMs } = deliveryWorstCases(retry);
+  return 2 * dynamodbCallMs + sendMs + CLOCK_SKEW_MS;
+}
+
 /** The stream-triggered delivery function and the sweep. */
 export function createDeliveryDependencies(env: NodeJS.ProcessEnv = process.env): DeliveryDeps & { config: DeliveryConfig } {
   const config = loadDeliveryConfig(env);
   const client = createDocumentClient({ endpoint: config.dynamodbEndpoint });
+  const retry = { attempts: config.sendAttempts, baseDelayMs: 200, maxDelayMs: 2_000 };
   return {
     config,
     store: new DynamoEmailDeliveryStore(client, config.tableName, config.eventRetentionSeconds),
@@ -98,7 +125,8 @@ export function createDeliveryDependencies(env: NodeJS.ProcessEnv = process.env)
     }),
     clock: systemClock,
     email: { frontendUrl: config.frontendUrl, brandName: config.brandName },
-    retry: { attempts: config.sendAttempts, baseDelayMs: 200, maxDelayMs: 2_000 },
+    retry,
+    sendLeaseMs: sendLeaseMs(retry),
   };
 }
 

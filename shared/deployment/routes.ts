@@ -219,7 +219,8 @@ export const eventFunctions = {
   /** DynamoDB stream of the table, filtered by shared/deployment/email-delivery-trigger.ts; sends with SES. */
   deliverInvitationEmails: {
     entry: 'functions/deliver-invitation-emails.ts',
-    // BatchGetItem: the invitation with its organization's current name; PutItem: the outcome's event.
+    // BatchGetItem: the invitation with its organization's current name; UpdateItem: the send
+    // claim, its release and the outcome; PutItem: the outcome's event.
     dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     sendsEmail: true,
   },

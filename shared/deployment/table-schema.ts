@@ -10,7 +10,9 @@
  *                                                            EMAIL#PENDING#<shard> / <requestedAt>;
  *                                                            GSI3: INVITEE#<normalized email> /
  *                                                            <createdAt>#<uuid> while PENDING;
- *                                                            GSI4 while PENDING: TIMER#<shard> / <deadline>#<uuid>)
+ *                                                            GSI4 while PENDING: TIMER#<shard> / <deadline>#<uuid>;
+ *                                                            while an email is being sent, its send claim:
+ *                                                            sendClaimSeq, sendClaimId, sendClaimUntil)
  * - pending guard     ORG#<id>      / GUARD#<normalized email>
  * - name → id         ORGNAME#<name>/ ORGNAME
  * - id counter        COUNTER       / ORGID

@@ -14,6 +14,11 @@ export interface DeliveryDeps {
   readonly email: { readonly frontendUrl: string; readonly brandName: string };
   /** In-process retries of throttling/transient SES errors, before the stream's own retries. */
   readonly retry: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /**
+   * How long a send claim holds: at least the longest a claimer can take from claiming to
+   * recording its outcome (shared/wiring.ts derives it from the call limits).
+   */
+  readonly sendLeaseMs: number;
 }
 
 export interface DeliveryRequest {
@@ -30,8 +35,14 @@ export type DeliveryResult =
   | { readonly kind: 'skipped'; readonly reason: string };
 
 /**
- * Throws a retryable MailerError when SES stays unavailable after the in-process retries: the
- * caller reports the record as failed so the stream (and later the sweep) tries again.
+ * Only the holder of the request's send claim sends (the stream and the sweep, or two stream
+ * deliveries, may both have read it PENDING): a delivery that finds the claim held by another
+ * is `skipped` and sends nothing; the holder records the outcome, and if it dies its lease
+ * ends and the sweep (the invitation is still in the pending-email index) sends it.
+ *
+ * Throws a retryable MailerError when SES stays unavailable after the in-process retries, having
+ * released its claim: the caller reports the record as failed so the stream (and later the
+ * sweep) tries again at once rather than after the lease.
  */
 export async function deliverInvitationEmail(deps: DeliveryDeps, request: DeliveryRequest): Promise<DeliveryResult> {
   const invitation = await deps.store.get(request.orgId, request.invitationId);
@@ -55,6 +66,8 @@ export async function deliverInvitationEmail(deps: DeliveryDeps, request: Delive
     kind: current.emailKind,
     ...deps.email,
   });
+  const claim = await deps.store.claimSend(current, request.seq, deps.clock.nowMs(), deps.sendLeaseMs);
+  if (!claim) return { kind: 'skipped', reason: 'another delivery holds the send claim, or the request was recorded meanwhile' };
   try {
     const { messageId } = await withRetries(deps, () =>
       deps.mailer.send({
@@ -63,12 +76,19 @@ export async function deliverInvitationEmail(deps: DeliveryDeps, request: Delive
         tags: { invitationId: current.id, orgId: String(current.orgId), deliverySeq: String(request.seq) },
       }),
     );
-    // A crash between the send above and this write is the one case that can send twice.
+    // Sending twice is still possible: a crash between the send above and this write (the lease
+    // ends, the sweep sends again), or a send that outlives its lease.
     const nowMs = deps.clock.nowMs();
     const recorded = await deps.store.recordOutcome(current, request.seq, { kind: 'sent', messageId, at: new Date(nowMs).toISOString() }, nowMs);
     return { kind: 'sent', messageId, recorded };
   } catch (error) {
-    if (!(error instanceof MailerError) || error.retryable) throw error;
+    if (!(error instanceof MailerError)) throw error;
+    if (error.retryable) {
+      // SES did not take it (after a timeout it may have: the next try sends again, as it did
+      // before claims): let that try claim at once. If releasing fails the lease still ends.
+      await deps.store.releaseSend(current, claim).catch(() => false);
+      throw error;
+    }
     await deps.store.recordOutcome(current, request.seq, { kind: 'failed', reason: error.reason }, deps.clock.nowMs());
     return { kind: 'failed', reason: error.reason };
   }

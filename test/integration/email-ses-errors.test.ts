@@ -22,6 +22,7 @@ import { SesMailer } from '../../shared/adapters/ses/mailer.ts';
 import { systemClock } from '../../shared/adapters/system.ts';
 import { MailerError } from '../../shared/ports.ts';
 import { deliverInvitationEmail, type DeliveryDeps } from '../../shared/services/email-delivery.ts';
+import { sendLeaseMs } from '../../shared/wiring.ts';
 import { LOCAL_FRONTEND_URL, LOCAL_SENDER, sesBounceEvent, snsEvent, streamRecordOf, uniqueAddress } from '../support/emails.ts';
 import { createOrganization, invite, paths } from '../support/fixtures.ts';
 import { useTestStack } from '../support/stack.ts';
@@ -41,6 +42,7 @@ beforeAll(() => {
     clock: systemClock,
     email: { frontendUrl: LOCAL_FRONTEND_URL, brandName: 'Jaqpot' },
     retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+    sendLeaseMs: sendLeaseMs({ attempts: 3, baseDelayMs: 1, maxDelayMs: 2 }),
   };
 });
 

@@ -2,7 +2,8 @@ import { QueryCommand, type DynamoDBDocumentClient, type TransactWriteCommandInp
 import { tableSchema } from '../../deployment/table-schema.ts';
 import { PENDING_EMAIL_SHARDS } from '../../domain/sharding.ts';
 import type { EmailStatus, Invitation } from '../../domain/invitation.ts';
-import type { DeliveryOutcome, EmailDeliveryStore, PendingEmail } from '../../ports.ts';
+import { randomUUID } from 'node:crypto';
+import type { DeliveryOutcome, EmailDeliveryStore, PendingEmail, SendClaim } from '../../ports.ts';
 import { emailFailed, emailFeedback, emailSent } from '../../domain/invitation-events.ts';
 import type { ServiceEvent } from '../../domain/events.ts';
 import { findItem, fromInvitationItem, fromPendingEmailItem, putEvent } from './items.ts';
@@ -37,12 +38,46 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
   }
 
   /**
+   * The send claim lives on the invitation item (`sendClaimSeq`, `sendClaimId`, `sendClaimUntil`
+   * in epoch ms), so its condition sees the request's state in the same write. It is never read
+   * into the domain object (items.ts picks the invitation's fields), so no view or event shows it.
+   */
+  async claimSend(invitation: Pick<Invitation, 'id' | 'orgId'>, seq: number, nowMs: number, leaseMs: number): Promise<SendClaim | undefined> {
+    const claim: SendClaim = { seq, id: randomUUID(), untilMs: nowMs + leaseMs };
+    const claimed = await updateIfCondition(this.client, {
+      TableName: this.tableName,
+      Key: keys.invitation(invitation.orgId, invitation.id),
+      UpdateExpression: 'SET sendClaimSeq = :seq, sendClaimId = :id, sendClaimUntil = :until',
+      // Free: no claim, a claim of an older request, or one whose lease ended (or was released).
+      ConditionExpression:
+        'deliverySeq = :seq AND deliveredSeq < :seq AND (attribute_not_exists(sendClaimSeq) OR sendClaimSeq <> :seq OR sendClaimUntil <= :now)',
+      ExpressionAttributeValues: { ':seq': seq, ':id': claim.id, ':until': claim.untilMs, ':now': nowMs },
+    });
+    return claimed ? claim : undefined;
+  }
+
+  /**
+   * Ends the lease now rather than deleting the claim: `sendClaimSeq` stays, so this write's
+   * stream record is not taken for a new email request (functions/deliver-invitation-emails.ts).
+   */
+  async releaseSend(invitation: Pick<Invitation, 'id' | 'orgId'>, claim: SendClaim): Promise<boolean> {
+    return updateIfCondition(this.client, {
+      TableName: this.tableName,
+      Key: keys.invitation(invitation.orgId, invitation.id),
+      UpdateExpression: 'SET sendClaimUntil = :released',
+      ConditionExpression: 'sendClaimId = :id',
+      ExpressionAttributeValues: { ':released': 0, ':id': claim.id },
+    });
+  }
+
+  /**
    * Keyed by the sequence number: only if `seq` is still the latest request and no outcome for
    * it is recorded. So a replayed stream record, or the sweep racing the stream, records once;
    * and a late outcome never overwrites the state of a newer resend. Sent and failed are a
    * transaction of the update and its event (so the event exists exactly when the outcome was
    * recorded: a replay fails the condition and adds none); not-needed records no event (the
    * answer or revocation that made the email unneeded is the event), so it stays one UpdateItem.
+   * Not conditioned on the send claim: whoever sent, the first outcome counts; it removes the claim.
    */
   async recordOutcome(invitation: Pick<Invitation, 'id' | 'orgId' | 'orgName'>, seq: number, outcome: DeliveryOutcome, nowMs: number): Promise<boolean> {
     const update = outcomeUpdate(outcome);
@@ -131,24 +166,27 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
   }
 }
 
+/** The send claim's attributes, removed with the outcome. */
+const SEND_CLAIM = 'sendClaimSeq, sendClaimId, sendClaimUntil';
+
 /** The update recording one outcome; `:seq` is added by the caller. */
 function outcomeUpdate(outcome: DeliveryOutcome): { UpdateExpression: string; ExpressionAttributeValues: Record<string, unknown> } {
   switch (outcome.kind) {
     case 'sent':
       return {
         UpdateExpression:
-          'SET emailStatus = :status, deliveredSeq = :seq, lastSentAt = :at, messageId = :messageId ADD sendCount :one REMOVE lastError, GSI2PK, GSI2SK',
+          `SET emailStatus = :status, deliveredSeq = :seq, lastSentAt = :at, messageId = :messageId ADD sendCount :one REMOVE lastError, GSI2PK, GSI2SK, ${SEND_CLAIM}`,
         ExpressionAttributeValues: { ':status': 'SENT', ':at': outcome.at, ':messageId': outcome.messageId, ':one': 1 },
       };
     case 'failed':
       // No message of this request exists: a late bounce of an older one must not match.
       return {
-        UpdateExpression: 'SET emailStatus = :status, deliveredSeq = :seq, lastError = :reason REMOVE messageId, GSI2PK, GSI2SK',
+        UpdateExpression: `SET emailStatus = :status, deliveredSeq = :seq, lastError = :reason REMOVE messageId, GSI2PK, GSI2SK, ${SEND_CLAIM}`,
         ExpressionAttributeValues: { ':status': 'FAILED', ':reason': outcome.reason },
       };
     case 'not-needed':
       return {
-        UpdateExpression: 'SET emailStatus = :status, deliveredSeq = :seq REMOVE lastError, messageId, GSI2PK, GSI2SK',
+        UpdateExpression: `SET emailStatus = :status, deliveredSeq = :seq REMOVE lastError, messageId, GSI2PK, GSI2SK, ${SEND_CLAIM}`,
         ExpressionAttributeValues: { ':status': 'NOT_NEEDED' },
       };
   }
