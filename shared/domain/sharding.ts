@@ -3,6 +3,10 @@
  * (every pending email, every pending timer): an item goes to the shard of its invitation id, and
  * readers query every shard. A GSI partition takes about 1,000 write units a second, and a
  * throttled GSI throttles the table's writes, so one constant key would cap the whole service.
+ * Both shard counts live here; SCALING.md shows how they were chosen and at what rate each one
+ * runs out (bench/capacity-model.ts computes it). Changing a count moves existing entries to
+ * other shards: the readers must then also query the old count's shards for as long as entries
+ * written under it can live.
  */
 
 /** The shard of an invitation: FNV-1a of its id mod `shards`, stable across runs and releases. */
@@ -23,3 +27,13 @@ export function shardOf(invitationId: string, shards: number): number {
  * hash spreading evenly). The sweep queries all 32 in parallel, every few minutes.
  */
 export const PENDING_EMAIL_SHARDS = 32;
+
+/**
+ * Partitions of the timer index (GSI4, shared/domain/timers.ts). Every pending invitation enters
+ * it when created or resent, moves once at its reminder (a key change: 2 writes), leaves at expiry
+ * or an answer, and each email outcome rewrites its projected emailStatus: ~4.5 index writes of
+ * under 1 KB per invitation with the mix of SCALING.md. 16 partitions × ~1,000 write units a
+ * second ≈ 3,500 new invitations a second before one of them throttles (and throttling a GSI
+ * throttles the table's writes). The timer function queries each one per run: 16 Queries a minute.
+ */
+export const TIMER_SHARDS = 16;

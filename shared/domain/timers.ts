@@ -5,18 +5,11 @@
  * its lifetime, then its expiry. The scheduled function (functions/fire-invitation-timers.ts)
  * fires what is due; these rules say what a deadline is and what firing it does.
  */
-import { shardOf } from './sharding.ts';
+import { shardOf, TIMER_SHARDS } from './sharding.ts';
 import { invitationLifetimeSeconds, type EmailStatus, type Invitation, type InvitationTimings } from './invitation.ts';
 
-/**
- * Partitions of the timer index. Every pending invitation writes its entry once when created or
- * resent, moves it once at its reminder and deletes it at expiry or an answer: ~3 index writes of
- * under 1 KB (1 write unit each) per lifetime, and a GSI partition takes ~1,000 write units a
- * second, so 16 partitions absorb ~5,000 new invitations a second before any one of them
- * throttles (and throttling a GSI throttles the table's writes). The firing function queries each
- * one per run: 16 Queries a minute.
- */
-export const TIMER_SHARDS = 16;
+/** The timer index's shard count lives with the other shard counts (shared/domain/sharding.ts). */
+export { TIMER_SHARDS } from './sharding.ts';
 
 /** The timer shard of an invitation (shared/domain/sharding.ts). */
 export function timerShard(invitationId: string, shards: number = TIMER_SHARDS): number {
