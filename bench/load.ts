@@ -25,8 +25,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as documentCommands from '@aws-sdk/lib-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand as DocumentQueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createServer, request as httpRequest, Agent, type Server } from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createInvitationsClient, type InvitationsClient } from '../client/index.ts';
+import { REPO_ROOT } from '../infra/service-function.ts';
 import { keys } from '../shared/adapters/dynamodb/keys.ts';
 import { PENDING_EMAIL_SHARDS } from '../shared/domain/sharding.ts';
 import { tableSchema } from '../shared/deployment/table-schema.ts';
@@ -41,8 +44,8 @@ import { listLocalEmails, startSesLocal } from '../local/ses-local.ts';
 import { installDynamoDbMeter, observeDynamoDbCommands } from './dynamodb-meter.ts';
 
 export const LOAD = {
-  organizations: 20,
-  createRequests: 100,
+  organizations: 200,
+  createRequests: 200,
   emailsPerRequest: 10,
   concurrency: 32,
   /** One list of an organization's invitations after every this many creates. */
@@ -123,6 +126,10 @@ export async function runLoadTest(): Promise<number> {
       printReport(report);
     }
     console.error = consoleError;
+    mkdirSync(join(REPO_ROOT, '.local', 'bench'), { recursive: true });
+    const out = join(REPO_ROOT, '.local', 'bench', 'load.json');
+    writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, load: LOAD, faults: FAULTS, reports }, null, 2));
+    console.log(`\nResults: ${out}`);
     await api.close();
     await events.stop();
     raw.destroy();
@@ -175,6 +182,8 @@ async function loadRun(name: 'clean' | 'faults', ctx: LoadContext) {
     return result;
   };
   ctx.sesProxy.reset();
+  const runStarted = performance.now();
+  const progress = (text: string) => console.log(`  [${name} ${((performance.now() - runStarted) / 1000).toFixed(1)} s] ${text}`);
   const deadLettersBefore = ctx.deadLetters.length;
   ctx.recorder.start();
 
@@ -190,6 +199,7 @@ async function loadRun(name: 'clean' | 'faults', ctx: LoadContext) {
     org.id = data?.id ?? 0;
   });
   if (orgs.some((org) => !org.id)) failures.push('an organization was not created');
+  progress(`${orgs.length} organizations created`);
 
   // Invitations: CREATE_REQUESTS requests of EMAILS_PER_REQUEST new addresses, round robin over
   // the organizations, a list after every LIST_EVERY.
@@ -228,6 +238,7 @@ async function loadRun(name: 'clean' | 'faults', ctx: LoadContext) {
   });
   const createSeconds = (performance.now() - t0) / 1000;
   const createsEnded = performance.now();
+  progress(`${LOAD.createRequests} create requests answered in ${createSeconds.toFixed(1)} s; draining the emails`);
 
   // Drain: until the pending-email index is empty and the faults are over.
   await faults?.finished;
@@ -237,6 +248,7 @@ async function loadRun(name: 'clean' | 'faults', ctx: LoadContext) {
     pending = await pendingEmails(ctx.db);
   }
   const drainSeconds = (performance.now() - createsEnded) / 1000;
+  progress(`drained in ${drainSeconds.toFixed(1)} s (${pending} pending); checking`);
   const recorded = ctx.recorder.stop();
   if (pending > 0) failures.push(`${pending} emails still pending ${Math.round(drainSeconds)} s after the last create`);
 
@@ -285,7 +297,9 @@ async function loadRun(name: 'clean' | 'faults', ctx: LoadContext) {
   if (unexpected.length) failures.push(`unexpected statuses: ${unexpected.join('; ')}`);
 
   // The floor: the same DynamoDB commands, replayed directly.
+  progress('checked; replaying the floor');
   const floor = await replayFloor(ctx.raw, name, recorded);
+  progress('floor replayed');
   const throughput = invitations / createSeconds;
   const floorThroughput = invitations / floor.apiSeconds;
   return {
