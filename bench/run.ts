@@ -7,6 +7,8 @@
  *   --check          fail (exit 1) when a budget is exceeded
  *   --deterministic  sizes and call counts only (what CI checks); no timings
  *   --requests N     requests per endpoint and concurrency (default 500)
+ *   --only a,b       only these endpoints (names as in bench/endpoints.ts): their call counts and
+ *                    latency rows; no bundles, no module load, no cost estimate
  *   --load           the load test instead (bench/load.ts): 10,000 invitations end to end, clean
  *                    and with faults; exit 1 when an assertion fails
  */
@@ -37,6 +39,7 @@ const { values: options } = parseArgs({
     check: { type: 'boolean', default: false },
     deterministic: { type: 'boolean', default: false },
     requests: { type: 'string', default: '500' },
+    only: { type: 'string' },
     load: { type: 'boolean', default: false },
   },
 });
@@ -44,6 +47,8 @@ if (options.load) {
   const { runLoadTest } = await import('./load.ts');
   process.exit(await runLoadTest());
 }
+/** The endpoints --only names, or undefined for all. */
+const only = options.only === undefined ? undefined : new Set(options.only.split(',').map((name) => name.trim()).filter(Boolean));
 const REQUESTS = Number(options.requests);
 const LOAD_RUNS = 15;
 const CALL_SAMPLES = 10;
@@ -77,12 +82,12 @@ const functionEnv = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 };
 const floors = new Map<FloorKind, Awaited<ReturnType<typeof bundleFloor>>>();
-for (const kind of ['dynamodb', 'dynamodb+ses', 'jwt'] as const) floors.set(kind, await bundleFloor(kind));
+if (!only) for (const kind of ['dynamodb', 'dynamodb+ses', 'jwt'] as const) floors.set(kind, await bundleFloor(kind));
 const floorLoad = new Map<FloorKind, number>();
-if (!options.deterministic) for (const [kind, floor] of floors) floorLoad.set(kind, medianLoadMs(floor.file, functionEnv, LOAD_RUNS));
+if (!options.deterministic && !only) for (const [kind, floor] of floors) floorLoad.set(kind, medianLoadMs(floor.file, functionEnv, LOAD_RUNS));
 
 const bundleRows = [];
-for (const fn of functionsUnderTest()) {
+for (const fn of only ? [] : functionsUnderTest()) {
   const built = await bundle(fn.id, { entry: fn.entry });
   const floor = floors.get(fn.floor)!;
   const loadMs = options.deterministic ? undefined : medianLoadMs(built.file, functionEnv, LOAD_RUNS);
@@ -101,8 +106,10 @@ for (const fn of functionsUnderTest()) {
       loadRatio === undefined ? '-' : budget(loadRatio <= BUDGETS.loadRatio, `${fn.id}: module load ${round(loadRatio)}× the floor > ${BUDGETS.loadRatio}×`),
   });
 }
-console.log('\nBundles (as the CDK stack builds them) and module load (median of 15 fresh processes)');
-console.table(bundleRows);
+if (!only) {
+  console.log('\nBundles (as the CDK stack builds them) and module load (median of 15 fresh processes)');
+  console.table(bundleRows);
+}
 
 // ------------------------------------------------------------------ the local stack
 const dynamodb = await startDynamoDbLocal({ inMemory: true });
@@ -117,9 +124,14 @@ try {
   const db = DynamoDBDocumentClient.from(raw);
   await createTable(raw, TABLE);
   const api = await startLocalApi({ jwks: issuer.jwks });
-  const answersNeeded = CALL_SAMPLES + (options.deterministic ? 0 : 2 * (REQUESTS + WARM_UP));
+  // Endpoints that use up a seeded invitation or member per request; --only without them seeds none.
+  const consuming = ['answerInvitation', 'revokeInvitation', 'removeMember'];
+  const answersNeeded = only && !consuming.some((name) => only.has(name)) ? 0 : CALL_SAMPLES + (options.deterministic ? 0 : 2 * (REQUESTS + WARM_UP));
   const fixture = await seed(api.url, db, answersNeeded);
-  const list = endpoints(db, TABLE, fixture);
+  const all = endpoints(db, TABLE, fixture);
+  const unknown = [...(only ?? [])].filter((name) => !all.some((endpoint) => endpoint.name === name));
+  if (unknown.length > 0) throw new Error(`--only: no endpoint ${unknown.join(', ')} (there are: ${all.map((e) => e.name).join(', ')})`);
+  const list = only ? all.filter((endpoint) => only.has(endpoint.name)) : all;
 
   // DynamoDB calls and capacity per request (sequential, labelled).
   const callRows = [];
@@ -140,23 +152,25 @@ try {
     });
   }
   // Create with 10 emails must make as many calls as with 1.
-  setMeterLabel('createInvitations×10');
-  for (let i = 0; i < CALL_SAMPLES; i++) {
-    const emails = Array.from({ length: 10 }, (_, j) => `ten-${i}-${j}-${Date.now()}@bench.test`);
-    await send(api.url, createInvitationsRequest(fixture, emails));
+  const one = callRows.find((row) => row.endpoint === 'createInvitations');
+  if (one) {
+    setMeterLabel('createInvitations×10');
+    for (let i = 0; i < CALL_SAMPLES; i++) {
+      const emails = Array.from({ length: 10 }, (_, j) => `ten-${i}-${j}-${Date.now()}@bench.test`);
+      await send(api.url, createInvitationsRequest(fixture, emails));
+    }
+    setMeterLabel(undefined);
+    const ten = meterReading('createInvitations×10');
+    callRows.push({
+      endpoint: 'createInvitations (10 emails)',
+      calls: ten.calls / CALL_SAMPLES,
+      documented: one.documented,
+      budget: budget(ten.calls / CALL_SAMPLES === one.calls, `create with 10 emails makes ${ten.calls / CALL_SAMPLES} calls, with 1: ${one.calls}`),
+      RCU: round(ten.readCapacity / CALL_SAMPLES),
+      WCU: round(ten.writeCapacity / CALL_SAMPLES),
+      commands: Object.entries(ten.commands).map(([c, n]) => `${c.replace('Command', '')}×${n / CALL_SAMPLES}`).join(' '),
+    });
   }
-  setMeterLabel(undefined);
-  const ten = meterReading('createInvitations×10');
-  const one = callRows.find((row) => row.endpoint === 'createInvitations')!;
-  callRows.push({
-    endpoint: 'createInvitations (10 emails)',
-    calls: ten.calls / CALL_SAMPLES,
-    documented: one.documented,
-    budget: budget(ten.calls / CALL_SAMPLES === one.calls, `create with 10 emails makes ${ten.calls / CALL_SAMPLES} calls, with 1: ${one.calls}`),
-    RCU: round(ten.readCapacity / CALL_SAMPLES),
-    WCU: round(ten.writeCapacity / CALL_SAMPLES),
-    commands: Object.entries(ten.commands).map(([c, n]) => `${c.replace('Command', '')}×${n / CALL_SAMPLES}`).join(' '),
-  });
   console.log('\nDynamoDB calls and consumed capacity per request (SDK middleware, ReturnConsumedCapacity)');
   console.table(callRows);
 
@@ -200,7 +214,7 @@ try {
     console.log(`\nAuthorizer: ${round(authorizerMs)} ms per token verified (RS256, warm JWKS cache, ${runs} runs)`);
   }
 
-  const cost = costEstimate({
+  const cost = only ? undefined : costEstimate({
     latency: latencyRows,
     calls: callRows,
     authorizerMs,
@@ -212,9 +226,10 @@ try {
     console.table(cost.rows);
   }
 
-  const results = { date: new Date().toISOString(), node: process.version, requests: REQUESTS, bundles: bundleRows, calls: callRows, latency: latencyRows, authorizerMs, cost, prices: PRICES, budgets: BUDGETS, failures };
+  const results = { date: new Date().toISOString(), node: process.version, requests: REQUESTS, only: only && [...only], bundles: bundleRows, calls: callRows, latency: latencyRows, authorizerMs, cost, prices: PRICES, budgets: BUDGETS, failures };
   mkdirSync(join(REPO_ROOT, '.local', 'bench'), { recursive: true });
-  const out = join(REPO_ROOT, '.local', 'bench', 'results.json');
+  // A partial run does not replace the full run's results.
+  const out = join(REPO_ROOT, '.local', 'bench', only ? 'results-only.json' : 'results.json');
   writeFileSync(out, JSON.stringify(results, null, 2));
   console.log(`\nResults: ${out} (${Math.round((Date.now() - started) / 1000)} s)`);
   await api.close();

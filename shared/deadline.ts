@@ -10,13 +10,21 @@
  * service signature has to pass it along. Outside an invocation (tests, scripts) there is none.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 
 export interface Deadline {
   /** Epoch milliseconds. */
   readonly at: number;
 }
 
-const storage = new AsyncLocalStorage<Deadline>();
+/** An invocation's deadline and, once a call asked for it, the one signal that fires at it. */
+interface Invocation {
+  readonly deadline: Deadline;
+  signal?: AbortSignal;
+  timer?: NodeJS.Timeout;
+}
+
+const storage = new AsyncLocalStorage<Invocation>();
 
 /**
  * The deadline of an invocation that starts now: the Lambda context's remaining time (capped by
@@ -32,18 +40,25 @@ export function deadlineFor(
   return { at: Date.now() + remaining - size.deadlineMarginMs };
 }
 
-export function runWithDeadline<T>(deadline: Deadline, fn: () => Promise<T>): Promise<T> {
-  return storage.run(deadline, fn);
+export async function runWithDeadline<T>(deadline: Deadline, fn: () => Promise<T>): Promise<T> {
+  const invocation: Invocation = { deadline };
+  try {
+    return await storage.run(invocation, fn);
+  } finally {
+    // The invocation has settled: nothing waits on its calls any more (on Lambda they would be
+    // frozen), and each still ends at the SDK's per-attempt requestTimeout.
+    clearTimeout(invocation.timer);
+  }
 }
 
 export function currentDeadline(): Deadline | undefined {
-  return storage.getStore();
+  return storage.getStore()?.deadline;
 }
 
 /** Milliseconds left before the current deadline; Infinity without one. */
 export function msLeft(): number {
-  const deadline = storage.getStore();
-  return deadline ? deadline.at - Date.now() : Infinity;
+  const invocation = storage.getStore();
+  return invocation ? invocation.deadline.at - Date.now() : Infinity;
 }
 
 /**
@@ -56,11 +71,24 @@ export async function backoff(ms: number): Promise<boolean> {
   return true;
 }
 
-/** An AbortSignal that fires at the current deadline (already aborted if it has passed); undefined without one. */
+/**
+ * An AbortSignal that fires at the current deadline (already aborted if it has passed); undefined
+ * without one. One per invocation, whatever the number of calls: a timer per call would each fire
+ * long after its call ended, on every request.
+ */
 export function deadlineSignal(): AbortSignal | undefined {
-  const left = msLeft();
-  if (left === Infinity) return undefined;
-  return left <= 0 ? AbortSignal.abort(new DeadlineExceeded()) : AbortSignal.timeout(left);
+  const invocation = storage.getStore();
+  if (!invocation) return undefined;
+  if (!invocation.signal) {
+    const controller = new AbortController();
+    // Every concurrent call of the invocation listens to it (the SDK and the client wrapper).
+    setMaxListeners(0, controller.signal);
+    const left = invocation.deadline.at - Date.now();
+    if (left <= 0) controller.abort(new DeadlineExceeded());
+    else invocation.timer = setTimeout(() => controller.abort(new DeadlineExceeded()), left).unref();
+    invocation.signal = controller.signal;
+  }
+  return invocation.signal;
 }
 
 /** The invocation's time budget ran out before the work could finish. */

@@ -31,6 +31,23 @@ describe('deadline', () => {
     });
   });
 
+  it('gives every call of an invocation the same signal, which fires at the deadline with DeadlineExceeded', async () => {
+    await runWithDeadline({ at: Date.now() + 30 }, async () => {
+      const signal = deadlineSignal()!;
+      expect(deadlineSignal()).toBe(signal);
+      expect(signal.aborted).toBe(false);
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      expect(signal.reason).toBeInstanceOf(DeadlineExceeded);
+    });
+    let first: AbortSignal | undefined;
+    await runWithDeadline({ at: Date.now() + 5_000 }, async () => {
+      first = deadlineSignal();
+    });
+    await runWithDeadline({ at: Date.now() + 5_000 }, async () => {
+      expect(deadlineSignal()).not.toBe(first);
+    });
+  });
+
   it('leaves an API function room for two full DynamoDB attempts and their backoff before its deadline', () => {
     const budgetMs = FUNCTION_SIZES.api.timeoutSeconds * 1000 - FUNCTION_SIZES.api.deadlineMarginMs;
     expect(2 * DYNAMODB_CALL_LIMITS.requestTimeoutMs + 150).toBeLessThan(budgetMs);

@@ -28,7 +28,10 @@ function fieldsOf<T>() {
 
 /** The domain object an item holds: the listed fields as stored (items are written from the same types). */
 function pick<T>(item: Item, fields: readonly (keyof T & string)[]): T {
-  return Object.fromEntries(fields.map((field) => [field, item[field]])) as T;
+  // A plain loop: this runs for every item every read returns (21 per list page).
+  const picked: Record<string, unknown> = {};
+  for (const field of fields) picked[field] = item[field];
+  return picked as T;
 }
 
 const ORGANIZATION_FIELDS = fieldsOf<Organization>()([
