@@ -11,7 +11,8 @@ import { countMetric, logger, observability } from '../shared/observability.ts';
 import { fireDueTimers, type TimerRunLimits } from '../shared/services/timers.ts';
 import { createTimerDependencies } from '../shared/wiring.ts';
 
-const deps = createTimerDependencies();
+/** Wired at the first invocation (once per container), so that the limits below can be imported alone (bench/). */
+let deps: ReturnType<typeof createTimerDependencies> | undefined;
 
 /**
  * How one run fires. Every shard is read in pages of `pageSize`, and up to `concurrency`
@@ -34,7 +35,7 @@ export const handler = middy()
   .use(observability())
   .handler(() =>
     runWithDeadline(deadlineFor(undefined, FUNCTION_SIZES.timers), async () => {
-      const result = await fireDueTimers(deps, TIMER_RUN_LIMITS);
+      const result = await fireDueTimers((deps ??= createTimerDependencies()), TIMER_RUN_LIMITS);
       if (result.expired) countMetric('InvitationsExpired', result.expired);
       if (result.reminded) countMetric('InvitationRemindersRequested', result.reminded);
       // A backlog the run could not finish in its time budget: the next run continues it.
