@@ -18,6 +18,7 @@ import { FUNCTION_SIZES } from '../shared/deployment/function-sizes.ts';
 import { emailSent, invitationCreated } from '../shared/domain/invitation-events.ts';
 import type { Invitation, InvitationTimings } from '../shared/domain/invitation.ts';
 import { PENDING_EMAIL_SHARDS, TIMER_SHARDS } from '../shared/domain/sharding.ts';
+import { TIMER_RUN_LIMITS } from '../functions/fire-invitation-timers.ts';
 import { PRICES } from './cost.ts';
 
 export const SECONDS_PER_MONTH = 30 * 24 * 3600; // 2,592,000
@@ -154,8 +155,22 @@ const W = writesPerInvitation(true);
 export const EMAILS_PER_SHARD_SECOND = 1000 / LATENCY.delivery.p50;
 /** A new on-demand table: warm throughput 4,000 write / 12,000 read units a second, so at least 4 partitions of 1,000 WCU. */
 const INITIAL_PARTITIONS = 4;
-/** The timer function: TIMER_SHARDS × 250 entries a run, one run a minute. */
-export const TIMER_FIRINGS_PER_SECOND = (TIMER_SHARDS * 250) / 60;
+/**
+ * The timer function (functions/fire-invitation-timers.ts): one run a minute keeps
+ * TIMER_RUN_LIMITS.concurrency firings in flight until its time budget (the deadline minus one
+ * call's worst case) runs out. A firing is one TransactWriteItems, assumed `latencyMs` on AWS (not
+ * measured there); `cpuMs` is the Node CPU time per firing bench/timers.ts measured on one core of
+ * the 2-core development machine, and a Lambda function gets memory ÷ 1,769 MB of a vCPU.
+ */
+export const TIMER_FIRING = { latencyMs: 15, cpuMs: 3.0 };
+const timerSize = FUNCTION_SIZES.timers;
+/** Seconds of each minute a run starts firings in. */
+export const TIMER_BUDGET_SECONDS = timerSize.timeoutSeconds - timerSize.deadlineMarginMs / 1000 - TIMER_RUN_LIMITS.worstCaseMs / 1000;
+/** While a run fires: bounded by the firings in flight over their latency, and by the function's share of a vCPU. */
+export const TIMER_FIRINGS_PER_SECOND_IN_FLIGHT = (TIMER_RUN_LIMITS.concurrency * 1000) / TIMER_FIRING.latencyMs;
+export const TIMER_FIRINGS_PER_SECOND_CPU = (Math.min(1, timerSize.memorySize / 1769) * 1000) / TIMER_FIRING.cpuMs;
+/** Sustained, one invocation a minute. */
+export const TIMER_FIRINGS_PER_SECOND = (Math.min(TIMER_FIRINGS_PER_SECOND_IN_FLIGHT, TIMER_FIRINGS_PER_SECOND_CPU) * TIMER_BUDGET_SECONDS) / 60;
 
 export function level(rate: number) {
   const apiRps = rate * API_REQUESTS_PER_INVITATION;
@@ -213,7 +228,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log('Write units per operation (base = table + LSI1; org = of which in ORG#<id>; gsi = GSI1-4):', WRITES);
   console.log(`Per invitation: writes ${JSON.stringify(W)} (without the send claim: ${JSON.stringify(writesPerInvitation(false))}), reads ${READS_PER_INVITATION}`);
   console.log(`API requests per invitation ${API_REQUESTS_PER_INVITATION}, events per invitation ${EVENTS_PER_INVITATION}, GSI2 writes ${GSI2_WRITES_PER_INVITATION}, GSI4 writes ${GSI4_WRITES_PER_INVITATION}`);
-  console.log(`One organization (its partition ORG#<id>, 1,000 WCU/s): ${f(1000 / W.org, 0)} invitations/s; GSI2 limit ${f((1000 * PENDING_EMAIL_SHARDS) / GSI2_WRITES_PER_INVITATION)} invitations/s; GSI4 limit ${f((1000 * TIMER_SHARDS) / GSI4_WRITES_PER_INVITATION)} invitations/s; timers ${f(TIMER_FIRINGS_PER_SECOND, 1)} firings/s; one delivery shard ${f(EMAILS_PER_SHARD_SECOND, 1)} emails/s`);
+  console.log(`One organization (its partition ORG#<id>, 1,000 WCU/s): ${f(1000 / W.org, 0)} invitations/s; GSI2 limit ${f((1000 * PENDING_EMAIL_SHARDS) / GSI2_WRITES_PER_INVITATION)} invitations/s; GSI4 limit ${f((1000 * TIMER_SHARDS) / GSI4_WRITES_PER_INVITATION)} invitations/s; timers ${f(TIMER_FIRINGS_PER_SECOND, 1)} firings/s sustained (${TIMER_RUN_LIMITS.concurrency} in flight ÷ ${TIMER_FIRING.latencyMs} ms = ${f(TIMER_FIRINGS_PER_SECOND_IN_FLIGHT)}/s, CPU ${f(TIMER_FIRINGS_PER_SECOND_CPU)}/s at ${timerSize.memorySize} MB, ${f(TIMER_BUDGET_SECONDS, 1)} s of each minute; at 1,769 MB ${f(((1000 / TIMER_FIRING.cpuMs) * TIMER_BUDGET_SECONDS) / 60)}/s); one delivery shard ${f(EMAILS_PER_SHARD_SECOND, 1)} emails/s`);
   console.log('\n| invitations/s | API req/s | WRU/s (base+LSI / total) | RRU/s | GSI2 shard WCU | GSI4 shard WCU | emails/s | timer firings/s | stream shards (assumed) | delivery capacity, PF 1 | Lambda concurrency | events/s | $/month (API GW + Lambda + DynamoDB + SES) |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const rate of LEVELS) {

@@ -4,26 +4,44 @@
  * when it does. TTL deletion is never the trigger: it comes days late.
  */
 import middy from '@middy/core';
+import { DYNAMODB_CALL_LIMITS } from '../shared/adapters/dynamodb/client.ts';
+import { deadlineFor, runWithDeadline } from '../shared/deadline.ts';
+import { FUNCTION_SIZES } from '../shared/deployment/function-sizes.ts';
 import { countMetric, logger, observability } from '../shared/observability.ts';
-import { fireDueTimers } from '../shared/services/timers.ts';
+import { fireDueTimers, type TimerRunLimits } from '../shared/services/timers.ts';
 import { createTimerDependencies } from '../shared/wiring.ts';
 
-const deps = createTimerDependencies();
+/** Wired at the first invocation (once per container), so that the limits below can be imported alone (bench/). */
+let deps: ReturnType<typeof createTimerDependencies> | undefined;
 
 /**
- * Due entries each shard's Query returns per run: 16 shards × 250 = 4,000 timers a run at most,
- * fired 16 at a time (one sequence per shard, ~10 ms a transaction: ~3 s). A backlog beyond
- * that drains over the following runs.
+ * How one run fires. Every shard is read in pages of `pageSize`, and up to `concurrency`
+ * firings (one TransactWriteItems each) are in flight at once over all shards, under the SDK's
+ * 50 sockets per client so that the shards' Queries still get through. A run keeps going until
+ * no due entry is left or its deadline is nearer than `worstCaseMs` (one DynamoDB call at its
+ * worst: every attempt at its timeout plus the SDK's backoff); the next run, a minute later,
+ * picks up the rest. Throughput while it runs: concurrency ÷ the latency of one transaction
+ * (SCALING.md, step 4).
  */
-export const TIMERS_PER_SHARD_PER_RUN = 250;
+export const TIMER_RUN_LIMITS: TimerRunLimits = {
+  pageSize: 250,
+  concurrency: 32,
+  worstCaseMs: DYNAMODB_CALL_LIMITS.maxAttempts * DYNAMODB_CALL_LIMITS.requestTimeoutMs + 150,
+};
 
+// The deadline counts from the configured timeout, which a scheduled invocation starts with (as
+// the delivery function's does); DynamoDB calls are aborted at it (shared/deadline.ts).
 export const handler = middy()
   .use(observability())
-  .handler(async () => {
-    const result = await fireDueTimers(deps, TIMERS_PER_SHARD_PER_RUN);
-    if (result.expired) countMetric('InvitationsExpired', result.expired);
-    if (result.reminded) countMetric('InvitationRemindersRequested', result.reminded);
-    // maxDelaySeconds: how late this run fired its latest deadline (the schedule's period, or a backlog).
-    logger.info('timers fired', { ...result });
-    return result;
-  });
+  .handler(() =>
+    runWithDeadline(deadlineFor(undefined, FUNCTION_SIZES.timers), async () => {
+      const result = await fireDueTimers((deps ??= createTimerDependencies()), TIMER_RUN_LIMITS);
+      if (result.expired) countMetric('InvitationsExpired', result.expired);
+      if (result.reminded) countMetric('InvitationRemindersRequested', result.reminded);
+      // A backlog the run could not finish in its time budget: the next run continues it.
+      if (result.deferred) countMetric('InvitationTimersDeferred', result.deferred);
+      // maxDelaySeconds: how late this run fired its latest deadline (the schedule's period, or a backlog).
+      logger.info('timers fired', { ...result });
+      return result;
+    }),
+  );

@@ -31,7 +31,9 @@ export type MetricName =
   | 'EmailsComplained'
   | 'EmailDeliveriesDeferred'
   | 'InvitationsExpired'
-  | 'InvitationRemindersRequested';
+  | 'InvitationRemindersRequested'
+  /** Timer entries found but left for the next run: the run's time budget ran out (a backlog). */
+  | 'InvitationTimersDeferred';
 
 export function countMetric(name: MetricName, value = 1) {
   metrics.addMetric(name, MetricUnit.Count, value);

@@ -285,9 +285,21 @@ export type FireOutcome =
   /** The invitation was not as `timer` said (changed meanwhile): its current entry, if any, to decide again. */
   | { readonly ok: false; readonly current: DueTimer | undefined };
 
+/** Where the next page of a shard's due entries starts (opaque to the service). */
+export type TimerCursor = Readonly<Record<string, unknown>>;
+
+export interface DueTimerPage {
+  readonly timers: DueTimer[];
+  /** The next page's start; none when the shard has no further entry due by the same `nowSeconds`. */
+  readonly next: TimerCursor | undefined;
+}
+
 export interface TimerStore {
-  /** Up to `limit` entries of one shard whose deadline is at or before `nowSeconds`, earliest first. */
-  dueTimers(shard: number, nowSeconds: number, limit: number): Promise<DueTimer[]>;
+  /**
+   * Up to `limit` entries of one shard whose deadline is at or before `nowSeconds`, earliest
+   * first, starting `after` a previous page (same shard and `nowSeconds`).
+   */
+  dueTimers(shard: number, nowSeconds: number, limit: number, after?: TimerCursor): Promise<DueTimerPage>;
   /**
    * Does `action` to the invitation, conditional on it still being as `timer` says (same entry,
    * same state), recording `event` (if any) in the same transaction.

@@ -4,9 +4,8 @@
  * readers query every shard. A GSI partition takes about 1,000 write units a second, and a
  * throttled GSI throttles the table's writes, so one constant key would cap the whole service.
  * Both shard counts live here; SCALING.md shows how they were chosen and at what rate each one
- * runs out (bench/capacity-model.ts computes it). Changing a count moves existing entries to
- * other shards: the readers must then also query the old count's shards for as long as entries
- * written under it can live.
+ * runs out (bench/capacity-model.ts computes it). Changing a count changes the shard of new
+ * writes only; see each constant for what its readers need then.
  */
 
 /** The shard of an invitation: FNV-1a of its id mod `shards`, stable across runs and releases. */
@@ -32,8 +31,17 @@ export const PENDING_EMAIL_SHARDS = 32;
  * Partitions of the timer index (GSI4, shared/domain/timers.ts). Every pending invitation enters
  * it when created or resent, moves once at its reminder (a key change: 2 writes), leaves at expiry
  * or an answer, and each email outcome rewrites its projected emailStatus: ~4.5 index writes of
- * under 1 KB per invitation with the mix of SCALING.md. 16 partitions × ~1,000 write units a
- * second ≈ 3,500 new invitations a second before one of them throttles (and throttling a GSI
- * throttles the table's writes). The timer function queries each one per run: 16 Queries a minute.
+ * under 1 KB per invitation with the mix of SCALING.md. 64 partitions × ~1,000 write units a
+ * second ≈ 14,000 new invitations a second before one of them throttles (10,000/s puts ~700 on
+ * each), and throttling a GSI throttles the table's writes. The timer function queries each one
+ * per run: 64 Queries a minute.
+ *
+ * Growing this count needs no migration: the timer function queries shards 0..TIMER_SHARDS-1, a
+ * superset of every smaller count's shards, so entries written under the old count (16 until
+ * now) are still found where they are. No write addresses an existing entry by a recomputed
+ * shard: answer, revoke, expiry and drop REMOVE GSI4PK/GSI4SK, the reminder and a reschedule SET
+ * only GSI4SK (the entry stays in its partition), and create/resend SET both keys afresh. So an
+ * old entry lives out its lifetime in its old shard, and the next resend moves it to its new one.
+ * **Never shrink it**: entries in the shards above a smaller count would never fire again.
  */
-export const TIMER_SHARDS = 16;
+export const TIMER_SHARDS = 64;

@@ -9,7 +9,7 @@ import { tableSchema } from '../../deployment/table-schema.ts';
 import type { ServiceEvent } from '../../domain/events.ts';
 import type { EmailStatus } from '../../domain/invitation.ts';
 import { timerShard, type TimerAction } from '../../domain/timers.ts';
-import type { DueTimer, FireOutcome, TimerStore } from '../../ports.ts';
+import type { DueTimer, DueTimerPage, FireOutcome, TimerCursor, TimerStore } from '../../ports.ts';
 import { putEvent, type Item } from './items.ts';
 import { keys } from './keys.ts';
 import { call, transactWrite } from './operations.ts';
@@ -23,9 +23,9 @@ export class DynamoTimerStore implements TimerStore {
     private readonly eventRetentionSeconds: number,
   ) {}
 
-  async dueTimers(shard: number, nowSeconds: number, limit: number): Promise<DueTimer[]> {
+  async dueTimers(shard: number, nowSeconds: number, limit: number, after?: TimerCursor): Promise<DueTimerPage> {
     const index = tableSchema.timerIndex;
-    const { Items } = await call(() =>
+    const { Items, LastEvaluatedKey } = await call(() =>
       this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -33,10 +33,11 @@ export class DynamoTimerStore implements TimerStore {
           KeyConditionExpression: 'GSI4PK = :pk AND GSI4SK < :bound',
           ExpressionAttributeValues: { ':pk': keys.timerPartition(shard), ':bound': keys.timerSortKeyBound(nowSeconds) },
           Limit: limit,
+          ...(after && { ExclusiveStartKey: after as Item }),
         }),
       ),
     );
-    return (Items ?? []).flatMap((item) => dueTimerFrom(item) ?? []);
+    return { timers: (Items ?? []).flatMap((item) => dueTimerFrom(item) ?? []), next: LastEvaluatedKey };
   }
 
   async fire(timer: DueTimer, action: FiringAction, event: ServiceEvent | undefined, nowMs: number): Promise<FireOutcome> {
