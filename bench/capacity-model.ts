@@ -14,6 +14,7 @@
  * Assumptions (the traffic mix, durations not measured yet) are named where they are used.
  */
 import { toEventItem, toInvitationItem, toMembershipItem, toPendingGuardItem } from '../shared/adapters/dynamodb/items.ts';
+import { DELIVERY_STREAM } from '../shared/deployment/email-delivery-trigger.ts';
 import { FUNCTION_SIZES } from '../shared/deployment/function-sizes.ts';
 import { emailSent, invitationCreated } from '../shared/domain/invitation-events.ts';
 import type { Invitation, InvitationTimings } from '../shared/domain/invitation.ts';
@@ -151,8 +152,15 @@ export const GSI4_WRITES_PER_INVITATION = 1 + MIX.emails * 1 + MIX.reminders * 2
 
 /** The send claim being added is included (the model plans for the code as it is about to be). */
 const W = writesPerInvitation(true);
-/** One shard of the delivery mapping delivers its records one after another (parallelization factor 1). */
-export const EMAILS_PER_SHARD_SECOND = 1000 / LATENCY.delivery.p50;
+/**
+ * One batch delivers its records concurrently (functions/deliver-invitation-emails.ts), so a
+ * batch of `batchSize` takes about one email's time; one partition key (an organization's
+ * `ORG#<id>`) has one batch in flight at a time, a shard `parallelizationFactor` of them.
+ */
+export const EMAILS_PER_KEY_SECOND = (DELIVERY_STREAM.batchSize * 1000) / LATENCY.delivery.p50;
+export const EMAILS_PER_SHARD_SECOND = DELIVERY_STREAM.parallelizationFactor * EMAILS_PER_KEY_SECOND;
+/** Before: records one after another, one batch per shard. */
+export const EMAILS_PER_SHARD_SECOND_SEQUENTIAL = 1000 / LATENCY.delivery.p50;
 /** A new on-demand table: warm throughput 4,000 write / 12,000 read units a second, so at least 4 partitions of 1,000 WCU. */
 const INITIAL_PARTITIONS = 4;
 /**
@@ -213,7 +221,8 @@ export function level(rate: number) {
     emails,
     timerFiringsNeeded: rate * (MIX.reminders + MIX.expiries),
     streamShards: partitions,
-    deliveryCapacityPf1: partitions * EMAILS_PER_SHARD_SECOND,
+    deliveryCapacity: partitions * EMAILS_PER_SHARD_SECOND,
+    deliveryCapacitySequential: partitions * EMAILS_PER_SHARD_SECOND_SEQUENTIAL,
     concurrency,
     totalConcurrency,
     eventsPerSecond: rate * EVENTS_PER_INVITATION,
@@ -228,13 +237,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log('Write units per operation (base = table + LSI1; org = of which in ORG#<id>; gsi = GSI1-4):', WRITES);
   console.log(`Per invitation: writes ${JSON.stringify(W)} (without the send claim: ${JSON.stringify(writesPerInvitation(false))}), reads ${READS_PER_INVITATION}`);
   console.log(`API requests per invitation ${API_REQUESTS_PER_INVITATION}, events per invitation ${EVENTS_PER_INVITATION}, GSI2 writes ${GSI2_WRITES_PER_INVITATION}, GSI4 writes ${GSI4_WRITES_PER_INVITATION}`);
-  console.log(`One organization (its partition ORG#<id>, 1,000 WCU/s): ${f(1000 / W.org, 0)} invitations/s; GSI2 limit ${f((1000 * PENDING_EMAIL_SHARDS) / GSI2_WRITES_PER_INVITATION)} invitations/s; GSI4 limit ${f((1000 * TIMER_SHARDS) / GSI4_WRITES_PER_INVITATION)} invitations/s; timers ${f(TIMER_FIRINGS_PER_SECOND, 1)} firings/s sustained (${TIMER_RUN_LIMITS.concurrency} in flight ÷ ${TIMER_FIRING.latencyMs} ms = ${f(TIMER_FIRINGS_PER_SECOND_IN_FLIGHT)}/s, CPU ${f(TIMER_FIRINGS_PER_SECOND_CPU)}/s at ${timerSize.memorySize} MB, ${f(TIMER_BUDGET_SECONDS, 1)} s of each minute; at 1,769 MB ${f(((1000 / TIMER_FIRING.cpuMs) * TIMER_BUDGET_SECONDS) / 60)}/s); one delivery shard ${f(EMAILS_PER_SHARD_SECOND, 1)} emails/s`);
-  console.log('\n| invitations/s | API req/s | WRU/s (base+LSI / total) | RRU/s | GSI2 shard WCU | GSI4 shard WCU | emails/s | timer firings/s | stream shards (assumed) | delivery capacity, PF 1 | Lambda concurrency | events/s | $/month (API GW + Lambda + DynamoDB + SES) |');
+  console.log(`One organization (its partition ORG#<id>, 1,000 WCU/s): ${f(1000 / W.org, 0)} invitations/s; GSI2 limit ${f((1000 * PENDING_EMAIL_SHARDS) / GSI2_WRITES_PER_INVITATION)} invitations/s; GSI4 limit ${f((1000 * TIMER_SHARDS) / GSI4_WRITES_PER_INVITATION)} invitations/s; timers ${f(TIMER_FIRINGS_PER_SECOND, 1)} firings/s sustained (${TIMER_RUN_LIMITS.concurrency} in flight ÷ ${TIMER_FIRING.latencyMs} ms = ${f(TIMER_FIRINGS_PER_SECOND_IN_FLIGHT)}/s, CPU ${f(TIMER_FIRINGS_PER_SECOND_CPU)}/s at ${timerSize.memorySize} MB, ${f(TIMER_BUDGET_SECONDS, 1)} s of each minute; at 1,769 MB ${f(((1000 / TIMER_FIRING.cpuMs) * TIMER_BUDGET_SECONDS) / 60)}/s); one delivery shard ${f(EMAILS_PER_SHARD_SECOND, 1)} emails/s (PF ${DELIVERY_STREAM.parallelizationFactor}, ${DELIVERY_STREAM.batchSize} records a batch at once; records one after another at PF 1: ${f(EMAILS_PER_SHARD_SECOND_SEQUENTIAL, 1)}); one organization's emails ${f(EMAILS_PER_KEY_SECOND, 1)}/s = ${f(EMAILS_PER_KEY_SECOND / MIX.emails, 0)} invitations/s`);
+  console.log('\n| invitations/s | API req/s | WRU/s (base+LSI / total) | RRU/s | GSI2 shard WCU | GSI4 shard WCU | emails/s | timer firings/s | stream shards (assumed) | delivery capacity (before: sequential, PF 1) | Lambda concurrency | events/s | $/month (API GW + Lambda + DynamoDB + SES) |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const rate of LEVELS) {
     const l = level(rate);
     console.log(
-      `| ${f(rate)} | ${f(l.apiRps)} | ${f(l.baseWriteUnits)} / ${f(l.writeUnits)} | ${f(l.readUnits)} | ${f(l.gsi2ShardWcu)} | ${f(l.gsi4ShardWcu)} | ${f(l.emails)} | ${f(l.timerFiringsNeeded)} | ${f(l.streamShards)} | ${f(l.deliveryCapacityPf1)} | ${f(l.totalConcurrency)} (${Object.entries(l.concurrency).map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')}) | ${f(l.eventsPerSecond)} | ${f(l.cost.total)} (${f(l.cost.apiGateway)} + ${f(l.cost.lambda)} + ${f(l.cost.dynamodb)} + ${f(l.cost.ses)}) |`,
+      `| ${f(rate)} | ${f(l.apiRps)} | ${f(l.baseWriteUnits)} / ${f(l.writeUnits)} | ${f(l.readUnits)} | ${f(l.gsi2ShardWcu)} | ${f(l.gsi4ShardWcu)} | ${f(l.emails)} | ${f(l.timerFiringsNeeded)} | ${f(l.streamShards)} | ${f(l.deliveryCapacity)} (${f(l.deliveryCapacitySequential)}) | ${f(l.totalConcurrency)} (${Object.entries(l.concurrency).map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')}) | ${f(l.eventsPerSecond)} | ${f(l.cost.total)} (${f(l.cost.apiGateway)} + ${f(l.cost.lambda)} + ${f(l.cost.dynamodb)} + ${f(l.cost.ses)}) |`,
     );
   }
 }

@@ -1,14 +1,15 @@
 /**
  * DynamoDB stream → invitation emails (the transactional outbox's relay). The event source
  * mapping's filter (shared/deployment/email-delivery-trigger.ts) passes only new invitations and resends.
- * Records are handled in order; the first one SES cannot take yet is reported as a batch item
- * failure, so Lambda retries from there (bounded, then the dead-letter queue; the sweep also
- * picks it up later) while the records before it stay done.
+ * A batch's records are delivered concurrently; the earliest one (in stream order) SES could not
+ * take yet is reported as the batch item failure, so Lambda retries from there (bounded, then the
+ * dead-letter queue; the sweep also picks it up later) while the records before it stay done.
  */
 import middy from '@middy/core';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { deadlineFor, msLeft, runWithDeadline } from '../shared/deadline.ts';
+import { DELIVERY_STREAM } from '../shared/deployment/email-delivery-trigger.ts';
 import { FUNCTION_SIZES } from '../shared/deployment/function-sizes.ts';
 import { countMetric, logger, observability } from '../shared/observability.ts';
 import { deliverInvitationEmail, type DeliveryRequest } from '../shared/services/email-delivery.ts';
@@ -35,34 +36,73 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
   .use(observability())
   .handler((event) => runWithDeadline(deadlineFor(undefined, FUNCTION_SIZES.delivery), () => deliverBatch(event)));
 
-/** Delivers the batch's records in order, within the current deadline. */
+/**
+ * Records of one batch delivered at once: the whole batch. Records of different invitations are
+ * independent; two of the same invitation (a create, then its resend) are safe too: each outcome
+ * and the send claim are conditional on the request's `deliverySeq`, so the older request is
+ * superseded (skipped) and one email goes out.
+ */
+export const RECORDS_IN_FLIGHT = DELIVERY_STREAM.batchSize;
+
+/** What became of one record: done (whatever the outcome), failed (retry it) or not started (time). */
+type RecordState = 'done' | 'failed' | 'deferred';
+
+/**
+ * Delivers the batch's records concurrently (at most RECORDS_IN_FLIGHT at a time), each started
+ * only while the worst case still fits before the deadline. The batch item failure is the earliest
+ * record, in stream order, that failed or was not started: Lambda retries from it, and the
+ * records after it that went out meanwhile are replayed harmlessly (their outcome is recorded, so
+ * the replay sends nothing).
+ */
 export async function deliverBatch(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-  for (const record of event.Records) {
-    const request = deliveryRequestFrom(record);
-    if (!request) continue;
-    if (msLeft() < RECORD_WORST_CASE_MS) {
-      // Lambda retries from this record; the ones before it are done.
-      countMetric('EmailDeliveriesDeferred');
-      logger.warn('time budget left is too short for another record; deferring the rest of the batch', { remainingMs: Math.round(msLeft()) });
-      return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+  const records = event.Records;
+  const states: RecordState[] = records.map(() => 'deferred');
+  let next = 0;
+  let stopStarting = false;
+  const worker = async () => {
+    while (!stopStarting && next < records.length) {
+      const index = next++;
+      const request = deliveryRequestFrom(records[index]!);
+      if (!request) {
+        states[index] = 'done';
+        continue;
+      }
+      if (msLeft() < RECORD_WORST_CASE_MS) {
+        // This record and the ones after it are not started; Lambda retries from the earliest.
+        stopStarting = true;
+        logger.warn('time budget left is too short for another record; deferring the rest of the batch', { remainingMs: Math.round(msLeft()) });
+        break;
+      }
+      states[index] = (await deliverRecord(request)) ? 'done' : 'failed';
+      // Records after a failure would be retried from it anyway: start no more of them.
+      if (states[index] === 'failed') stopStarting = true;
     }
-    logger.appendKeys({ invitationId: request.invitationId, deliverySeq: request.seq });
-    try {
-      const result = await deliverInvitationEmail(deps, request);
-      if (result.kind === 'sent') countMetric('EmailsSent');
-      if (result.kind === 'failed') countMetric('EmailsFailed');
-      if (result.kind === 'not-needed') countMetric('EmailsNotNeeded');
-      logger.info('delivery handled', { result: result.kind, ...('reason' in result && { reason: result.reason }) });
-    } catch (error) {
-      countMetric('EmailDeliveriesDeferred');
-      if (error instanceof MailerError) logger.warn('SES unavailable; will retry', { reason: error.reason });
-      else logger.error('delivery failed unexpectedly; will retry', error as Error);
-      return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
-    } finally {
-      logger.removeKeys(['invitationId', 'deliverySeq']);
-    }
+  };
+  await Promise.all(Array.from({ length: Math.min(RECORDS_IN_FLIGHT, records.length) }, worker));
+  const deferred = states.filter((state) => state === 'deferred').length;
+  if (deferred > 0) countMetric('EmailDeliveriesDeferred', deferred);
+  const earliest = states.findIndex((state) => state !== 'done');
+  if (earliest < 0) return { batchItemFailures: [] };
+  return { batchItemFailures: [{ itemIdentifier: records[earliest]!.dynamodb?.SequenceNumber ?? '' }] };
+}
+
+/** Delivers one request; false when it must be retried (SES unavailable, an unexpected error). */
+async function deliverRecord(request: DeliveryRequest): Promise<boolean> {
+  // Per call, not appended to the logger: records of the batch are in flight together.
+  const keys = { invitationId: request.invitationId, deliverySeq: request.seq };
+  try {
+    const result = await deliverInvitationEmail(deps, request);
+    if (result.kind === 'sent') countMetric('EmailsSent');
+    if (result.kind === 'failed') countMetric('EmailsFailed');
+    if (result.kind === 'not-needed') countMetric('EmailsNotNeeded');
+    logger.info('delivery handled', { ...keys, result: result.kind, ...('reason' in result && { reason: result.reason }) });
+    return true;
+  } catch (error) {
+    countMetric('EmailDeliveriesDeferred');
+    if (error instanceof MailerError) logger.warn('SES unavailable; will retry', { ...keys, reason: error.reason });
+    else logger.error('delivery failed unexpectedly; will retry', { ...keys, error: error as Error });
+    return false;
   }
-  return { batchItemFailures: [] };
 }
 
 export function deliveryRequestFrom(record: DynamoDBRecord): DeliveryRequest | undefined {

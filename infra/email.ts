@@ -20,22 +20,14 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { deliveryStreamFilterPattern } from '../shared/deployment/email-delivery-trigger.ts';
+import { DELIVERY_STREAM, deliveryStreamFilterPattern } from '../shared/deployment/email-delivery-trigger.ts';
 import { eventFunctions } from '../shared/deployment/routes.ts';
 import type { StackConfig } from './config.ts';
 import type { FunctionEnvironments, FunctionKind, NewFunction } from './functions.ts';
 import type { ServiceFunction } from './service-function.ts';
 import { grantTable } from './table.ts';
 
-/** Delivery event source settings (see the README's "Email delivery"). */
-export const DELIVERY_STREAM = {
-  batchSize: 10,
-  /** Lambda's own retries of a failing batch, each with 3 in-function SES attempts behind it. */
-  retryAttempts: 5,
-  /** Records older than this go to the dead-letter queue; the sweep re-drives them anyway. */
-  maxRecordAge: Duration.hours(1),
-  parallelizationFactor: 1,
-} as const;
+export { DELIVERY_STREAM };
 
 export interface EmailResources {
   readonly deadLetterQueue: sqs.Queue;
@@ -146,7 +138,7 @@ export function createEmailFunctions(scope: Construct, props: EmailFunctionsProp
       bisectBatchOnError: true,
       reportBatchItemFailures: true,
       retryAttempts: DELIVERY_STREAM.retryAttempts,
-      maxRecordAge: DELIVERY_STREAM.maxRecordAge,
+      maxRecordAge: Duration.seconds(DELIVERY_STREAM.maxRecordAgeSeconds),
       onFailure: new SqsDlq(deadLetterQueue),
       filters: [lambda.FilterCriteria.filter(deliveryStreamFilterPattern)],
     }),

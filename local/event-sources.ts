@@ -8,7 +8,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deliveryStreamFilterPattern } from '../shared/deployment/email-delivery-trigger.ts';
+import { DELIVERY_STREAM, deliveryStreamFilterPattern } from '../shared/deployment/email-delivery-trigger.ts';
 import { eventFunctions } from '../shared/deployment/routes.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { startEventPipe } from './event-pipe.ts';
@@ -48,6 +48,9 @@ export async function startEventSources(options: EventSourcesOptions) {
       endpoint: options.dynamodbEndpoint,
       tableName: options.tableName,
       filterPattern: deliveryStreamFilterPattern,
+      // The mapping's batch size and parallelization factor (infra/email.ts reads the same object).
+      batchSize: DELIVERY_STREAM.batchSize,
+      parallelizationFactor: DELIVERY_STREAM.parallelizationFactor,
       handler: (event) => inInvocation('deliverInvitationEmails', () => deliver(event, lambdaContext('deliverInvitationEmails'))),
       retryDelayMs: options.retryDelayMs,
       resumeFrom,

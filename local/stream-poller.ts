@@ -1,9 +1,11 @@
 /**
  * Plays the part of Lambda's DynamoDB event source mapping against DynamoDB Local: polls the
  * table's stream with the DynamoDB Streams API, applies the same filter pattern, and hands the
- * delivery function batches shaped like Lambda's DynamoDB stream event. A reported batch item
- * failure is retried from that record (bounded, like the mapping's retry attempts); a record
- * that keeps failing is "dead-lettered" (logged), as the mapping's on-failure destination would.
+ * delivery function batches shaped like Lambda's DynamoDB stream event, up to the mapping's
+ * parallelization factor of them per shard at once (records of one partition key in order). A
+ * reported batch item failure is retried from that record (bounded, like the mapping's retry
+ * attempts); a record that keeps failing is "dead-lettered" (logged), as the mapping's
+ * on-failure destination would.
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -21,6 +23,12 @@ export interface StreamPollerOptions {
   readonly filterPattern: unknown;
   readonly handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
   readonly batchSize?: number;
+  /**
+   * Batches of one shard in flight at once (the mapping's parallelization factor, default 1):
+   * records are spread over this many lanes by a hash of their partition key, each lane handles
+   * its records in order, so one partition key's records stay in order, as on Lambda.
+   */
+  readonly parallelizationFactor?: number;
   readonly pollIntervalMs?: number;
   /** Retries of a failing record before it is dead-lettered (the CDK mapping uses the same number). */
   readonly retryAttempts?: number;
@@ -28,30 +36,47 @@ export interface StreamPollerOptions {
   readonly onDeadLetter?: (record: DynamoDBRecord) => void;
   /**
    * Where an earlier poller of the same stream stopped (what its `stop()` returned): it goes on
-   * after each shard's last handled record, and reads shards it never handled a record of from
-   * their start, as an event source mapping resumes from its checkpoint once re-enabled.
-   * Without it, shards that exist at start are read from now on (LATEST).
+   * after each shard's checkpoint, and reads shards it never handled a record of from their
+   * start, as an event source mapping resumes from its checkpoint once re-enabled. Records after
+   * the checkpoint that a lane had already handled are handled again (at least once, as on
+   * Lambda). Without it, shards that exist at start are read from now on (LATEST).
    */
   readonly resumeFrom?: StreamCheckpoint;
 }
 
-/** Per shard id, the sequence number of the last record the poller is done with. */
+/** Per shard id, the sequence number of the last record that it and every record before it are done with. */
 export type StreamCheckpoint = ReadonlyMap<string, string>;
 
 export interface StreamPoller {
-  /** Ends after the batch in flight (never mid-batch) and says where to resume. */
+  /** Ends after the batches in flight (never mid-batch) and says where to resume. */
   stop(): Promise<StreamCheckpoint>;
+}
+
+interface Entry {
+  readonly record: DynamoDBRecord;
+  /** Handled, filtered out or dead-lettered. */
+  done: boolean;
+}
+
+/** One partition-key lane of a shard: its matching records, handled in order, one batch at a time. */
+interface Lane {
+  readonly queue: Entry[];
+  attempts: number;
+  retryAt: number;
+  running: Promise<void> | undefined;
 }
 
 interface Shard {
   iterator: string | undefined;
-  /** Records read but not yet done with (handled, filtered out or dead-lettered), in order. */
-  backlog: Array<{ record: DynamoDBRecord; matches: boolean }>;
-  /** The sequence number of the last record done with, if any. */
+  /** Records read and not yet below the checkpoint, in stream order (done ones included). */
+  backlog: Entry[];
+  /** The sequence number of the last record that it and every record before it are done with. */
   checkpoint: string | undefined;
-  attempts: number;
-  retryAt: number;
+  lanes: Lane[];
 }
+
+/** Records read ahead of the checkpoint per shard, at most (a lane retrying holds the checkpoint back). */
+const READ_AHEAD = 1_000;
 
 export async function startStreamPoller(options: StreamPollerOptions): Promise<StreamPoller> {
   const config = { endpoint: options.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
@@ -62,6 +87,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
 
   const batchSize = options.batchSize ?? 10;
+  const laneCount = options.parallelizationFactor ?? 1;
   const retryAttempts = options.retryAttempts ?? 3;
   const retryDelayMs = options.retryDelayMs ?? 1_000;
   const shards = new Map<string, Shard>();
@@ -84,51 +110,76 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
             : { ShardIteratorType: firstDiscovery && !options.resumeFrom ? 'LATEST' : 'TRIM_HORIZON' }),
         }),
       );
-      shards.set(shard.ShardId, { iterator: ShardIterator, backlog: [], checkpoint, attempts: 0, retryAt: 0 });
+      const lanes = Array.from({ length: laneCount }, (): Lane => ({ queue: [], attempts: 0, retryAt: 0, running: undefined }));
+      shards.set(shard.ShardId, { iterator: ShardIterator, backlog: [], checkpoint, lanes });
     }
     firstDiscovery = false;
   }
 
-  async function pollShard(shard: Shard) {
-    if (shard.backlog.length === 0 && shard.iterator) {
+  /** Reads the shard's new records: filtered-out ones are done at once, the others join their key's lane. */
+  async function readShard(shard: Shard) {
+    while (shard.iterator && shard.backlog.length < READ_AHEAD && running) {
       const { Records, NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 100 }));
       shard.iterator = NextShardIterator;
       for (const raw of Records ?? []) {
         const record = toLambdaRecord(raw, streamArn!);
-        shard.backlog.push({ record, matches: matchesFilterPattern(options.filterPattern, record) });
+        const entry: Entry = { record, done: !matchesFilterPattern(options.filterPattern, record) };
+        shard.backlog.push(entry);
+        if (!entry.done) shard.lanes[laneOf(record, laneCount)]!.queue.push(entry);
       }
+      advance(shard);
+      if (!Records?.length) break;
     }
-    while (shard.backlog.length > 0 && running && Date.now() >= shard.retryAt) {
-      // Filtered-out records are done as soon as they are read; a batch is the next matching ones.
-      while (shard.backlog[0] && !shard.backlog[0].matches) done(shard, 1);
-      const batch = shard.backlog.filter((entry) => entry.matches).slice(0, batchSize).map((entry) => entry.record);
-      if (batch.length === 0) break;
+  }
+
+  /** Starts each idle lane that has records and is not waiting to retry. */
+  function dispatch(shard: Shard) {
+    for (const lane of shard.lanes) {
+      if (lane.running || lane.queue.length === 0 || Date.now() < lane.retryAt) continue;
+      lane.running = runLane(shard, lane)
+        .catch((error) => console.error('stream poller:', (error as Error).message))
+        .finally(() => (lane.running = undefined));
+    }
+  }
+
+  /** Handles the lane's records batch after batch until it is empty, must wait to retry, or the poller stops. */
+  async function runLane(shard: Shard, lane: Lane) {
+    while (lane.queue.length > 0 && running && Date.now() >= lane.retryAt) {
+      const batch = lane.queue.slice(0, batchSize).map((entry) => entry.record);
       const response = await options.handler({ Records: batch }).catch(() => ({
         // A thrown error fails the whole batch, as on Lambda.
         batchItemFailures: [{ itemIdentifier: batch[0]!.dynamodb!.SequenceNumber! }],
       }));
       const failedId = response?.batchItemFailures?.[0]?.itemIdentifier;
-      const failed = failedId === undefined ? undefined : batch.find((r) => r.dynamodb?.SequenceNumber === failedId);
-      if (!failed) {
-        done(shard, shard.backlog.findIndex((entry) => entry.record === batch.at(-1)) + 1);
-        shard.attempts = 0;
+      const failedIndex = failedId === undefined ? -1 : batch.findIndex((r) => r.dynamodb?.SequenceNumber === failedId);
+      if (failedIndex < 0) {
+        done(shard, lane, batch.length);
+        lane.attempts = 0;
         continue;
       }
-      done(shard, shard.backlog.findIndex((entry) => entry.record === failed)); // everything before the failure
-      shard.attempts++;
-      if (shard.attempts > retryAttempts) {
-        options.onDeadLetter?.(failed);
-        done(shard, 1);
-        shard.attempts = 0;
+      done(shard, lane, failedIndex); // everything before the failure
+      lane.attempts++;
+      if (lane.attempts > retryAttempts) {
+        options.onDeadLetter?.(batch[failedIndex]!);
+        done(shard, lane, 1);
+        lane.attempts = 0;
       } else {
-        shard.retryAt = Date.now() + retryDelayMs * 2 ** (shard.attempts - 1);
+        lane.retryAt = Date.now() + retryDelayMs * 2 ** (lane.attempts - 1);
       }
     }
   }
 
-  /** The first `count` records of the backlog are done with: the checkpoint moves past them. */
-  function done(shard: Shard, count: number) {
-    if (count <= 0) return;
+  /** The first `count` records of the lane are done with. */
+  function done(shard: Shard, lane: Lane, count: number) {
+    for (const entry of lane.queue.splice(0, count)) entry.done = true;
+    advance(shard);
+  }
+
+  /** The checkpoint moves past the done records before the earliest one not done, in any lane. */
+  function advance(shard: Shard) {
+    let count = 0;
+    while (count < shard.backlog.length && shard.backlog[count]!.done) count++;
+    if (count === 0) return;
     shard.checkpoint = shard.backlog[count - 1]!.record.dynamodb?.SequenceNumber ?? shard.checkpoint;
     shard.backlog.splice(0, count);
   }
@@ -138,7 +189,10 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       try {
         await discoverShards();
         // A closed and drained shard stays listed (no iterator): its checkpoint is still where it ended.
-        for (const shard of shards.values()) await pollShard(shard);
+        for (const shard of shards.values()) {
+          await readShard(shard);
+          dispatch(shard);
+        }
       } catch (error) {
         if (running) console.error('stream poller:', (error as Error).message);
       }
@@ -150,6 +204,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     async stop() {
       running = false;
       await loop;
+      await Promise.all([...shards.values()].flatMap((shard) => shard.lanes.map((lane) => lane.running)));
       dynamodb.destroy();
       streams.destroy();
       const checkpoints = new Map<string, string>();
@@ -157,6 +212,15 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       return checkpoints;
     },
   };
+}
+
+/** The lane of a record: a hash (FNV-1a) of its partition key, so one key's records share a lane. */
+export function laneOf(record: DynamoDBRecord, laneCount: number): number {
+  if (laneCount <= 1) return 0;
+  const key = JSON.stringify(record.dynamodb?.Keys?.PK ?? null);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % laneCount;
 }
 
 /** The Streams API's record, in the shape Lambda delivers it (dates as epoch seconds). */

@@ -451,7 +451,8 @@ describe('email delivery', () => {
       EventSourceArn: { 'Fn::GetAtt': [logicalId(built, built.stack.table), 'StreamArn'] },
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: DELIVERY_STREAM.batchSize,
-      ParallelizationFactor: 1,
+      // Concurrent batches per shard: every outcome is conditional on deliverySeq, the send claim guards the send.
+      ParallelizationFactor: 10,
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MaximumRetryAttempts: DELIVERY_STREAM.retryAttempts,
