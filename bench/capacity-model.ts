@@ -18,7 +18,7 @@ import { DELIVERY_STREAM } from '../shared/deployment/email-delivery-trigger.ts'
 import { FUNCTION_SIZES } from '../shared/deployment/function-sizes.ts';
 import { emailSent, invitationCreated } from '../shared/domain/invitation-events.ts';
 import type { Invitation, InvitationTimings } from '../shared/domain/invitation.ts';
-import { PENDING_EMAIL_SHARDS, TIMER_SHARDS } from '../shared/domain/sharding.ts';
+import { PENDING_EMAIL_SHARDS, TIMER_SHARDS, TIMER_WORKERS } from '../shared/domain/sharding.ts';
 import { TIMER_RUN_LIMITS } from '../functions/fire-invitation-timers.ts';
 import { PRICES } from './cost.ts';
 
@@ -164,27 +164,38 @@ export const EMAILS_PER_SHARD_SECOND_SEQUENTIAL = 1000 / LATENCY.delivery.p50;
 /** A new on-demand table: warm throughput 4,000 write / 12,000 read units a second, so at least 4 partitions of 1,000 WCU. */
 const INITIAL_PARTITIONS = 4;
 /**
- * The timer function (functions/fire-invitation-timers.ts): one run a minute keeps
- * TIMER_RUN_LIMITS.concurrency firings in flight until its time budget (the deadline minus one
- * call's worst case) runs out. A firing is one TransactWriteItems, assumed `latencyMs` on AWS (not
- * measured there); `cpuMs` is the Node CPU time per firing bench/timers.ts measured on one core of
- * the 2-core development machine, and a Lambda function gets memory ÷ 1,769 MB of a vCPU.
+ * The timer function (functions/fire-invitation-timers.ts): every minute each of TIMER_WORKERS
+ * invocations (its own shards) keeps TIMER_RUN_LIMITS.concurrency firings in flight until its
+ * time budget (the deadline minus one call's worst case) runs out. A firing is one
+ * TransactWriteItems, assumed `latencyMs` on AWS (not measured there); `cpuMs` is the Node CPU
+ * time per firing bench/timers.ts measured on one core of the 2-core development machine, and a
+ * Lambda function gets memory ÷ 1,769 MB of a vCPU. `idleRunMs`: the billed duration of a worker's
+ * run with nothing due (one Query, the logs and metrics), assumed (not measured on AWS).
  */
-export const TIMER_FIRING = { latencyMs: 15, cpuMs: 3.0 };
+export const TIMER_FIRING = { latencyMs: 15, cpuMs: 3.0, idleRunMs: 50 };
 const timerSize = FUNCTION_SIZES.timers;
 /** Seconds of each minute a run starts firings in. */
 export const TIMER_BUDGET_SECONDS = timerSize.timeoutSeconds - timerSize.deadlineMarginMs / 1000 - TIMER_RUN_LIMITS.worstCaseMs / 1000;
 /** While a run fires: bounded by the firings in flight over their latency, and by the function's share of a vCPU. */
 export const TIMER_FIRINGS_PER_SECOND_IN_FLIGHT = (TIMER_RUN_LIMITS.concurrency * 1000) / TIMER_FIRING.latencyMs;
 export const TIMER_FIRINGS_PER_SECOND_CPU = (Math.min(1, timerSize.memorySize / 1769) * 1000) / TIMER_FIRING.cpuMs;
-/** Sustained, one invocation a minute. */
-export const TIMER_FIRINGS_PER_SECOND = (Math.min(TIMER_FIRINGS_PER_SECOND_IN_FLIGHT, TIMER_FIRINGS_PER_SECOND_CPU) * TIMER_BUDGET_SECONDS) / 60;
+/** One worker while it runs, and sustained (one invocation a minute). */
+export const TIMER_FIRINGS_PER_SECOND_RUNNING = Math.min(TIMER_FIRINGS_PER_SECOND_IN_FLIGHT, TIMER_FIRINGS_PER_SECOND_CPU);
+export const TIMER_FIRINGS_PER_SECOND_PER_WORKER = (TIMER_FIRINGS_PER_SECOND_RUNNING * TIMER_BUDGET_SECONDS) / 60;
+/** Sustained by all the workers, firing side by side (their shards' due entries spread evenly by the hash). */
+export const TIMER_FIRINGS_PER_SECOND = TIMER_FIRINGS_PER_SECOND_PER_WORKER * TIMER_WORKERS;
+/** The timers with nothing due: every worker once a minute (invocations and billed duration; the 64 Queries are on top). */
+export const TIMER_IDLE_INVOCATIONS_PER_MONTH = TIMER_WORKERS * (SECONDS_PER_MONTH / 60);
+export const TIMER_IDLE_LAMBDA_MONTHLY =
+  TIMER_IDLE_INVOCATIONS_PER_MONTH *
+  ((TIMER_FIRING.idleRunMs / 1000) * (timerSize.memorySize / 1024) * PRICES.lambdaGbSecond + PRICES.lambdaPerMillionRequests / 1_000_000);
 
 export function level(rate: number) {
   const apiRps = rate * API_REQUESTS_PER_INVITATION;
   const writes = scale(W, rate);
   const reads = rate * READS_PER_INVITATION;
   const emails = rate * MIX.emails;
+  const timerFirings = rate * (MIX.reminders + MIX.expiries);
   const partitions = Math.max(INITIAL_PARTITIONS, Math.ceil(writes.base / 1000), Math.ceil(reads / 3000));
   const concurrency = {
     create: rate * MIX.createRequests * LATENCY.create.p99 / 1000,
@@ -193,6 +204,8 @@ export function level(rate: number) {
     list: rate * MIX.lists * LATENCY.list.p99 / 1000,
     authorizer: apiRps * LATENCY.authorizer.p99 / 1000,
     delivery: emails * LATENCY.delivery.p99 / 1000,
+    /** Workers busy on average (a firing takes 1 ÷ a worker's rate while running); up to TIMER_WORKERS in a minute's first ~41 s. */
+    timers: Math.min(TIMER_WORKERS, timerFirings / TIMER_FIRINGS_PER_SECOND_RUNNING),
   };
   const totalConcurrency = Object.values(concurrency).reduce((a, b) => a + b, 0);
   const lambdaMonthly = (ms: number, memoryMb: number, perSecond: number) =>
@@ -206,7 +219,10 @@ export function level(rate: number) {
       lambdaMonthly(LATENCY.answer.p50, api, rate * MIX.answers) +
       lambdaMonthly(LATENCY.list.p50, api, rate * MIX.lists) +
       lambdaMonthly(LATENCY.authorizer.p50, api, apiRps) +
-      lambdaMonthly(LATENCY.delivery.p50, FUNCTION_SIZES.delivery.memorySize, emails),
+      lambdaMonthly(LATENCY.delivery.p50, FUNCTION_SIZES.delivery.memorySize, emails) +
+      // The timer workers: their idle runs, plus the time their firings take (no request charge: they share the runs).
+      TIMER_IDLE_LAMBDA_MONTHLY +
+      timerFirings * SECONDS_PER_MONTH * (1 / TIMER_FIRINGS_PER_SECOND_RUNNING) * (timerSize.memorySize / 1024) * PRICES.lambdaGbSecond,
     dynamodb: (writes.base + writes.gsi) * SECONDS_PER_MONTH * PRICES.dynamodbPerMillionWriteUnits / 1_000_000 + reads * SECONDS_PER_MONTH * PRICES.dynamodbPerMillionReadUnits / 1_000_000,
     ses: emails * SECONDS_PER_MONTH * PRICES.sesPerThousandEmails / 1000,
   };
@@ -219,7 +235,7 @@ export function level(rate: number) {
     gsi2ShardWcu: (rate * GSI2_WRITES_PER_INVITATION) / PENDING_EMAIL_SHARDS,
     gsi4ShardWcu: (rate * GSI4_WRITES_PER_INVITATION) / TIMER_SHARDS,
     emails,
-    timerFiringsNeeded: rate * (MIX.reminders + MIX.expiries),
+    timerFiringsNeeded: timerFirings,
     streamShards: partitions,
     deliveryCapacity: partitions * EMAILS_PER_SHARD_SECOND,
     deliveryCapacitySequential: partitions * EMAILS_PER_SHARD_SECOND_SEQUENTIAL,
@@ -237,7 +253,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log('Write units per operation (base = table + LSI1; org = of which in ORG#<id>; gsi = GSI1-4):', WRITES);
   console.log(`Per invitation: writes ${JSON.stringify(W)} (without the send claim: ${JSON.stringify(writesPerInvitation(false))}), reads ${READS_PER_INVITATION}`);
   console.log(`API requests per invitation ${API_REQUESTS_PER_INVITATION}, events per invitation ${EVENTS_PER_INVITATION}, GSI2 writes ${GSI2_WRITES_PER_INVITATION}, GSI4 writes ${GSI4_WRITES_PER_INVITATION}`);
-  console.log(`One organization (its partition ORG#<id>, 1,000 WCU/s): ${f(1000 / W.org, 0)} invitations/s; GSI2 limit ${f((1000 * PENDING_EMAIL_SHARDS) / GSI2_WRITES_PER_INVITATION)} invitations/s; GSI4 limit ${f((1000 * TIMER_SHARDS) / GSI4_WRITES_PER_INVITATION)} invitations/s; timers ${f(TIMER_FIRINGS_PER_SECOND, 1)} firings/s sustained (${TIMER_RUN_LIMITS.concurrency} in flight ÷ ${TIMER_FIRING.latencyMs} ms = ${f(TIMER_FIRINGS_PER_SECOND_IN_FLIGHT)}/s, CPU ${f(TIMER_FIRINGS_PER_SECOND_CPU)}/s at ${timerSize.memorySize} MB, ${f(TIMER_BUDGET_SECONDS, 1)} s of each minute; at 1,769 MB ${f(((1000 / TIMER_FIRING.cpuMs) * TIMER_BUDGET_SECONDS) / 60)}/s); one delivery shard ${f(EMAILS_PER_SHARD_SECOND, 1)} emails/s (PF ${DELIVERY_STREAM.parallelizationFactor}, ${DELIVERY_STREAM.batchSize} records a batch at once; records one after another at PF 1: ${f(EMAILS_PER_SHARD_SECOND_SEQUENTIAL, 1)}); one organization's emails ${f(EMAILS_PER_KEY_SECOND, 1)}/s = ${f(EMAILS_PER_KEY_SECOND / MIX.emails, 0)} invitations/s`);
+  console.log(`One organization (its partition ORG#<id>, 1,000 WCU/s): ${f(1000 / W.org, 0)} invitations/s; GSI2 limit ${f((1000 * PENDING_EMAIL_SHARDS) / GSI2_WRITES_PER_INVITATION)} invitations/s; GSI4 limit ${f((1000 * TIMER_SHARDS) / GSI4_WRITES_PER_INVITATION)} invitations/s; timers ${f(TIMER_FIRINGS_PER_SECOND)} firings/s sustained (${TIMER_WORKERS} workers × ${f(TIMER_FIRINGS_PER_SECOND_PER_WORKER, 1)}/s: ${TIMER_RUN_LIMITS.concurrency} in flight ÷ ${TIMER_FIRING.latencyMs} ms = ${f(TIMER_FIRINGS_PER_SECOND_IN_FLIGHT)}/s, CPU ${f(TIMER_FIRINGS_PER_SECOND_CPU)}/s at ${timerSize.memorySize} MB and ${TIMER_FIRING.cpuMs} ms per firing, ${f(TIMER_BUDGET_SECONDS, 1)} s of each minute; idle: ${f(TIMER_IDLE_INVOCATIONS_PER_MONTH)} invocations/month, $${f(TIMER_IDLE_LAMBDA_MONTHLY, 2)} at ${TIMER_FIRING.idleRunMs} ms each); one delivery shard ${f(EMAILS_PER_SHARD_SECOND, 1)} emails/s (PF ${DELIVERY_STREAM.parallelizationFactor}, ${DELIVERY_STREAM.batchSize} records a batch at once; records one after another at PF 1: ${f(EMAILS_PER_SHARD_SECOND_SEQUENTIAL, 1)}); one organization's emails ${f(EMAILS_PER_KEY_SECOND, 1)}/s = ${f(EMAILS_PER_KEY_SECOND / MIX.emails, 0)} invitations/s`);
   console.log('\n| invitations/s | API req/s | WRU/s (base+LSI / total) | RRU/s | GSI2 shard WCU | GSI4 shard WCU | emails/s | timer firings/s | stream shards (assumed) | delivery capacity (before: sequential, PF 1) | Lambda concurrency | events/s | $/month (API GW + Lambda + DynamoDB + SES) |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const rate of LEVELS) {

@@ -3,7 +3,8 @@
  * expiries, written as create writes them with lifetimes that began in the past), then times one
  * run of the timer service with the function's limits (functions/fire-invitation-timers.ts), and
  * the same at one firing in flight (the per-firing latency). Also prints the Node CPU time per
- * firing, which bounds a 256 MB Lambda (~0.15 vCPU) whatever the concurrency.
+ * firing, which bounds each timer worker (its share of a vCPU: memory ÷ 1,769 MB) whatever the
+ * concurrency. One run here reads all 64 shards, as all the workers together do.
  *
  *     npx tsx bench/timers.ts [N=2000]
  *

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DELIVERY_STREAM, deliveryStreamFilterPattern } from '../shared/deployment/email-delivery-trigger.ts';
 import { eventFunctions } from '../shared/deployment/routes.ts';
+import { TIMER_WORKERS } from '../shared/domain/sharding.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { startEventPipe } from './event-pipe.ts';
 import { inInvocation, lambdaContext } from './lambda-runtime.ts';
@@ -23,8 +24,9 @@ export interface EventSourcesOptions {
   /** How often the sweep runs; 0 disables the timer (tests invoke it themselves). */
   readonly sweepEveryMs?: number;
   /**
-   * How often the invitation timers fire (on AWS: every minute, EventBridge's shortest rate);
-   * 0 or absent: not run. Runs never overlap: the next starts a period after one ends.
+   * How often the invitation timers fire, every timer worker at once (on AWS: every minute,
+   * EventBridge's shortest rate); 0 or absent: not run. Runs never overlap: the next starts a
+   * period after all the workers' runs ended.
    */
   readonly timerPeriodMs?: number;
   readonly retryDelayMs?: number;
@@ -64,7 +66,15 @@ export async function startEventSources(options: EventSourcesOptions) {
     : undefined;
   const runSweep = () => inInvocation('sweepPendingEmails', () => sweep({}, lambdaContext('sweepPendingEmails')));
   const timer = options.sweepEveryMs ? setInterval(() => void runSweep().catch(() => undefined), options.sweepEveryMs) : undefined;
-  const runTimers = () => fireTimers({}, lambdaContext('fireInvitationTimers'));
+  // One period of the schedule: every timer worker at once, each its own invocation with its own
+  // input (infra/timers.ts); done when all are, failed if one failed.
+  const runTimerWorker = (worker: number) => inInvocation('fireInvitationTimers', () => fireTimers({ worker }, lambdaContext('fireInvitationTimers')));
+  const runTimers = async () => {
+    const runs = await Promise.allSettled(Array.from({ length: TIMER_WORKERS }, (_, worker) => runTimerWorker(worker)));
+    const failure = runs.find((run): run is PromiseRejectedResult => run.status === 'rejected');
+    if (failure) throw failure.reason;
+    return runs.map((run) => (run as PromiseFulfilledResult<unknown>).value);
+  };
   let stopped = false;
   let timersRun: Promise<unknown> = Promise.resolve();
   let timersTimeout: NodeJS.Timeout | undefined;

@@ -24,7 +24,12 @@ export const FUNCTION_SIZES: Record<FunctionKind, FunctionSize> = {
   feedback: { memorySize: 256, timeoutSeconds: 30, deadlineMarginMs: 5_000 },
   /** The event pipe's enrichment: pure, no AWS call. */
   events: { memorySize: 256, timeoutSeconds: 10, deadlineMarginMs: 2_000 },
-  // Under the schedule's minute: a run never overlaps the next (its writes are safe if it did).
-  timers: { memorySize: 256, timeoutSeconds: 55, deadlineMarginMs: 5_000 },
+  /**
+   * One vCPU (Lambda gives memory ÷ 1,769 MB of one): a firing costs ~3 ms of Node CPU
+   * (bench/timers.ts), so a worker fires ~330 a second while it runs instead of ~48 at 256 MB
+   * (SCALING.md, step 4). Under the schedule's minute: a run never overlaps the next (its writes
+   * are safe if it did).
+   */
+  timers: { memorySize: 1_769, timeoutSeconds: 55, deadlineMarginMs: 5_000 },
 };
 

@@ -36,7 +36,7 @@ export const PENDING_EMAIL_SHARDS = 32;
  * each), and throttling a GSI throttles the table's writes. The timer function queries each one
  * per run: 64 Queries a minute.
  *
- * Growing this count needs no migration: the timer function queries shards 0..TIMER_SHARDS-1, a
+ * Growing this count needs no migration: the timer workers query shards 0..TIMER_SHARDS-1, a
  * superset of every smaller count's shards, so entries written under the old count (16 until
  * now) are still found where they are. No write addresses an existing entry by a recomputed
  * shard: answer, revoke, expiry and drop REMOVE GSI4PK/GSI4SK, the reminder and a reschedule SET
@@ -45,3 +45,31 @@ export const PENDING_EMAIL_SHARDS = 32;
  * **Never shrink it**: entries in the shards above a smaller count would never fire again.
  */
 export const TIMER_SHARDS = 64;
+
+/**
+ * Invocations of the timer function each minute, each firing its own shards (worker w owns the
+ * shards s with s % TIMER_WORKERS === w; 64 ÷ 64: one shard each), so that they fire side by
+ * side. One invocation cannot keep up: a firing costs ~3 ms of Node CPU (bench/timers.ts), so one
+ * vCPU (1,769 MB, FUNCTION_SIZES.timers) fires ~330 a second while it runs, ~227 sustained over
+ * each minute (its time budget), and 10,000 invitations a second need up to ~10,000 firings.
+ * 64 workers: ~14,500 firings a second sustained (bench/capacity-model.ts; SCALING.md, step 4).
+ * Idle, each worker is one invocation a minute doing its shard's one Query: 64 × 43,200 =
+ * ~2.8 million invocations a month, ~$3.7 at 1,769 MB (same 64 Queries a minute as one worker).
+ *
+ * Changing it is safe at any time: every shard has exactly one owner under any count ≤
+ * TIMER_SHARDS (keep it a divisor, so that the workers' shares are even), and a firing is
+ * conditional, so a shard fired twice in one minute by an old and a new assignment during a
+ * deployment fires nothing twice.
+ */
+export const TIMER_WORKERS = 64;
+
+/**
+ * The shards timer worker `worker` fires. Anything but an integer in 0..TIMER_WORKERS−1 is
+ * refused (the schedule's input is wrong): never a silent run of every shard, or of none.
+ */
+export function timerShardsOfWorker(worker: unknown): number[] {
+  if (typeof worker !== 'number' || !Number.isInteger(worker) || worker < 0 || worker >= TIMER_WORKERS) {
+    throw new RangeError(`a timer worker is an integer from 0 to ${TIMER_WORKERS - 1}, not ${JSON.stringify(worker) ?? String(worker)}`);
+  }
+  return Array.from({ length: TIMER_SHARDS }, (_, shard) => shard).filter((shard) => shard % TIMER_WORKERS === worker);
+}

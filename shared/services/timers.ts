@@ -1,6 +1,6 @@
 /**
- * Firing the invitations' timers (domain/timers.ts). One run reads every shard of the timer index
- * in parallel, page after page, and fires the due entries with a bounded number in flight over
+ * Firing the invitations' timers (domain/timers.ts). One run reads its shards of the timer index
+ * (a timer worker's, domain/sharding.ts; every shard by default) in parallel, page after page, and fires the due entries with a bounded number in flight over
  * all shards, until no due entry is left or the invocation's time budget runs out; the next run
  * picks up the rest. Each firing is one transaction conditioned on the state it was decided on
  * (adapters/dynamodb/timer-store.ts), so firings of different invitations are independent. An
@@ -11,6 +11,8 @@
 import { DeadlineExceeded, msLeft } from '../deadline.ts';
 import { invitationEvent, SYSTEM_ACTOR, type ServiceEvent } from '../domain/events.ts';
 import { decideTimer, TIMER_SHARDS, type TimerAction } from '../domain/timers.ts';
+
+const ALL_TIMER_SHARDS: readonly number[] = Array.from({ length: TIMER_SHARDS }, (_, shard) => shard);
 import type { Clock, DueTimer, TimerCursor, TimerStore } from '../ports.ts';
 
 export interface TimerDeps {
@@ -51,7 +53,8 @@ export interface TimerRunResult {
 /** Fresh states a changed invitation is decided on again before the entry is left for the next run. */
 const MAX_ATTEMPTS = 3;
 
-export async function fireDueTimers(deps: TimerDeps, limits: TimerRunLimits): Promise<TimerRunResult> {
+/** Fires the due entries of `shards`: the function passes its worker's (timerShardsOfWorker); tests and the bench, all. */
+export async function fireDueTimers(deps: TimerDeps, limits: TimerRunLimits, shards: readonly number[] = ALL_TIMER_SHARDS): Promise<TimerRunResult> {
   const result = { found: 0, expired: 0, reminded: 0, rescheduled: 0, skipped: 0, deferred: 0, outOfTime: false, maxDelaySeconds: 0 };
   // One bound for the whole run: a shard's pages continue one Query, so an entry is read once.
   const nowSeconds = deps.clock.nowMs() / 1000;
@@ -85,7 +88,7 @@ export async function fireDueTimers(deps: TimerDeps, limits: TimerRunLimits): Pr
 
   // A shard's failure must not stop the others; the error is reported after all ran.
   const settled = await Promise.allSettled(
-    Array.from({ length: TIMER_SHARDS }, (_, shard) =>
+    shards.map((shard) =>
       fireShard(shard).catch((error: unknown) => {
         // A Query cut off at the deadline: what it would have found waits for the next run.
         if (!(error instanceof DeadlineExceeded)) throw error;

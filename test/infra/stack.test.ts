@@ -9,6 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableSchema } from '../../shared/deployment/table-schema.ts';
+import { TIMER_SHARDS, TIMER_WORKERS, timerShardsOfWorker } from '../../shared/domain/sharding.ts';
 import { deliveryStreamFilterPattern } from '../../shared/deployment/email-delivery-trigger.ts';
 import { authorizerEntry, eventFunctions, queriedIndexes, routes, tableActions, type DynamoDbGrant, type Route } from '../../shared/deployment/routes.ts';
 import { AUTHORIZER_ALARM, DELIVERY_STREAM, SERVICE_NAME } from '../../infra/stack.ts';
@@ -472,11 +473,33 @@ describe('email delivery', () => {
     });
   });
 
-  it('fires the invitation timers every minute, without retries piling up, and alarms on their errors', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(built, fn('fireInvitationTimers').function), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
-    });
+  it('invokes every timer worker every minute with its own input, without retries piling up, and alarms on their errors', () => {
+    const timerArn = { 'Fn::GetAtt': [logicalId(built, fn('fireInvitationTimers').function), 'Arn'] };
+    const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule')).filter((rule) =>
+      (rule.Properties.Targets as Array<{ Arn: unknown }>).some((target) => JSON.stringify(target.Arn) === JSON.stringify(timerArn)),
+    );
+    // At most 5 targets per rule (EventBridge's quota): ⌈64 ÷ 5⌉ = 13 rules.
+    expect(rules).toHaveLength(Math.ceil(TIMER_WORKERS / 5));
+    const workers: unknown[] = [];
+    for (const rule of rules) {
+      expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+      expect(rule.Properties.State).toBe('ENABLED');
+      const ruleTargets = rule.Properties.Targets as Array<{ Arn: unknown; Input: string; RetryPolicy: unknown }>;
+      expect(ruleTargets.length).toBeLessThanOrEqual(5);
+      for (const target of ruleTargets) {
+        expect(target.Arn).toEqual(timerArn);
+        expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 0 });
+        const input = JSON.parse(target.Input) as { worker: unknown };
+        expect(Object.keys(input)).toEqual(['worker']);
+        workers.push(input.worker);
+      }
+    }
+    // Every worker once, and so every shard owned by exactly one invoked worker.
+    expect([...workers].sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: TIMER_WORKERS }, (_, w) => w));
+    const owners = workers.flatMap((worker) => timerShardsOfWorker(worker));
+    expect(owners.sort((a, b) => a - b)).toEqual(Array.from({ length: TIMER_SHARDS }, (_, shard) => shard));
+    // Nor does Lambda retry a failed run: the next one, a minute later, continues.
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: logicalId(built, fn('fireInvitationTimers').function) }, MaximumRetryAttempts: 0 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: 'fireInvitationTimers failed' });
   });
 

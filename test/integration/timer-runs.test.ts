@@ -3,7 +3,9 @@
  * the table (as create writes them, with lifetimes that began in the past): a run fires every due
  * entry of every shard exactly once, with many in flight; a run that reaches its time budget
  * stops starting firings and leaves the rest, untouched, to the next run; and entries written
- * under the old shard count (16) are still found and fired after it grew (TIMER_SHARDS, 64).
+ * under the old shard count (16) are still found and fired after it grew (TIMER_SHARDS, 64). And
+ * the timer function as scheduled, one invocation per timer worker: each fires its own shards
+ * only, together they fire everything once, and an event without a valid worker fires nothing.
  *
  * No stream, delivery function or scheduled timers run here: each test drives the runs itself.
  */
@@ -13,10 +15,11 @@ import { toInvitationItem, type Item } from '../../shared/adapters/dynamodb/item
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
 import { runWithDeadline } from '../../shared/deadline.ts';
 import { newInvitation, type Invitation, type InvitationTimings } from '../../shared/domain/invitation.ts';
-import { shardOf } from '../../shared/domain/sharding.ts';
+import { lambdaContext } from '../../local/lambda-runtime.ts';
+import { shardOf, TIMER_WORKERS, timerShardsOfWorker } from '../../shared/domain/sharding.ts';
 import { TIMER_SHARDS } from '../../shared/domain/timers.ts';
 import type { TimerStore } from '../../shared/ports.ts';
-import { fireDueTimers, type TimerDeps, type TimerRunLimits } from '../../shared/services/timers.ts';
+import { fireDueTimers, type TimerDeps, type TimerRunLimits, type TimerRunResult } from '../../shared/services/timers.ts';
 import { createTimerDependencies } from '../../shared/wiring.ts';
 import { useTestStack } from '../support/stack.ts';
 import { storedInvitation } from '../support/table.ts';
@@ -191,5 +194,63 @@ describe('one timer run', () => {
       expect((await eventTypes(invitation)).sort(), invitation.id).toEqual(['invitation.expired', 'invitation.reminded']);
       expect((await storedInvitation(stack, invitation.orgId, invitation.id))!.GSI4PK).toBeUndefined();
     }
+  }, 120_000);
+});
+
+/**
+ * The timer function as the schedule invokes it: once per worker, `{ "worker": w }`, each firing
+ * its own shards only (TIMER_WORKERS, shared/domain/sharding.ts; infra/timers.ts).
+ */
+describe('timer workers', () => {
+  type TimerHandler = (event: unknown, context: unknown) => Promise<TimerRunResult>;
+  const fireTimers = async (event: unknown) => {
+    const { handler } = (await import('../../functions/fire-invitation-timers.ts')) as unknown as { handler: TimerHandler };
+    return handler(event, lambdaContext('fireInvitationTimers'));
+  };
+  const workerOf = (invitation: Invitation) => shardOf(invitation.id, TIMER_SHARDS) % TIMER_WORKERS;
+  const runAllWorkers = () => Promise.all(Array.from({ length: TIMER_WORKERS }, (_, worker) => fireTimers({ worker })));
+
+  async function expectUntouched(invitations: Invitation[]) {
+    for (const invitation of invitations) {
+      expect(await eventTypes(invitation), invitation.id).toEqual([]);
+      const item = await storedInvitation(stack, invitation.orgId, invitation.id);
+      expect(item!.GSI4SK, 'still due in the timer index').toBe(toInvitationItem(invitation, TIMINGS).GSI4SK);
+      expect(item).toMatchObject({ deliverySeq: 1, status: 'PENDING' });
+    }
+  }
+
+  it('each worker fires exactly the due entries of its own shards; all workers fire every entry once', async () => {
+    const [toRemind, toExpire] = [await due.reminder(100), await due.expiry(100)];
+    const all = [...toRemind, ...toExpire];
+    const worker = workerOf(toExpire[0]!);
+    const mine = (invitation: Invitation) => timerShardsOfWorker(worker).includes(shardOf(invitation.id, TIMER_SHARDS));
+
+    const run = await fireTimers({ worker });
+    expect(run).toMatchObject({ found: all.filter(mine).length, reminded: toRemind.filter(mine).length, expired: toExpire.filter(mine).length, deferred: 0 });
+    await expectRemindedOnce(toRemind.filter(mine));
+    await expectExpiredOnce(toExpire.filter(mine));
+    const others = all.filter((invitation) => !mine(invitation));
+    expect(new Set(others.map(workerOf)).size, '199 random ids: most other workers own some').toBeGreaterThan(30);
+    await expectUntouched(others);
+
+    // Every worker at once, as the schedule invokes them: the rest fire, nothing fires twice.
+    const runs = await runAllWorkers();
+    expect(runs.reduce((sum, r) => sum + r.reminded, 0)).toBe(toRemind.filter((i) => !mine(i)).length);
+    expect(runs.reduce((sum, r) => sum + r.expired, 0)).toBe(toExpire.filter((i) => !mine(i)).length);
+    expect(runs[worker]).toMatchObject({ found: 0 });
+    await expectRemindedOnce(toRemind);
+    await expectExpiredOnce(toExpire);
+  }, 120_000);
+
+  it('refuses an event without a valid worker before firing anything', async () => {
+    const toExpire = await due.expiry(20);
+    const scheduledEventWithoutInput = { version: '0', 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
+    for (const bad of [{}, undefined, null, scheduledEventWithoutInput, { worker: -1 }, { worker: TIMER_WORKERS }, { worker: 1.5 }, { worker: '3' }]) {
+      await expect(fireTimers(bad), JSON.stringify(bad)).rejects.toThrow(RangeError);
+    }
+    await expectUntouched(toExpire);
+    // The entries were left as they were: the workers fire them on their next run.
+    await runAllWorkers();
+    await expectExpiredOnce(toExpire);
   }, 120_000);
 });

@@ -1,11 +1,13 @@
 /**
  * The timer rules (shared/domain/timers.ts): which deadline a pending invitation waits for, what
- * firing a due one does, and the shard of an invitation; and the index keys (keys.ts).
+ * firing a due one does, the shard of an invitation and the timer worker that owns it; and the
+ * index keys (keys.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
 import { timerKeys } from '../../shared/adapters/dynamodb/items.ts';
 import type { Invitation, InvitationTimings } from '../../shared/domain/invitation.ts';
+import { TIMER_WORKERS, timerShardsOfWorker } from '../../shared/domain/sharding.ts';
 import { decideTimer, nextTimerAt, reminderAt, TIMER_SHARDS, timerShard, type TimerState } from '../../shared/domain/timers.ts';
 
 const DAY = 86_400;
@@ -102,6 +104,24 @@ describe('timer shards and keys', () => {
     // 125 expected per shard: none empty, none more than twice its share.
     expect(Math.min(...counts)).toBeGreaterThan(0);
     expect(Math.max(...counts)).toBeLessThan(250);
+  });
+
+  it('the timer workers split the shards evenly, each shard owned by exactly one worker', () => {
+    expect(TIMER_SHARDS % TIMER_WORKERS, 'a divisor: even shares').toBe(0);
+    const owners = new Array<number[]>(TIMER_SHARDS).fill([]).map(() => [] as number[]);
+    for (let worker = 0; worker < TIMER_WORKERS; worker++) {
+      const shards = timerShardsOfWorker(worker);
+      expect(shards).toHaveLength(TIMER_SHARDS / TIMER_WORKERS);
+      for (const shard of shards) owners[shard]!.push(worker);
+    }
+    expect(owners.every((workers) => workers.length === 1)).toBe(true);
+  });
+
+  it('a timer worker is an integer in range: anything else is refused, never read as "all" or "none"', () => {
+    for (const bad of [undefined, null, -1, TIMER_WORKERS, 1.5, Number.NaN, '3', [3], {}]) {
+      expect(() => timerShardsOfWorker(bad), JSON.stringify(bad)).toThrow(RangeError);
+    }
+    expect(() => timerShardsOfWorker(undefined)).toThrow(`a timer worker is an integer from 0 to ${TIMER_WORKERS - 1}, not undefined`);
   });
 
   it('sort keys order by deadline as numbers, and the bound takes exactly the deadlines at or before now', () => {
