@@ -16,9 +16,9 @@
  *
  * Floor, measured in the same run: every DynamoDB command the functions sent is recorded per
  * invocation (local/lambda-runtime.ts `currentInvocation`) and replayed directly with the SDK
- * into an empty table of the same schema: the API invocations at the same concurrency, the
- * delivery and sweep invocations one at a time beside them, as the stream poller (parallelization
- * factor 1) runs them. The floor is what the same DynamoDB work costs without HTTP, the gateway,
+ * into an empty table of the same schema: the API invocations at the same concurrency, and beside
+ * them the delivery and sweep work per record, as many at once as the delivery runs
+ * (parallelization factor × batch size). The floor is what the same DynamoDB work costs without HTTP, the gateway,
  * the authorizer, the handlers and SES.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -32,6 +32,7 @@ import { createInvitationsClient, type InvitationsClient } from '../client/index
 import { REPO_ROOT } from '../infra/service-function.ts';
 import { keys } from '../shared/adapters/dynamodb/keys.ts';
 import { PENDING_EMAIL_SHARDS } from '../shared/domain/sharding.ts';
+import { DELIVERY_STREAM } from '../shared/deployment/email-delivery-trigger.ts';
 import { tableSchema } from '../shared/deployment/table-schema.ts';
 import { startLocalApi } from '../local/api-gateway.ts';
 import { createTable } from '../local/create-table.ts';
@@ -411,7 +412,7 @@ const EVENT_DRIVEN = new Set(['deliverInvitationEmails', 'sweepPendingEmails']);
 /**
  * Replays a run's recorded commands into a fresh table of the same schema: the API invocations
  * at LOAD.concurrency (each invocation's commands in order, as its handler sent them), the
- * delivery and sweep invocations one at a time beside them. Conditional failures are counted,
+ * delivery and sweep work beside them, per record. Conditional failures are counted,
  * not fatal: a replayed delivery can overtake the create it follows.
  */
 async function replayFloor(raw: DynamoDBClient, run: string, recorded: RecordedInvocation[]) {
@@ -449,12 +450,13 @@ async function replayFloor(raw: DynamoDBClient, run: string, recorded: RecordedI
   const organizations = recorded.filter((invocation) => invocation.functionName === 'createOrganization');
   await pool(organizations, LOAD.concurrency, replay);
   const api = recorded.filter((invocation) => invocation.functionName !== 'createOrganization' && !EVENT_DRIVEN.has(invocation.functionName));
-  const delivery = recorded.filter((invocation) => EVENT_DRIVEN.has(invocation.functionName));
+  // The delivery function works on a batch's records at once, and the poller keeps
+  // parallelizationFactor batches in flight: replay per record (the commands on one invitation),
+  // as many at once.
+  const delivery = recorded.filter((invocation) => EVENT_DRIVEN.has(invocation.functionName)).flatMap(perRecord);
   const t0 = performance.now();
   let apiEnded = 0;
-  const deliveryRun = (async () => {
-    for (const invocation of delivery) await replay(invocation);
-  })();
+  const deliveryRun = pool(delivery, DELIVERY_STREAM.parallelizationFactor * DELIVERY_STREAM.batchSize, replay);
   await pool(api, LOAD.concurrency, replay);
   apiEnded = performance.now();
   await deliveryRun;
@@ -469,6 +471,20 @@ async function replayFloor(raw: DynamoDBClient, run: string, recorded: RecordedI
     lockRetries,
     invocations,
   };
+}
+
+/** An event-driven invocation's commands split by the item they are about (a sweep's Queries stay together). */
+function perRecord(invocation: RecordedInvocation): RecordedInvocation[] {
+  const units = new Map<string, RecordedInvocation>();
+  for (const command of invocation.commands) {
+    const input = command.input as { Key?: Record<string, unknown>; TransactItems?: Array<{ Update?: { Key?: Record<string, unknown> } }> };
+    const key = input.Key ?? input.TransactItems?.find((item) => item.Update?.Key)?.Update?.Key;
+    const unit = key ? `${String(key.PK)}|${String(key.SK)}` : '';
+    let entry = units.get(unit);
+    if (!entry) units.set(unit, (entry = { functionName: invocation.functionName, commands: [] }));
+    entry.commands.push(command);
+  }
+  return [...units.values()];
 }
 
 /** The command input with every table name replaced (TableName fields and BatchGetItem's RequestItems keys), no idempotency token. */
