@@ -36,7 +36,7 @@ import { DELIVERY_STREAM } from '../shared/deployment/email-delivery-trigger.ts'
 import { tableSchema } from '../shared/deployment/table-schema.ts';
 import { startLocalApi } from '../local/api-gateway.ts';
 import { createTable } from '../local/create-table.ts';
-import { startDynamoDbLocal } from '../local/dynamodb-local.ts';
+import { getFreePort, startDynamoDbLocal } from '../local/dynamodb-local.ts';
 import { localFunctionEnvironment } from '../local/environment.ts';
 import { startEventSources } from '../local/event-sources.ts';
 import { LocalIssuer } from '../local/issuer.ts';
@@ -46,7 +46,7 @@ import { installDynamoDbMeter, observeDynamoDbCommands } from './dynamodb-meter.
 
 export const LOAD = {
   organizations: 200,
-  createRequests: 200,
+  createRequests: 1_000,
   emailsPerRequest: 10,
   concurrency: 32,
   /** One list of an organization's invitations after every this many creates. */
@@ -86,17 +86,22 @@ export async function runLoadTest(): Promise<number> {
   }, LOAD.totalTimeoutMs);
   giveUp.unref();
 
-  const dynamodb = await startDynamoDbLocal({ inMemory: true });
+  // Each run, and each floor, on a fresh DynamoDB Local: its transactions slow down as it holds
+  // more (BENCHMARKS.md), so a run must not inherit the one before. The service's instance
+  // always listens on the same port, where the handlers' clients (created once) find it.
+  const dynamodbPort = await getFreePort();
+  const dynamodbEndpoint = `http://127.0.0.1:${dynamodbPort}`;
   const ses = await startSesLocal();
   const sesProxy = await startSesFaultProxy(ses.endpoint);
   const failures: string[] = [];
+  const consoleError = console.error;
   try {
     installDynamoDbMeter();
     const recorder = commandRecorder();
     const issuer = LocalIssuer.ephemeral();
     Object.assign(
       process.env,
-      localFunctionEnvironment({ tableName: TABLE, dynamodbEndpoint: dynamodb.endpoint, sesEndpoint: sesProxy.endpoint, issuer }),
+      localFunctionEnvironment({ tableName: TABLE, dynamodbEndpoint, sesEndpoint: sesProxy.endpoint, issuer }),
       {
         POWERTOOLS_LOG_LEVEL: 'SILENT',
         RATE_LIMIT_CREATE: '1000000000/600',
@@ -105,40 +110,45 @@ export async function runLoadTest(): Promise<number> {
         EMAIL_SWEEP_AGE_SECONDS: String(LOAD.sweepAgeSeconds),
       },
     );
-    const raw = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const db = DynamoDBDocumentClient.from(raw);
-    await createTable(raw, TABLE);
     const deadLetters: string[] = [];
-    const consoleError = console.error;
     console.error = (...args: unknown[]) => {
       const line = args.map(String).join(' ');
       if (line.includes('dead-lettered')) deadLetters.push(line);
       else consoleError(...args);
     };
-    const events = await startEventSources({ dynamodbEndpoint: dynamodb.endpoint, tableName: TABLE, sweepEveryMs: LOAD.sweepEveryMs });
     const api = await startLocalApi({ jwks: issuer.jwks });
-    const context = { api: api.url, db, raw, issuer, ses: ses.endpoint, sesProxy, events, recorder, deadLetters };
 
     const reports = [];
     for (const name of ['clean', 'faults'] as const) {
-      const report = await loadRun(name, context);
-      failures.push(...report.failures.map((failure) => `${name}: ${failure}`));
-      reports.push(report);
-      printReport(report);
+      const dynamodb = await startDynamoDbLocal({ inMemory: true, port: dynamodbPort });
+      const raw = localDynamoDbClient(dynamodb.endpoint);
+      const db = DynamoDBDocumentClient.from(raw);
+      try {
+        await createTable(raw, TABLE);
+        const events = await startEventSources({ dynamodbEndpoint, tableName: TABLE, sweepEveryMs: LOAD.sweepEveryMs });
+        try {
+          const report = await loadRun(name, { api: api.url, db, issuer, ses: ses.endpoint, sesProxy, events, recorder, deadLetters });
+          failures.push(...report.failures.map((failure) => `${name}: ${failure}`));
+          reports.push(report);
+          printReport(report);
+        } finally {
+          await events.stop();
+        }
+      } finally {
+        raw.destroy();
+        await dynamodb.stop();
+      }
     }
-    console.error = consoleError;
     mkdirSync(join(REPO_ROOT, '.local', 'bench'), { recursive: true });
     const out = join(REPO_ROOT, '.local', 'bench', 'load.json');
     writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, load: LOAD, faults: FAULTS, reports }, null, 2));
     console.log(`\nResults: ${out}`);
     await api.close();
-    await events.stop();
-    raw.destroy();
     console.log(`\nLoad test: ${Math.round((Date.now() - started) / 1000)} s in all.`);
   } finally {
+    console.error = consoleError;
     await sesProxy.stop();
     await ses.stop();
-    await dynamodb.stop();
   }
   if (failures.length > 0) {
     console.log(`\nLoad test assertions failed:\n- ${failures.join('\n- ')}`);
@@ -151,7 +161,6 @@ export async function runLoadTest(): Promise<number> {
 type LoadContext = {
   api: string;
   db: DynamoDBDocumentClient;
-  raw: DynamoDBClient;
   issuer: LocalIssuer;
   ses: string;
   sesProxy: SesFaultProxy;
@@ -299,7 +308,7 @@ async function loadRun(name: 'clean' | 'faults', ctx: LoadContext) {
 
   // The floor: the same DynamoDB commands, replayed directly.
   progress('checked; replaying the floor');
-  const floor = await replayFloor(ctx.raw, name, recorded);
+  const floor = await replayFloor(recorded);
   progress('floor replayed');
   const throughput = invitations / createSeconds;
   const floorThroughput = invitations / floor.apiSeconds;
@@ -371,6 +380,8 @@ function faultSchedule(ctx: LoadContext) {
 interface RecordedInvocation {
   functionName: string;
   commands: Array<{ name: string; input: Record<string, unknown> }>;
+  /** For delivery work split per record: the invitation item it is about ("PK|SK"). */
+  item?: string;
 }
 
 /** Records every DynamoDB command by the invocation that sent it, in the order invocations began. */
@@ -415,15 +426,39 @@ const EVENT_DRIVEN = new Set(['deliverInvitationEmails', 'sweepPendingEmails']);
  * delivery and sweep work beside them, per record. Conditional failures are counted,
  * not fatal: a replayed delivery can overtake the create it follows.
  */
-async function replayFloor(raw: DynamoDBClient, run: string, recorded: RecordedInvocation[]) {
-  const table = `load-floor-${run}`;
+async function replayFloor(recorded: RecordedInvocation[]) {
+  const dynamodb = await startDynamoDbLocal({ inMemory: true });
+  const raw = localDynamoDbClient(dynamodb.endpoint);
+  try {
+    return await replayInto(raw, recorded);
+  } finally {
+    raw.destroy();
+    await dynamodb.stop();
+  }
+}
+
+async function replayInto(raw: DynamoDBClient, recorded: RecordedInvocation[]) {
+  const table = TABLE;
   await createTable(raw, table);
   // The recorder sees the document client's native input under the low-level command's name.
   const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   const latencies: Latencies = {};
   let conditionFailures = 0;
   let lockRetries = 0;
+  // Delivery work on an invitation starts once the floor has written it, as the stream only
+  // hands the delivery an invitation after its create: no replay fails for want of its item.
+  const written = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  const writtenItem = (item: string) => {
+    let entry = written.get(item);
+    if (!entry) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      written.set(item, (entry = { promise, resolve }));
+    }
+    return entry;
+  };
   const replay = async (invocation: RecordedInvocation) => {
+    if (invocation.item) await writtenItem(invocation.item).promise;
     const t0 = performance.now();
     for (const command of invocation.commands) {
       const Command = DOCUMENT_COMMANDS[command.name];
@@ -431,6 +466,8 @@ async function replayFloor(raw: DynamoDBClient, run: string, recorded: RecordedI
       for (let attempt = 1; ; attempt++) {
         try {
           await db.send(new Command(retarget(command.input, table) as never));
+          const puts = (command.input as { TransactItems?: Array<{ Put?: { Item?: Record<string, unknown> } }> }).TransactItems ?? [];
+          for (const { Put } of puts) if (Put?.Item) writtenItem(`${String(Put.Item.PK)}|${String(Put.Item.SK)}`).resolve();
           break;
         } catch (error) {
           const name = (error as Error).name;
@@ -481,7 +518,7 @@ function perRecord(invocation: RecordedInvocation): RecordedInvocation[] {
     const key = input.Key ?? input.TransactItems?.find((item) => item.Update?.Key)?.Update?.Key;
     const unit = key ? `${String(key.PK)}|${String(key.SK)}` : '';
     let entry = units.get(unit);
-    if (!entry) units.set(unit, (entry = { functionName: invocation.functionName, commands: [] }));
+    if (!entry) units.set(unit, (entry = { functionName: invocation.functionName, commands: [], ...(unit && { item: unit }) }));
     entry.commands.push(command);
   }
   return [...units.values()];
@@ -584,6 +621,10 @@ async function startSesFaultProxy(target: string): Promise<SesFaultProxy> {
 }
 
 // ------------------------------------------------------------------ helpers
+
+function localDynamoDbClient(endpoint: string) {
+  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
 
 async function pool<T>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<void>) {
   let next = 0;
