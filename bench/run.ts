@@ -9,8 +9,9 @@
  *   --requests N     requests per endpoint and concurrency (default 500)
  *   --only a,b       only these endpoints (names as in bench/endpoints.ts): their call counts and
  *                    latency rows; no bundles, no module load, no cost estimate
- *   --load           the load test instead (bench/load.ts): 10,000 invitations end to end, clean
- *                    and with faults; exit 1 when an assertion fails
+ *   --load           the load test instead (bench/load.ts): invitations end to end, clean and
+ *                    with faults; exit 1 when an assertion fails
+ *   --invitations N  with --load: invitations per run (default 3,000)
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -41,11 +42,12 @@ const { values: options } = parseArgs({
     requests: { type: 'string', default: '500' },
     only: { type: 'string' },
     load: { type: 'boolean', default: false },
+    invitations: { type: 'string' },
   },
 });
 if (options.load) {
   const { runLoadTest } = await import('./load.ts');
-  process.exit(await runLoadTest());
+  process.exit(await runLoadTest({ invitations: options.invitations === undefined ? undefined : Number(options.invitations) }));
 }
 /** The endpoints --only names, or undefined for all. */
 const only = options.only === undefined ? undefined : new Set(options.only.split(',').map((name) => name.trim()).filter(Boolean));
