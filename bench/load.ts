@@ -326,7 +326,11 @@ async function loadRun(name: 'clean' | 'faults', ctx: LoadContext) {
   await fetch(new URL('/clear-store', ctx.ses), { method: 'POST' });
   const acceptedTotal = [...accepted.values()].reduce((sum, n) => sum + n, 0);
   if (lost) failures.push(`${lost} invitations got no email`);
-  if (duplicates) failures.push(`${duplicates} duplicate emails beyond the documented case (SES took a send whose sender had timed out)`);
+  if (duplicates) {
+    const examples = [...addresses].filter((address) => (accepted.get(address) ?? 0) > 1).slice(0, 3);
+    const sends = examples.map((address) => `${address}: ${ctx.sesProxy.sends[address]?.join('; ')}`).join(' | ');
+    failures.push(`${duplicates} duplicate emails beyond the documented case (SES took a send whose sender had timed out); e.g. ${sends}`);
+  }
   if (strangers) failures.push(`${strangers} addresses got an email without an invitation`);
   if (inEmulator !== acceptedTotal) failures.push(`the SES emulator holds ${inEmulator} emails of this run, SES accepted ${acceptedTotal}`);
 
@@ -576,6 +580,8 @@ interface SesFaultProxy {
   readonly accepted: Map<string, number>;
   /** Per recipient, the emails SES accepted after the sender had given up waiting for the answer. */
   readonly abandoned: Map<string, number>;
+  /** Per recipient, each accepted send's tags (invitation, delivery seq) and time (ms, this process's clock). */
+  readonly sends: Record<string, string[]>;
   readonly refused: number;
   reset(): void;
   stop(): Promise<void>;
@@ -585,7 +591,7 @@ interface SesFaultProxy {
 async function startSesFaultProxy(target: string): Promise<SesFaultProxy> {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const state = { down: false, accepted: new Map<string, number>(), abandoned: new Map<string, number>(), refused: 0 };
+  const state = { down: false, accepted: new Map<string, number>(), abandoned: new Map<string, number>(), sends: {} as Record<string, string[]>, refused: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -608,8 +614,10 @@ async function startSesFaultProxy(target: string): Promise<SesFaultProxy> {
               // The sender gave up waiting (its request timeout) while SES took the email: it will
               // retry and SES sends again, the documented duplicate (README, "Email delivery").
               const gaveUp = res.destroyed;
+              const tags = (JSON.parse(body.toString()) as { EmailTags?: Array<{ Name: string; Value: string }> }).EmailTags ?? [];
               for (const to of recipients) {
                 const address = /<([^>]+)>/.exec(to)?.[1] ?? to;
+                (state.sends[address] ??= []).push(`${tags.map((t) => `${t.Name}=${t.Value}`).join(',')} at ${Math.round(performance.now())}${gaveUp ? ' gave-up' : ''}`);
                 state.accepted.set(address, (state.accepted.get(address) ?? 0) + 1);
                 if (gaveUp) state.abandoned.set(address, (state.abandoned.get(address) ?? 0) + 1);
               }
@@ -642,12 +650,16 @@ async function startSesFaultProxy(target: string): Promise<SesFaultProxy> {
     get abandoned() {
       return state.abandoned;
     },
+    get sends() {
+      return state.sends;
+    },
     get refused() {
       return state.refused;
     },
     reset() {
       state.accepted = new Map();
       state.abandoned = new Map();
+      state.sends = {};
       state.refused = 0;
     },
     async stop() {
