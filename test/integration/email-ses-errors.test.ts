@@ -326,13 +326,15 @@ describe('the delivery function (stream handler)', () => {
     const event = {
       Records: [await recordFor(one.request, '200000000000000000001'), await recordFor(two.request, '200000000000000000002')],
     };
-    ses.on(SendEmailCommand).resolvesOnce({ MessageId: 'first-of-batch' }).rejects(throttling());
+    // By recipient, not by call order: the function sends a batch's records concurrently.
+    ses.on(SendEmailCommand).resolves({ MessageId: 'first-of-batch' });
+    ses.on(SendEmailCommand, { Destination: { ToAddresses: [two.address] } }).rejects(throttling());
 
     const response = await invoke(event);
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '200000000000000000002' }] });
-    expect(recipientsOfCalls()[0]).toBe(one.address);
-    expect(recipientsOfCalls().slice(1).every((to) => to === two.address)).toBe(true);
+    expect(recipientsOfCalls().filter((to) => to === one.address)).toHaveLength(1);
+    expect(recipientsOfCalls().filter((to) => to !== one.address).every((to) => to === two.address)).toBe(true);
     expect(await stored(one.request)).toMatchObject({ emailStatus: 'SENT', sendCount: 1, messageId: 'first-of-batch' });
     await expectStillPending(two.request);
   });
@@ -341,7 +343,8 @@ describe('the delivery function (stream handler)', () => {
     const one = await pendingInvitation();
     const two = await pendingInvitation();
     const records = [await recordFor(one.request, '300000000000000000001'), await recordFor(two.request, '300000000000000000002')];
-    ses.on(SendEmailCommand).resolvesOnce({ MessageId: 'm-one' }).rejects(throttling());
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm-one' });
+    ses.on(SendEmailCommand, { Destination: { ToAddresses: [two.address] } }).rejects(throttling());
     const firstAttempt = await invoke({ Records: records });
     expect(firstAttempt.batchItemFailures).toEqual([{ itemIdentifier: '300000000000000000002' }]);
 
