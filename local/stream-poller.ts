@@ -67,7 +67,10 @@ interface Lane {
 }
 
 interface Shard {
+  readonly id: string;
   iterator: string | undefined;
+  /** The sequence number of the last record read, if any: where a replaced iterator goes on from. */
+  lastRead: string | undefined;
   /** Records read and not yet below the checkpoint, in stream order (done ones included). */
   backlog: Entry[];
   /** The sequence number of the last record that it and every record before it are done with. */
@@ -111,7 +114,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
         }),
       );
       const lanes = Array.from({ length: laneCount }, (): Lane => ({ queue: [], attempts: 0, retryAt: 0, running: undefined }));
-      shards.set(shard.ShardId, { iterator: ShardIterator, backlog: [], checkpoint, lanes });
+      shards.set(shard.ShardId, { id: shard.ShardId, iterator: ShardIterator, lastRead: checkpoint, backlog: [], checkpoint, lanes });
     }
     firstDiscovery = false;
   }
@@ -119,9 +122,24 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   /** Reads the shard's new records: filtered-out ones are done at once, the others join their key's lane. */
   async function readShard(shard: Shard) {
     while (shard.iterator && shard.backlog.length < READ_AHEAD && running) {
-      const { Records, NextShardIterator } = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 100 }));
+      let page;
+      try {
+        page = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 100 }));
+      } catch (error) {
+        const name = (error as Error).name;
+        if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw error;
+        // An iterator that expired or fell behind the trim horizon is replaced, as Lambda's poller
+        // does: after the last record read while that is still kept, else from the oldest kept.
+        shard.iterator = await replacementIterator(shard, name === 'ExpiredIteratorException' ? shard.lastRead : undefined);
+        return; // read on at the next poll
+
+      }
+      const { Records, NextShardIterator } = page;
       shard.iterator = NextShardIterator;
       for (const raw of Records ?? []) {
+        const sequence = raw.dynamodb?.SequenceNumber;
+        if (sequence && shard.lastRead && BigInt(sequence) <= BigInt(shard.lastRead)) continue; // read before the replacement
+        shard.lastRead = sequence ?? shard.lastRead;
         const record = toLambdaRecord(raw, streamArn!);
         const entry: Entry = { record, done: !matchesFilterPattern(options.filterPattern, record) };
         shard.backlog.push(entry);
@@ -130,6 +148,17 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       advance(shard);
       if (!Records?.length) break;
     }
+  }
+
+  async function replacementIterator(shard: Shard, after: string | undefined) {
+    const { ShardIterator } = await streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shard.id,
+        ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    return ShardIterator;
   }
 
   /** Starts each idle lane that has records and is not waiting to retry. */
