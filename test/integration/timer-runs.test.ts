@@ -26,8 +26,11 @@ import { storedInvitation } from '../support/table.ts';
 
 const { stack } = useTestStack({});
 
-/** Reminders 100 s before expiry; lifetimes of 300 s (the store only reads the reminder lead and lifetime). */
-const TIMINGS: InvitationTimings = { expirySeconds: 300, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000, reminderBeforeSeconds: 100 };
+/**
+ * Reminders 500 s before expiry; lifetimes of 1,000 s (the store only reads the reminder lead and
+ * lifetime). Wide, so that a slow run on a loaded machine never reaches a reminded entry's expiry.
+ */
+const TIMINGS: InvitationTimings = { expirySeconds: 1_000, retentionSeconds: 2_592_000, answeredRetentionSeconds: 31_536_000, reminderBeforeSeconds: 500 };
 const LIMITS: TimerRunLimits = { pageSize: 250, concurrency: 32, worstCaseMs: 1_000 };
 const OLD_TIMER_SHARDS = 16;
 
@@ -35,7 +38,7 @@ let nextOrgId = 1;
 
 /**
  * `count` invitations of a new organization, created `ageSeconds` ago with TIMINGS' lifetime:
- * 250 s ago, the reminder is due (expiry 50 s ahead); 400 s ago, the expiry is (100 s ago).
+ * 550 s ago, the reminder is due (expiry 450 s ahead); 1,100 s ago, the expiry is (100 s ago).
  * `shard` (optional) rewrites an entry's partition the way an older shard count wrote it.
  */
 async function seed(count: number, ageSeconds: number, shard?: (id: string) => number): Promise<Invitation[]> {
@@ -69,8 +72,8 @@ async function seed(count: number, ageSeconds: number, shard?: (id: string) => n
 }
 
 const due = {
-  reminder: (count: number, shard?: (id: string) => number) => seed(count, 250, shard),
-  expiry: (count: number, shard?: (id: string) => number) => seed(count, 400, shard),
+  reminder: (count: number, shard?: (id: string) => number) => seed(count, 550, shard),
+  expiry: (count: number, shard?: (id: string) => number) => seed(count, 1_100, shard),
 };
 
 async function eventTypes(invitation: Invitation): Promise<string[]> {
@@ -124,7 +127,7 @@ describe('one timer run', () => {
 
     await expectRemindedOnce(toRemind);
     await expectExpiredOnce(toExpire);
-    // Nothing is due any more (the reminded wait for their expiry 50 s ahead): a second run fires nothing.
+    // Nothing is due any more (the reminded wait for their expiry 450 s ahead): a second run fires nothing.
     expect(await fireDueTimers(timerDeps(), LIMITS)).toMatchObject({ found: 0, reminded: 0, expired: 0 });
     await expectRemindedOnce(toRemind);
     await expectExpiredOnce(toExpire);
@@ -185,8 +188,8 @@ describe('one timer run', () => {
       expect((await storedInvitation(stack, invitation.orgId, invitation.id))!.GSI4PK).toBe(`TIMER#${oldShard(invitation.id)}`);
     }
 
-    // 60 s later the reminded ones expire, found in the old shards again (with the first test's reminded ones).
-    const later = { nowMs: () => Date.now() + 60_000 };
+    // 500 s later the reminded ones expire, found in the old shards again (with the first test's reminded ones).
+    const later = { nowMs: () => Date.now() + 500_000 };
     const run = await fireDueTimers(timerDeps({ clock: later }), LIMITS);
     expect(run).toMatchObject({ reminded: 0, deferred: 0 });
     expect(run.expired).toBeGreaterThanOrEqual(20);
