@@ -10,6 +10,8 @@ import { EVENT_PIPE, EVENT_SOURCE, eventStreamFilterPattern } from '../../shared
 import { StackConfigError } from '../../infra/config.ts';
 import { WEBHOOK_API_KEY_HEADER } from '../../infra/events.ts';
 import { actionsOf, logicalId, resourcesOfType, roleStatements, synth, type Synthesized } from './helpers.ts';
+import { TARGETS_PER_RULE } from '../../infra/timers.ts';
+import { TIMER_WORKERS } from '../../shared/domain/sharding.ts';
 
 const BUS_ARN = 'arn:aws:events:eu-west-1:123456789012:event-bus/shared-bus';
 const WEBHOOK_URL = 'https://hooks.acme.test/jaqpot';
@@ -104,7 +106,8 @@ describe('event publishing', () => {
   });
 
   it('has no webhook without webhookUrl', () => {
-    template.resourceCountIs('AWS::Events::Rule', 2); // the sweep and timer schedules only
+    // The sweep's schedule and the timer workers' schedules only (at most TARGETS_PER_RULE workers a rule).
+    template.resourceCountIs('AWS::Events::Rule', 1 + Math.ceil(TIMER_WORKERS / TARGETS_PER_RULE));
     template.resourceCountIs('AWS::Events::ApiDestination', 0);
     template.resourceCountIs('AWS::Events::Connection', 0);
   });
