@@ -10,7 +10,7 @@
  * compare settings on this machine, not AWS's throughput.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { createInvitationsClient } from '../client/index.ts';
 import { startLocalApi } from '../local/api-gateway.ts';
 import { createTable } from '../local/create-table.ts';
@@ -83,20 +83,16 @@ try {
 /** Invitations whose email is recorded SENT. */
 async function countSent(db: DynamoDBDocumentClient): Promise<number> {
   let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(
-      new ScanCommand({
-        TableName: TABLE,
-        FilterExpression: '#type = :invitation AND emailStatus = :sent',
-        ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: { ':invitation': 'Invitation', ':sent': 'SENT' },
-        Select: 'COUNT',
-        ExclusiveStartKey: start,
-      }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const pages = paginateScan(
+    { client: db },
+    {
+      TableName: TABLE,
+      FilterExpression: '#type = :invitation AND emailStatus = :sent',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: { ':invitation': 'Invitation', ':sent': 'SENT' },
+      Select: 'COUNT',
+    },
+  );
+  for await (const page of pages) count += page.Count ?? 0;
   return count;
 }

@@ -23,10 +23,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as documentCommands from '@aws-sdk/lib-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand as DocumentQueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createServer, request as httpRequest, Agent, type Server } from 'node:http';
+import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInvitationsClient, type InvitationsClient } from '../client/index.ts';
 import { REPO_ROOT } from '../infra/service-function.ts';
@@ -43,6 +41,7 @@ import { LocalIssuer } from '../local/issuer.ts';
 import { currentInvocation } from '../local/lambda-runtime.ts';
 import { listLocalEmails, startSesLocal } from '../local/ses-local.ts';
 import { installDynamoDbMeter, observeDynamoDbCommands } from './dynamodb-meter.ts';
+import { startSesFaultProxy, type SesFaultProxy } from './ses-fault-proxy.ts';
 
 export const LOAD = {
   organizations: 200,
@@ -570,106 +569,6 @@ function retarget(input: unknown, table: string): unknown {
   return out;
 }
 
-// ------------------------------------------------------------------ SES, behind a switch
-
-interface SesFaultProxy {
-  readonly endpoint: string;
-  /** While true, every SES call gets 503 ServiceUnavailable. */
-  down: boolean;
-  /** Per recipient, the emails SES accepted (200 to SendEmail). */
-  readonly accepted: Map<string, number>;
-  /** Per recipient, the emails SES accepted after the sender had given up waiting for the answer. */
-  readonly abandoned: Map<string, number>;
-  /** Per recipient, each accepted send's tags (invitation, delivery seq) and time (ms, this process's clock). */
-  readonly sends: Record<string, string[]>;
-  readonly refused: number;
-  reset(): void;
-  stop(): Promise<void>;
-}
-
-/** A pass-through in front of the SES emulator that counts the emails SES accepts and can play SES being down. */
-async function startSesFaultProxy(target: string): Promise<SesFaultProxy> {
-  const upstream = new URL(target);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const state = { down: false, accepted: new Map<string, number>(), abandoned: new Map<string, number>(), sends: {} as Record<string, string[]>, refused: 0 };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      if (state.down) {
-        state.refused++;
-        res.writeHead(503, { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceUnavailable' });
-        res.end('{"message":"Service Unavailable"}');
-        return;
-      }
-      const body = Buffer.concat(chunks);
-      const forward = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
-        (answer) => {
-          const out: Buffer[] = [];
-          answer.on('data', (chunk: Buffer) => out.push(chunk));
-          answer.on('end', () => {
-            if (answer.statusCode === 200 && req.url?.startsWith('/v2/email/outbound-emails')) {
-              const recipients = (JSON.parse(body.toString()) as { Destination?: { ToAddresses?: string[] } }).Destination?.ToAddresses ?? [];
-              // The sender gave up waiting (its request timeout) while SES took the email: it will
-              // retry and SES sends again, the documented duplicate (README, "Email delivery").
-              const gaveUp = res.destroyed;
-              const tags = (JSON.parse(body.toString()) as { EmailTags?: Array<{ Name: string; Value: string }> }).EmailTags ?? [];
-              for (const to of recipients) {
-                const address = /<([^>]+)>/.exec(to)?.[1] ?? to;
-                (state.sends[address] ??= []).push(`${tags.map((t) => `${t.Name}=${t.Value}`).join(',')} at ${Math.round(performance.now())}${gaveUp ? ' gave-up' : ''}`);
-                state.accepted.set(address, (state.accepted.get(address) ?? 0) + 1);
-                if (gaveUp) state.abandoned.set(address, (state.abandoned.get(address) ?? 0) + 1);
-              }
-            }
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            res.end(Buffer.concat(out));
-          });
-        },
-      );
-      forward.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      forward.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    get down() {
-      return state.down;
-    },
-    set down(value: boolean) {
-      state.down = value;
-    },
-    get accepted() {
-      return state.accepted;
-    },
-    get abandoned() {
-      return state.abandoned;
-    },
-    get sends() {
-      return state.sends;
-    },
-    get refused() {
-      return state.refused;
-    },
-    reset() {
-      state.accepted = new Map();
-      state.abandoned = new Map();
-      state.sends = {};
-      state.refused = 0;
-    },
-    async stop() {
-      agent.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
 // ------------------------------------------------------------------ helpers
 
 function localDynamoDbClient(endpoint: string) {
@@ -694,21 +593,17 @@ async function pendingEmails(db: DynamoDBDocumentClient): Promise<number> {
   const counts = await Promise.all(
     partitions.map(async (partition) => {
       let count = 0;
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await db.send(
-          new DocumentQueryCommand({
-            TableName: TABLE,
-            IndexName: tableSchema.pendingEmailIndex.name,
-            KeyConditionExpression: 'GSI2PK = :pk',
-            ExpressionAttributeValues: { ':pk': partition },
-            Select: 'COUNT',
-            ExclusiveStartKey: start,
-          }),
-        );
-        count += page.Count ?? 0;
-        start = page.LastEvaluatedKey;
-      } while (start);
+      const pages = paginateQuery(
+        { client: db },
+        {
+          TableName: TABLE,
+          IndexName: tableSchema.pendingEmailIndex.name,
+          KeyConditionExpression: 'GSI2PK = :pk',
+          ExpressionAttributeValues: { ':pk': partition },
+          Select: 'COUNT',
+        },
+      );
+      for await (const page of pages) count += page.Count ?? 0;
       return count;
     }),
   );
@@ -717,20 +612,16 @@ async function pendingEmails(db: DynamoDBDocumentClient): Promise<number> {
 
 async function orgInvitations(db: DynamoDBDocumentClient, orgId: number) {
   const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(
-      new DocumentQueryCommand({
-        TableName: TABLE,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
-        ExpressionAttributeValues: { ':pk': keys.orgPartition(orgId), ':inv': 'INV#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const pages = paginateQuery(
+    { client: db },
+    {
+      TableName: TABLE,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :inv)',
+      ExpressionAttributeValues: { ':pk': keys.orgPartition(orgId), ':inv': 'INV#' },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages) items.push(...(page.Items ?? []));
   return items;
 }
 
