@@ -5,7 +5,9 @@
 import { backoff } from '../deadline.ts';
 import { decideDelivery } from '../domain/invitation.ts';
 import { renderInvitationEmail } from '../domain/invitation-email.ts';
-import { MailerError, type Clock, type EmailDeliveryStore, type Mailer } from '../ports.ts';
+import { DomainError } from '../domain/errors.ts';
+import type { Invitation } from '../domain/invitation.ts';
+import { MailerError, type Clock, type EmailDeliveryStore, type Mailer, type SendClaim } from '../ports.ts';
 
 export interface DeliveryDeps {
   readonly store: EmailDeliveryStore;
@@ -76,10 +78,9 @@ export async function deliverInvitationEmail(deps: DeliveryDeps, request: Delive
         tags: { invitationId: current.id, orgId: String(current.orgId), deliverySeq: String(request.seq) },
       }),
     );
-    // Sending twice is still possible: a crash between the send above and this write (the lease
-    // ends, the sweep sends again), or a send that outlives its lease.
-    const nowMs = deps.clock.nowMs();
-    const recorded = await deps.store.recordOutcome(current, request.seq, { kind: 'sent', messageId, at: new Date(nowMs).toISOString() }, nowMs);
+    // Sending twice is still possible: a crash between the send above and this write, or this
+    // write failing until the lease ends (the sweep then sends again), or a send that outlives its lease.
+    const recorded = await recordSent(deps, current, request.seq, claim, messageId);
     return { kind: 'sent', messageId, recorded };
   } catch (error) {
     if (!(error instanceof MailerError)) throw error;
@@ -93,6 +94,27 @@ export async function deliverInvitationEmail(deps: DeliveryDeps, request: Delive
     return { kind: 'failed', reason: error.reason };
   }
 }
+
+/**
+ * The sent outcome, retried while DynamoDB is busy or unavailable until the claim's lease ends (or
+ * the invocation's deadline nears): SES has taken the email, and an outcome left unwritten is an
+ * email sent twice, since once the lease is over the sweep sends it again. The retries only use
+ * the lease's slack: the lease already allows for this write at its worst (shared/wiring.ts).
+ */
+async function recordSent(deps: DeliveryDeps, invitation: Invitation, seq: number, claim: SendClaim, messageId: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    const nowMs = deps.clock.nowMs();
+    try {
+      return await deps.store.recordOutcome(invitation, seq, { kind: 'sent', messageId, at: new Date(nowMs).toISOString() }, nowMs);
+    } catch (error) {
+      const busy = error instanceof DomainError && error.kind === 'UNAVAILABLE';
+      const delayMs = Math.random() * Math.min(OUTCOME_RETRY.maxDelayMs, OUTCOME_RETRY.baseDelayMs * 2 ** (attempt - 1));
+      if (!busy || deps.clock.nowMs() + delayMs >= claim.untilMs || !(await backoff(delayMs))) throw error;
+    }
+  }
+}
+
+const OUTCOME_RETRY = { baseDelayMs: 100, maxDelayMs: 2_000 } as const;
 
 /**
  * Exponential backoff with full jitter, for retryable mailer errors only. A wait that would reach

@@ -17,6 +17,7 @@ import { deliverInvitationEmail, sweepPendingEmails, type DeliveryDeps } from '.
 import { createDeliveryDependencies } from '../../shared/wiring.ts';
 import { emailsTo, LOCAL_SENDER, streamRecordOf, uniqueAddress } from '../support/emails.ts';
 import { createOrganization, invite, paths } from '../support/fixtures.ts';
+import { dynamoErrors, injectDynamoDbFaults, injectWireFaults } from '../support/dynamodb-faults.ts';
 import { beforeFirstEmailTo, type Interleaving } from '../support/interleave.ts';
 import { RELAXED_RATE_LIMITS, useTestStack } from '../support/stack.ts';
 import { storedInvitation } from '../support/table.ts';
@@ -211,6 +212,83 @@ describe('SES unavailable', () => {
     expect(await stored()).toMatchObject({ emailStatus: 'PENDING', sendClaimUntil: 0 });
 
     expect(await sweep()).toMatchObject({ found: 1, sent: 1 });
+    await expectSentOnce(address, stored);
+  });
+});
+
+describe('DynamoDB failing around the send', () => {
+  const transactionsFail = (times?: number) =>
+    injectDynamoDbFaults([{ commands: ['TransactWriteItemsCommand'], error: dynamoErrors.internalServerError, times }], { ignore: [stack.db] });
+
+  it('the outcome write fails after SES took the email: it is retried within the lease; one email, SENT once, nothing left for the sweep', async () => {
+    const { address, request, stored } = await pendingInvitation();
+    const faults = transactionsFail(2);
+
+    const result = await deliverInvitationEmail(deps, request).finally(() => faults.restore());
+
+    expect(result).toMatchObject({ kind: 'sent', recorded: true });
+    expect(faults.callsOf('TransactWriteItemsCommand').map((call) => call.failed)).toEqual([true, true, false]);
+    await expectSentOnce(address, stored);
+    const afterLease = Date.now() + deps.sendLeaseMs;
+    expect(await sweep({ ...deps, clock: { nowMs: () => afterLease } })).toMatchObject({ found: 0, sent: 0 });
+    expect(await emailsTo(stack.sesEndpoint, [address])).toHaveLength(1);
+  });
+
+  it('an outcome write that keeps failing gives up when the lease ends, not sooner, not later; the claim stays', async () => {
+    const { address, request, stored } = await pendingInvitation();
+    const leaseMs = 1_500;
+    const faults = transactionsFail();
+    const started = Date.now();
+
+    const error = await deliverInvitationEmail({ ...deps, sendLeaseMs: leaseMs }, request)
+      .catch((e: unknown) => e)
+      .finally(() => faults.restore());
+
+    const tookMs = Date.now() - started;
+    expect((error as { kind?: string }).kind).toBe('UNAVAILABLE');
+    expect(faults.callsOf('TransactWriteItemsCommand').length, 'retried').toBeGreaterThan(2);
+    expect(tookMs).toBeGreaterThanOrEqual(leaseMs * 0.5);
+    expect(tookMs).toBeLessThan(leaseMs + 2_000);
+    expect(await emailsTo(stack.sesEndpoint, [address])).toHaveLength(1);
+    // The documented duplicate: the sweep sends again once the lease is over.
+    expect(await stored()).toMatchObject({ emailStatus: 'PENDING', sendClaimSeq: 1 });
+  });
+
+  it("the claim's write lands but its answer is lost: the SDK's retry finds its own claim and sends at once", async () => {
+    const { address, request, stored } = await pendingInvitation();
+    const wire = await injectWireFaults([{ operations: ['UpdateItem'], fault: { kind: 'lostResponse' }, times: 1 }], { ignore: [stack.db] });
+
+    const result = await deliverInvitationEmail(deps, request).finally(() => wire.restore());
+
+    expect(wire.attemptsOf('UpdateItem').map((attempt) => attempt.failed)).toEqual([true, false]);
+    expect(result).toMatchObject({ kind: 'sent', recorded: true });
+    await expectSentOnce(address, stored);
+  });
+
+  it('the claim write lands but the caller sees it fail: the claim is released, so the retry of the request sends at once, not after the lease', async () => {
+    const { address, request, stored, created } = await pendingInvitation();
+    const faults = injectDynamoDbFaults(
+      [
+        {
+          commands: ['UpdateItemCommand'],
+          where: (input) => String(input.UpdateExpression).startsWith('SET sendClaimSeq'),
+          error: dynamoErrors.connectionReset,
+          afterApplying: true,
+          times: 1,
+        },
+      ],
+      { ignore: [stack.db] },
+    );
+
+    const error = await deliverInvitationEmail(deps, request)
+      .catch((e: unknown) => e)
+      .finally(() => faults.restore());
+
+    expect((error as { kind?: string }).kind).toBe('UNAVAILABLE');
+    expect(await emailsTo(stack.sesEndpoint, [address])).toHaveLength(0);
+    expect(await stored(), 'the claim landed, and was released').toMatchObject({ emailStatus: 'PENDING', sendClaimSeq: 1, sendClaimUntil: 0 });
+    // The stream's retry of the request delivers now.
+    expect(await deliverFromStream(created)).toEqual({ batchItemFailures: [] });
     await expectSentOnce(address, stored);
   });
 });

@@ -123,6 +123,8 @@ export interface Fault {
   readonly error: (input: any) => unknown;
   /** How many matching calls fail before the rest pass through. Default: every one. */
   readonly times?: number;
+  /** The call reaches DynamoDB and is applied, then fails all the same (its answer lost after the SDK's retries). */
+  readonly afterApplying?: boolean;
 }
 
 export interface InjectedCall {
@@ -171,7 +173,12 @@ export function injectDynamoDbFaults(faults: readonly Fault[], options: { ignore
     calls.push({ operation, input: command.input, failed: index >= 0 });
     if (index < 0) return original.call(this, command, ...rest);
     remaining[index]!--;
-    return Promise.reject(faults[index]!.error(command.input));
+    const fault = faults[index]!;
+    if (fault.afterApplying) {
+      const fail = () => Promise.reject(fault.error(command.input));
+      return original.call(this, command, ...rest).then(fail, fail);
+    }
+    return Promise.reject(fault.error(command.input));
   } as AnyFunction);
   return {
     calls,

@@ -44,16 +44,25 @@ export class DynamoEmailDeliveryStore implements EmailDeliveryStore {
    */
   async claimSend(invitation: Pick<Invitation, 'id' | 'orgId'>, seq: number, nowMs: number, leaseMs: number): Promise<SendClaim | undefined> {
     const claim: SendClaim = { seq, id: randomUUID(), untilMs: nowMs + leaseMs };
-    const claimed = await updateIfCondition(this.client, {
-      TableName: this.tableName,
-      Key: keys.invitation(invitation.orgId, invitation.id),
-      UpdateExpression: 'SET sendClaimSeq = :seq, sendClaimId = :id, sendClaimUntil = :until',
-      // Free: no claim, a claim of an older request, or one whose lease ended (or was released).
-      ConditionExpression:
-        'deliverySeq = :seq AND deliveredSeq < :seq AND (attribute_not_exists(sendClaimSeq) OR sendClaimSeq <> :seq OR sendClaimUntil <= :now)',
-      ExpressionAttributeValues: { ':seq': seq, ':id': claim.id, ':until': claim.untilMs, ':now': nowMs },
-    });
-    return claimed ? claim : undefined;
+    try {
+      const claimed = await updateIfCondition(this.client, {
+        TableName: this.tableName,
+        Key: keys.invitation(invitation.orgId, invitation.id),
+        UpdateExpression: 'SET sendClaimSeq = :seq, sendClaimId = :id, sendClaimUntil = :until',
+        // Free: no claim, a claim of an older request, or one whose lease ended (or was released).
+        // Or already this claim: the SDK's retry of a write that landed but whose answer was lost
+        // must not find its own claim taken (nobody would send until the lease ends).
+        ConditionExpression:
+          'deliverySeq = :seq AND deliveredSeq < :seq AND (attribute_not_exists(sendClaimSeq) OR sendClaimSeq <> :seq OR sendClaimUntil <= :now OR sendClaimId = :id)',
+        ExpressionAttributeValues: { ':seq': seq, ':id': claim.id, ':until': claim.untilMs, ':now': nowMs },
+      });
+      return claimed ? claim : undefined;
+    } catch (error) {
+      // The claim may have landed all the same (a timed-out attempt): end it now, so the retry
+      // of this request claims at once rather than after the lease. If this fails too, the lease ends.
+      await this.releaseSend(invitation, claim).catch(() => false);
+      throw error;
+    }
   }
 
   /**
