@@ -13,6 +13,7 @@ import { DELIVERY_STREAM } from '../shared/deployment/email-delivery-trigger.ts'
 import { FUNCTION_SIZES } from '../shared/deployment/function-sizes.ts';
 import { countMetric, logger, observability } from '../shared/observability.ts';
 import { deliverInvitationEmail, type DeliveryRequest } from '../shared/services/email-delivery.ts';
+import { DomainError } from '../shared/domain/errors.ts';
 import { MailerError } from '../shared/ports.ts';
 import { createDeliveryDependencies, deliveryWorstCases } from '../shared/wiring.ts';
 
@@ -100,6 +101,7 @@ async function deliverRecord(request: DeliveryRequest): Promise<boolean> {
   } catch (error) {
     countMetric('EmailDeliveriesDeferred');
     if (error instanceof MailerError) logger.warn('SES unavailable; will retry', { ...keys, reason: error.reason });
+    else if (error instanceof DomainError && error.kind === 'UNAVAILABLE') logger.warn('DynamoDB busy or unavailable; will retry', { ...keys });
     else logger.error('delivery failed unexpectedly; will retry', { ...keys, error: error as Error });
     return false;
   }

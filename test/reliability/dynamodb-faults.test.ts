@@ -183,7 +183,7 @@ describe('create invitations under throttling and outages', () => {
     expect((await expectConsistentOrganization(stack, orgId)).invitations).toEqual([]);
   });
 
-  it('TransactionInProgressException (the SDK retried a transaction whose first attempt is still running) is 503, not 500', async () => {
+  it('TransactionInProgressException (the SDK retried a transaction whose first attempt is still running) on every ask is 503, not 500', async () => {
     const { admin, id: orgId, name } = await newOrganization(stack, user);
 
     const faults = inject(every('TransactWriteItemsCommand', dynamoErrors.transactionInProgress));
@@ -192,6 +192,23 @@ describe('create invitations under throttling and outages', () => {
 
     expectServiceUnavailable(response);
     expect((await expectConsistentOrganization(stack, orgId)).invitations).toEqual([]);
+  });
+
+  it('TransactionInProgressException while the first try lands: asked again with the same token, 201 with the invitation, written once', async () => {
+    const { admin, id: orgId, name } = await newOrganization(stack, user);
+    const email = uniqueAddress();
+
+    // The first try is applied, and its caller hears "still in progress" (its SDK retry raced it).
+    const faults = inject({ commands: ['TransactWriteItemsCommand'], error: dynamoErrors.transactionInProgress, afterApplying: true, times: 1 });
+    const response = await createRequest(name, admin, [email]);
+    faults.restore();
+
+    expect(response.status, response.text).toBe(201);
+    expect(response.body.invitations.map((i: any) => i.userEmail)).toEqual([email]);
+    const tokens = faults.callsOf('TransactWriteItemsCommand').map((call) => call.input.ClientRequestToken);
+    expect(tokens).toHaveLength(2);
+    expect(tokens[1], 'the same token, so DynamoDB answers with the first try\'s outcome').toBe(tokens[0]);
+    expect((await expectConsistentOrganization(stack, orgId)).invitations.map((i) => i.id)).toEqual([response.body.invitations[0].id]);
   });
 
   it('with an Idempotency-Key: the 503 releases the key, and the retry with the same key runs (201), not 409 or a replayed 503', async () => {

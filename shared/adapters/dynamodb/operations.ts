@@ -136,8 +136,7 @@ export async function transactWrite(
 ): Promise<TransactionResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      // The token makes the SDK's own network retries of this attempt idempotent.
-      await call(() => client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() })));
+      await call(() => sendTransaction(client, items, randomUUID()));
       return { ok: true };
     } catch (error) {
       if ((error as Error).name !== 'TransactionCanceledException') throw error;
@@ -152,6 +151,27 @@ export async function transactWrite(
       if (!retryable) throw error;
       // No attempt left, or none that could finish before the deadline: answer now.
       if (attempt >= MAX_TRANSACTION_ATTEMPTS || !(await backoff(Math.random() * 25 * 2 ** attempt))) throw serviceBusy();
+    }
+  }
+}
+
+/** Asks of one attempt that its first try is still running, at most, before answering 503. */
+const IN_PROGRESS_ASKS = 8;
+
+/**
+ * One transaction attempt under its token, which makes the SDK's own retries of it idempotent.
+ * When such a retry finds the first try still running (TransactionInProgressException: it timed
+ * out on our side but DynamoDB is still applying it), ask again with the same token after a
+ * pause, as DynamoDB advises: once the first try has ended, the same token answers with its
+ * outcome. Answering 503 at once would tell the caller to retry a write that lands anyway.
+ */
+async function sendTransaction(client: DynamoDBDocumentClient, items: NonNullable<TransactWriteCommandInput['TransactItems']>, token: string) {
+  for (let ask = 1; ; ask++) {
+    try {
+      return await client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: token }));
+    } catch (error) {
+      const inProgress = (error as Error).name === 'TransactionInProgressException';
+      if (!inProgress || ask >= IN_PROGRESS_ASKS || !(await backoff(Math.min(1_000, 100 * 2 ** (ask - 1))))) throw error;
     }
   }
 }
