@@ -11,7 +11,7 @@
  *                    latency rows; no bundles, no module load, no cost estimate
  *   --load           the load test instead (bench/load.ts): invitations end to end, clean and
  *                    with faults; exit 1 when an assertion fails
- *   --invitations N  with --load: invitations per run (default 3,000)
+ *   --invitations N  with --load: invitations per run (default 10,000)
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
