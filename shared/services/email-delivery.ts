@@ -108,8 +108,11 @@ async function recordSent(deps: DeliveryDeps, invitation: Invitation, seq: numbe
       return await deps.store.recordOutcome(invitation, seq, { kind: 'sent', messageId, at: new Date(nowMs).toISOString() }, nowMs);
     } catch (error) {
       const busy = error instanceof DomainError && error.kind === 'UNAVAILABLE';
+      // The last try comes as the lease ends: a write landing after it is still right (the first
+      // outcome counts), it just can no longer stop a second send.
+      const leaseLeftMs = claim.untilMs - deps.clock.nowMs();
       const delayMs = Math.random() * Math.min(OUTCOME_RETRY.maxDelayMs, OUTCOME_RETRY.baseDelayMs * 2 ** (attempt - 1));
-      if (!busy || deps.clock.nowMs() + delayMs >= claim.untilMs || !(await backoff(delayMs))) throw error;
+      if (!busy || leaseLeftMs <= 0 || !(await backoff(Math.min(delayMs, leaseLeftMs)))) throw error;
     }
   }
 }

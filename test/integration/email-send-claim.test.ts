@@ -234,7 +234,7 @@ describe('DynamoDB failing around the send', () => {
     expect(await emailsTo(stack.sesEndpoint, [address])).toHaveLength(1);
   });
 
-  it('an outcome write that keeps failing gives up when the lease ends, not sooner, not later; the claim stays', async () => {
+  it('an outcome write that keeps failing is retried until the lease ends, then gives up; the claim stays', async () => {
     const { address, request, stored } = await pendingInvitation();
     const leaseMs = 1_500;
     const faults = transactionsFail();
@@ -247,7 +247,8 @@ describe('DynamoDB failing around the send', () => {
     const tookMs = Date.now() - started;
     expect((error as { kind?: string }).kind).toBe('UNAVAILABLE');
     expect(faults.callsOf('TransactWriteItemsCommand').length, 'retried').toBeGreaterThan(2);
-    expect(tookMs).toBeGreaterThanOrEqual(leaseMs * 0.5);
+    // The lease starts at the claim, after `started`: giving up before it ended would be sooner.
+    expect(tookMs).toBeGreaterThanOrEqual(leaseMs);
     expect(tookMs).toBeLessThan(leaseMs + 2_000);
     expect(await emailsTo(stack.sesEndpoint, [address])).toHaveLength(1);
     // The documented duplicate: the sweep sends again once the lease is over.
