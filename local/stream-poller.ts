@@ -104,17 +104,9 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       // Shards that exist at start are read from now on (or from a checkpoint); shards that
       // appear later from their start.
       const checkpoint = options.resumeFrom?.get(shard.ShardId);
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: shard.ShardId,
-          ...(checkpoint
-            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: checkpoint }
-            : { ShardIteratorType: firstDiscovery && !options.resumeFrom ? 'LATEST' : 'TRIM_HORIZON' }),
-        }),
-      );
+      const iterator = await shardIterator(shard.ShardId, checkpoint, firstDiscovery && !options.resumeFrom ? 'LATEST' : 'TRIM_HORIZON');
       const lanes = Array.from({ length: laneCount }, (): Lane => ({ queue: [], attempts: 0, retryAt: 0, running: undefined }));
-      shards.set(shard.ShardId, { id: shard.ShardId, iterator: ShardIterator, lastRead: checkpoint, backlog: [], checkpoint, lanes });
+      shards.set(shard.ShardId, { id: shard.ShardId, iterator, lastRead: checkpoint, backlog: [], checkpoint, lanes });
     }
     firstDiscovery = false;
   }
@@ -130,9 +122,8 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
         if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw error;
         // An iterator that expired or fell behind the trim horizon is replaced, as Lambda's poller
         // does: after the last record read while that is still kept, else from the oldest kept.
-        shard.iterator = await replacementIterator(shard, name === 'ExpiredIteratorException' ? shard.lastRead : undefined);
+        shard.iterator = await shardIterator(shard.id, name === 'ExpiredIteratorException' ? shard.lastRead : undefined, 'TRIM_HORIZON');
         return; // read on at the next poll
-
       }
       const { Records, NextShardIterator } = page;
       shard.iterator = NextShardIterator;
@@ -150,12 +141,13 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     }
   }
 
-  async function replacementIterator(shard: Shard, after: string | undefined) {
+  /** An iterator of the shard just after the record `after`, or without one at `otherwise`. */
+  async function shardIterator(shardId: string, after: string | undefined, otherwise: 'LATEST' | 'TRIM_HORIZON') {
     const { ShardIterator } = await streams.send(
       new GetShardIteratorCommand({
         StreamArn: streamArn,
-        ShardId: shard.id,
-        ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
+        ShardId: shardId,
+        ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: otherwise }),
       }),
     );
     return ShardIterator;
