@@ -111,7 +111,7 @@ async function recordSent(deps: DeliveryDeps, invitation: Invitation, seq: numbe
       // The last try comes as the lease ends: a write landing after it is still right (the first
       // outcome counts), it just can no longer stop a second send.
       const leaseLeftMs = claim.untilMs - deps.clock.nowMs();
-      const delayMs = Math.random() * Math.min(OUTCOME_RETRY.maxDelayMs, OUTCOME_RETRY.baseDelayMs * 2 ** (attempt - 1));
+      const delayMs = jitteredDelay(attempt, OUTCOME_RETRY);
       if (!busy || leaseLeftMs <= 0 || !(await backoff(Math.min(delayMs, leaseLeftMs)))) throw error;
     }
   }
@@ -130,10 +130,14 @@ async function withRetries<T>(deps: DeliveryDeps, send: () => Promise<T>): Promi
     } catch (error) {
       const retryable = error instanceof MailerError && error.retryable;
       if (!retryable || attempt >= deps.retry.attempts) throw error;
-      const cap = Math.min(deps.retry.maxDelayMs, deps.retry.baseDelayMs * 2 ** (attempt - 1));
-      if (!(await backoff(Math.random() * cap))) throw error;
+      if (!(await backoff(jitteredDelay(attempt, deps.retry)))) throw error;
     }
   }
+}
+
+/** Exponential backoff with full jitter: the wait before retry number `attempt` (1-based). */
+function jitteredDelay(attempt: number, { baseDelayMs, maxDelayMs }: { readonly baseDelayMs: number; readonly maxDelayMs: number }) {
+  return Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
 }
 
 export interface SweepResult {
